@@ -1,0 +1,246 @@
+package supervisor
+
+import (
+	"context"
+	"runtime/debug"
+	"runtime/pprof"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// RunInfo describes the attempt a context belongs to.
+type RunInfo struct {
+	// TreeID identifies the tree (see Tree.ID).
+	TreeID string
+	// Path is the child's path, such as "/workers/w1".
+	Path string
+	// Generation numbers the child's attempts: 1 for the first, one more for
+	// each new attempt. It never repeats, so it fences stale attempts.
+	Generation uint64
+	// Attempt counts consecutive tries in the current failure streak: 1 for
+	// a fresh start, 2 for the first restart after a failure, and back to 1
+	// after a stable run or an operator's restart. See Backoff.
+	Attempt int
+}
+
+// Info returns the attempt that ctx belongs to. ok is false if ctx does not
+// come from a supervised child.
+func Info(ctx context.Context) (info RunInfo, ok bool) {
+	a := attemptFrom(ctx)
+	if a == nil {
+		return RunInfo{}, false
+	}
+	return RunInfo{TreeID: a.n.t.id, Path: a.c.path, Generation: a.gen, Attempt: a.num}, true
+}
+
+// Ready reports that the child owning ctx is ready. A child with
+// ReadinessExplicit must call it within its StartTimeout; until it does, its
+// later siblings wait. Calls after the first, calls from an attempt that has
+// been replaced, and calls with a context that is not a child's do nothing.
+func Ready(ctx context.Context) {
+	a := attemptFrom(ctx)
+	if a == nil || !a.ready.CompareAndSwap(false, true) {
+		return
+	}
+	if a.c.spec.gated() {
+		a.n.post(msg{kind: msgReady, a: a})
+	}
+}
+
+// Heartbeat records that the child owning ctx is alive; State reports the
+// time of the last heartbeat. It costs one atomic store and never blocks.
+func Heartbeat(ctx context.Context) {
+	if a := attemptFrom(ctx); a != nil {
+		a.beat.Store(int64(time.Since(a.n.t.base)))
+	}
+}
+
+// StopDeadline returns the time by which the child owning ctx must have
+// returned, once it has been asked to stop (ctx is cancelled). ok is false
+// before the stop request, when the budget is Infinity, and for contexts
+// that are not a child's.
+func StopDeadline(ctx context.Context) (deadline time.Time, ok bool) {
+	a := attemptFrom(ctx)
+	if a == nil {
+		return time.Time{}, false
+	}
+	at := a.stopAt.Load()
+	if at <= 0 {
+		return time.Time{}, false
+	}
+	return a.n.t.base.Add(time.Duration(at)), true
+}
+
+type attemptKey struct{}
+
+func attemptFrom(ctx context.Context) *attempt {
+	if ctx == nil {
+		return nil
+	}
+	a, _ := ctx.Value(attemptKey{}).(*attempt)
+	return a
+}
+
+// closedChan is returned by Done for attempts cancelled before anyone asked
+// for their channel. It is closed at init and never changes.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
+// attempt is one run of a child, and the context.Context it runs with.
+//
+// The context is built in so that starting an attempt costs one allocation:
+// its done channel is made only when someone asks for it, and contexts the
+// child derives from it register through AfterFunc instead of a goroutine.
+// Values are looked up in the tree's base context (the one passed to Start),
+// through the child's pprof labels.
+type attempt struct {
+	c   *child
+	n   *node
+	gen uint64
+	num int
+
+	mu       sync.Mutex
+	done     atomic.Value // chan struct{}, made lazily
+	canceled atomic.Bool
+	afters   map[*afterFunc]struct{} // guarded by mu
+
+	stopAt atomic.Int64 // stop deadline, ns since tree base; 0 if none
+	ready  atomic.Bool
+	beat   atomic.Int64 // last heartbeat, ns since tree base; 0 if none
+
+	// Written by the attempt's goroutine before it reports its exit.
+	result   error
+	returned bool
+	panicked bool
+	goexit   bool
+
+	// Owned by the control loop.
+	cancelled bool  // the supervisor asked it to stop
+	abandoned bool  // it overran its budget and was fenced off
+	exitedAt  int64 // when a late exit was seen (abandoned attempts only)
+
+	hookErr error // set by the Abort hook's goroutine before it reports a panic
+}
+
+type afterFunc struct{ f func() }
+
+// Deadline implements context.Context. An attempt has no deadline; see
+// StopDeadline for the time by which a stopping child must return.
+func (a *attempt) Deadline() (time.Time, bool) { return time.Time{}, false }
+
+// Done implements context.Context.
+func (a *attempt) Done() <-chan struct{} {
+	if d := a.done.Load(); d != nil {
+		return d.(chan struct{})
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	d := a.done.Load()
+	if d == nil {
+		d = make(chan struct{})
+		a.done.Store(d)
+	}
+	return d.(chan struct{})
+}
+
+// Err implements context.Context.
+func (a *attempt) Err() error {
+	if a.canceled.Load() {
+		return context.Canceled
+	}
+	return nil
+}
+
+// Value implements context.Context.
+func (a *attempt) Value(key any) any {
+	if key == (attemptKey{}) {
+		return a
+	}
+	return a.c.labels.Value(key)
+}
+
+func (a *attempt) String() string { return "supervisor.attempt(" + a.c.path + ")" }
+
+// AfterFunc lets contexts derived from the attempt (context.WithCancel,
+// context.AfterFunc, ...) hear of its cancellation without a goroutine each.
+func (a *attempt) AfterFunc(f func()) (stop func() bool) {
+	e := &afterFunc{f: f}
+	a.mu.Lock()
+	if a.canceled.Load() {
+		a.mu.Unlock()
+		go f()
+		return func() bool { return false }
+	}
+	if a.afters == nil {
+		a.afters = make(map[*afterFunc]struct{})
+	}
+	a.afters[e] = struct{}{}
+	a.mu.Unlock()
+	return func() bool {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if _, ok := a.afters[e]; !ok {
+			return false
+		}
+		delete(a.afters, e)
+		return true
+	}
+}
+
+// cancel asks the attempt to stop. The functions registered by derived
+// contexts run synchronously: they only cancel those contexts.
+func (a *attempt) cancel() {
+	a.mu.Lock()
+	if a.canceled.Load() {
+		a.mu.Unlock()
+		return
+	}
+	a.canceled.Store(true)
+	if d, _ := a.done.Load().(chan struct{}); d != nil {
+		close(d)
+	} else {
+		a.done.Store(closedChan)
+	}
+	fs := a.afters
+	a.afters = nil
+	a.mu.Unlock()
+	for e := range fs {
+		e.f()
+	}
+}
+
+// run is the attempt's goroutine.
+func (a *attempt) run() {
+	setLabels(a.c.labels)
+	defer a.exit()
+	a.result = a.c.body(a)
+	a.returned = true
+}
+
+// exit reports the attempt's end to its supervisor. It runs deferred, so it
+// also sees panics and runtime.Goexit.
+func (a *attempt) exit() {
+	if !a.returned {
+		if r := recover(); r != nil {
+			a.panicked = true
+			a.result = newPanicError(r, stack())
+		} else {
+			a.goexit = true
+			a.result = ErrGoexit
+		}
+	}
+	// Drop the child's label first: from here on, a goroutine still carrying
+	// it is one the child left behind.
+	setLabels(context.Background())
+	a.n.post(msg{kind: msgExit, a: a})
+}
+
+// setLabels sets the calling goroutine's pprof labels to those of ctx.
+func setLabels(ctx context.Context) { pprof.SetGoroutineLabels(ctx) }
+
+// stack returns the calling goroutine's stack.
+func stack() []byte { return debug.Stack() }

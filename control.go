@@ -1,0 +1,390 @@
+package supervisor
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Audit says who asked for a change to a running tree and why. Every
+// mutating control call requires one with both fields non-empty; it is
+// carried by the command's events.
+type Audit struct {
+	Who string `json:"who"`
+	Why string `json:"why"`
+}
+
+func (a Audit) validate() error {
+	if strings.TrimSpace(a.Who) == "" {
+		return &AuditError{Field: "Who"}
+	}
+	if strings.TrimSpace(a.Why) == "" {
+		return &AuditError{Field: "Why"}
+	}
+	return nil
+}
+
+type opKind uint8
+
+const (
+	opAdd opKind = iota
+	opRemove
+	opRestart
+	opPause
+	opResume
+	opQuarantine
+	opShutdown
+)
+
+var opNames = [...]string{"add", "remove", "restart", "pause", "resume", "quarantine", "shutdown"}
+
+// command is a control call travelling to, and through, a control loop.
+type command struct {
+	op      opKind
+	path    string // the child addressed (for add, the new child's path)
+	name    string // its name within the node
+	child   *Child // add: the new child's spec
+	audit   Audit
+	ctx     context.Context // shutdown: bounds the shutdown
+	id      uint64          // correlation id, assigned on arrival
+	reply   chan error      // buffered: the loop never waits on it
+	fromGen uint64          // the child's generation when the command began
+	merged  []*command      // concurrent restarts answered together
+}
+
+// AddChild adds child to the supervisor at parent ("/" for the root) and
+// starts it, after its running siblings. It returns once the child is
+// running (or ready, with ReadinessExplicit); if the child fails to start it
+// is removed again and the error is a *StartError. A sibling with the same
+// name gives ErrAlreadyExists, as OTP's start_child does for a running or a
+// stopped child.
+func (t *Tree) AddChild(ctx context.Context, parent string, child Child, audit Audit) error {
+	if err := audit.validate(); err != nil {
+		return err
+	}
+	spec := cloneChild(child)
+	var v validator
+	v.child(spec, "child")
+	if err := v.err(); err != nil {
+		return &OpError{Op: "add", Path: parent, Err: err}
+	}
+	return t.control(ctx, opAdd, parent, spec, audit)
+}
+
+// RemoveChild stops the child at path (waiting for its exit or abandoning it
+// at its budget) and deletes its spec. It works whatever the child's state.
+func (t *Tree) RemoveChild(ctx context.Context, path string, audit Audit) error {
+	return t.control(ctx, opRemove, path, nil, audit)
+}
+
+// RestartChild stops the child's current attempt, if any, and starts its
+// next generation, returning once it runs. It works on a running, stopped,
+// paused or quarantined child (clearing the pause), restarts only that child
+// whatever the strategy, and does not count toward intensity. Concurrent
+// requests for the same child are merged into one restart.
+func (t *Tree) RestartChild(ctx context.Context, path string, audit Audit) error {
+	return t.control(ctx, opRestart, path, nil, audit)
+}
+
+// PauseChild stops the child and keeps its spec; it is not restarted until
+// ResumeChild or RestartChild. Pausing a paused child does nothing.
+func (t *Tree) PauseChild(ctx context.Context, path string, audit Audit) error {
+	return t.control(ctx, opPause, path, nil, audit)
+}
+
+// QuarantineChild is PauseChild with the child shown as quarantined: taken
+// out of service because something is wrong with it.
+func (t *Tree) QuarantineChild(ctx context.Context, path string, audit Audit) error {
+	return t.control(ctx, opQuarantine, path, nil, audit)
+}
+
+// ResumeChild lets a paused or quarantined child run again and starts it;
+// it also starts a stopped or failed child. Resuming a running child, or one
+// waiting for a scheduled restart, does nothing.
+func (t *Tree) ResumeChild(ctx context.Context, path string, audit Audit) error {
+	return t.control(ctx, opResume, path, nil, audit)
+}
+
+// control sends a command to the supervisor owning path and waits for its
+// answer. If ctx ends first the call returns ctx.Err(), and the command may
+// still take effect.
+func (t *Tree) control(ctx context.Context, op opKind, path string, child *Child, audit Audit) error {
+	if err := audit.validate(); err != nil {
+		return err
+	}
+	opErr := func(err error) error { return &OpError{Op: opNames[op], Path: path, Err: err} }
+	n, name, err := t.resolve(op, path)
+	if err != nil {
+		return opErr(err)
+	}
+	cmd := &command{op: op, path: path, name: name, child: child, audit: audit, reply: make(chan error, 1)}
+	if op == opAdd {
+		cmd.path, cmd.name = n.prefix+child.Name, child.Name
+	}
+	select {
+	case n.inbox <- msg{kind: msgCommand, cmd: cmd}:
+	case <-n.dead:
+		return opErr(ErrShuttingDown)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	var res error
+	select {
+	case res = <-cmd.reply:
+	case <-n.dead:
+		select {
+		case res = <-cmd.reply:
+		default:
+			res = ErrShuttingDown
+		}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if res != nil {
+		return opErr(res)
+	}
+	return nil
+}
+
+// resolve finds the node that owns path: the parent for add, the child's
+// supervisor otherwise.
+func (t *Tree) resolve(op opKind, path string) (*node, string, error) {
+	if err := checkPath(path); err != nil {
+		return nil, "", err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ended || t.root.phase >= phaseStopping {
+		return nil, "", ErrShuttingDown
+	}
+	n := t.root
+	if path == "/" {
+		if op == opAdd {
+			return n, "", nil
+		}
+		return nil, "", fmt.Errorf("%w: the root is not a child; use Shutdown to stop the tree", ErrNotFound)
+	}
+	segs := strings.Split(path[1:], "/")
+	last := len(segs)
+	if op != opAdd {
+		last--
+	}
+	for _, seg := range segs[:last] {
+		c := n.byName[seg]
+		switch {
+		case c == nil:
+			return nil, "", ErrNotFound
+		case c.spec.Tree == nil:
+			return nil, "", fmt.Errorf("%w: %s is a worker", ErrNotSupervisor, c.path)
+		case c.sub == nil || c.sub.phase >= phaseStopping:
+			return nil, "", fmt.Errorf("%w: supervisor %s is %s", ErrNotRunning, c.path, c.state)
+		}
+		n = c.sub
+	}
+	if op == opAdd {
+		return n, "", nil
+	}
+	name := segs[last]
+	if n.byName[name] == nil {
+		return nil, "", ErrNotFound
+	}
+	return n, name, nil
+}
+
+// checkPath validates the grammar of a path: "/" or "/" followed by names
+// joined with "/".
+func checkPath(path string) error {
+	if path == "/" {
+		return nil
+	}
+	if !strings.HasPrefix(path, "/") || strings.HasSuffix(path, "/") {
+		return fmt.Errorf("%w: %q: a path is \"/\" or starts with \"/\" and names children joined by \"/\", like \"/workers/w1\"", ErrInvalidPath, path)
+	}
+	for _, seg := range strings.Split(path[1:], "/") {
+		if problem := nameProblem(seg); problem != "" {
+			return fmt.Errorf("%w: %q: segment %q %s", ErrInvalidPath, path, seg, problem)
+		}
+	}
+	return nil
+}
+
+// onCommand receives a command in the control loop.
+func (n *node) onCommand(cmd *command) {
+	cmd.id = n.t.nextCorr()
+	e := Event{Time: n.nowT, Kind: EventCommandAccepted, Path: cmd.path, Correlation: cmd.id,
+		Command: opNames[cmd.op], Audit: cmd.audit}
+	n.t.publish(&e)
+	switch {
+	case cmd.op == opShutdown:
+		n.shutdownCommand(cmd)
+	case n.shut != nil:
+		n.finish(cmd, ErrShuttingDown)
+	case n.job != nil:
+		n.deferred = append(n.deferred, cmd)
+	default:
+		n.execute(cmd)
+	}
+}
+
+// execute runs a command now, or queues it behind the child's current one.
+func (n *node) execute(cmd *command) {
+	if cmd.op == opAdd {
+		n.add(cmd)
+		return
+	}
+	c := n.byName[cmd.name]
+	switch {
+	case c == nil:
+		n.finish(cmd, ErrNotFound)
+	case c.cmd == nil:
+		n.apply(c, cmd)
+	case cmd.op == opRestart && c.cmd.op == opRestart:
+		c.cmd.merged = append(c.cmd.merged, cmd)
+	default:
+		c.cmdq = append(c.cmdq, cmd)
+	}
+}
+
+func (n *node) apply(c *child, cmd *command) {
+	c.corr = cmd.id
+	cmd.fromGen = c.gen
+	switch cmd.op {
+	case opRemove:
+		c.cmd = cmd
+		if c.cur == nil {
+			n.removeChild(c)
+		} else if c.state != StateStopping {
+			n.stop(c, stopCommand)
+		}
+	case opRestart:
+		c.cmd = cmd
+		if c.cur != nil {
+			if c.state != StateStopping {
+				n.stop(c, stopCommand)
+			}
+			c.stopWhy = stopCommand
+			return
+		}
+		n.activate(c)
+		n.relaunch(c)
+	case opPause:
+		n.park(c, cmd, adminPaused)
+	case opQuarantine:
+		n.park(c, cmd, adminQuarantined)
+	case opResume:
+		n.activate(c)
+		switch {
+		case c.state == StateStopping:
+			c.cmd = cmd
+			c.stopWhy = stopCommand
+		case c.cur != nil || c.state == StateBackoff:
+			n.finish(cmd, nil) // running, or restarting soon anyway
+		default:
+			c.cmd = cmd
+			n.relaunch(c)
+		}
+	}
+}
+
+// activate clears a pause or quarantine.
+func (n *node) activate(c *child) {
+	if c.admin != adminActive {
+		c.admin = adminActive
+		n.emit(EventChildResumed, c)
+	}
+}
+
+// park pauses or quarantines c.
+func (n *node) park(c *child, cmd *command, admin adminState) {
+	if c.cur == nil && c.admin == admin {
+		n.finish(cmd, nil) // already there
+		return
+	}
+	c.admin = admin
+	c.cmd = cmd
+	if c.cur != nil {
+		if c.state != StateStopping {
+			n.stop(c, stopCommand)
+		}
+		return
+	}
+	n.clearDeadline(c)
+	n.parked(c)
+}
+
+// add adds and starts a new child.
+func (n *node) add(cmd *command) {
+	if n.byName[cmd.child.Name] != nil {
+		n.finish(cmd, ErrAlreadyExists)
+		return
+	}
+	c := n.newChild(cmd.child)
+	c.index = len(n.children)
+	c.corr = cmd.id
+	c.cmd = cmd
+	n.children = append(n.children, c)
+	n.byName[c.spec.Name] = c
+	n.t.count++
+	n.emit(EventChildAdded, c)
+	n.launch(c)
+}
+
+// cmdStarted completes a command waiting for c to run.
+func (n *node) cmdStarted(c *child) {
+	cmd := c.cmd
+	if cmd != nil && (cmd.op == opRestart || cmd.op == opResume || cmd.op == opAdd) && c.gen > cmd.fromGen {
+		n.complete(c, nil)
+	}
+}
+
+// cmdStartFailed completes a command whose start of c failed.
+func (n *node) cmdStartFailed(c *child, err error) {
+	cmd := c.cmd
+	if cmd != nil && (cmd.op == opRestart || cmd.op == opResume) && c.gen > cmd.fromGen {
+		n.complete(c, &StartError{Path: c.path, Err: err})
+	}
+}
+
+// complete answers c's current command and lets the next one run.
+func (n *node) complete(c *child, err error) {
+	cmd := c.cmd
+	c.cmd = nil
+	n.finish(cmd, err)
+	if len(c.cmdq) > 0 {
+		n.runq = append(n.runq, c)
+	}
+}
+
+// finish answers a command.
+func (n *node) finish(cmd *command, err error) {
+	e := Event{Time: n.nowT, Kind: EventCommandCompleted, Path: cmd.path, Correlation: cmd.id,
+		Command: opNames[cmd.op], Audit: cmd.audit, Err: err}
+	n.t.publish(&e)
+	cmd.reply <- err
+	for _, m := range cmd.merged {
+		n.finish(m, err)
+	}
+}
+
+// flushRunq runs the commands that queued behind completed ones.
+func (n *node) flushRunq() {
+	for i := 0; i < len(n.runq); i++ {
+		c := n.runq[i]
+		for c.cmd == nil && len(c.cmdq) > 0 {
+			cmd := c.cmdq[0]
+			c.cmdq = c.cmdq[1:]
+			switch {
+			case n.shut != nil:
+				n.finish(cmd, ErrShuttingDown)
+			case c.removed:
+				n.finish(cmd, ErrNotFound)
+			case n.job != nil:
+				n.deferred = append(n.deferred, cmd)
+			default:
+				n.apply(c, cmd)
+			}
+		}
+	}
+	clear(n.runq)
+	n.runq = n.runq[:0]
+}

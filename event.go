@@ -1,0 +1,368 @@
+package supervisor
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// EventKind says what an Event reports. Every change of a child's state is
+// one event, as are the decisions taken about it and every control command.
+type EventKind uint8
+
+// Event kinds. The fields an event sets besides Seq, Time, Kind, Path and
+// Correlation are listed for each.
+const (
+	_ EventKind = iota
+	// EventTreeStarted: the root finished its ordered start.
+	EventTreeStarted
+	// EventChildAdded: AddChild added the child (Generation 0).
+	EventChildAdded
+	// EventChildStarting: a new attempt is being started (Generation,
+	// Attempt, State starting or running).
+	EventChildStarting
+	// EventChildRunning: the attempt runs and needs no readiness signal.
+	EventChildRunning
+	// EventChildReady: the attempt called Ready.
+	EventChildReady
+	// EventChildStopping: the supervisor cancelled the attempt; Delay is the
+	// stop budget (Infinity for none) and Reason why it stops.
+	EventChildStopping
+	// EventChildExited: the attempt returned (Exit, Err).
+	EventChildExited
+	// EventChildBackoff: a restart is scheduled after Delay.
+	EventChildBackoff
+	// EventChildRestarting: a restart is performed now (Reason names the
+	// child whose failure caused it, for group restarts).
+	EventChildRestarting
+	// EventChildRestarted: the restarted attempt is running or ready.
+	EventChildRestarted
+	// EventChildPaused: the child is stopped and will not restart until resumed.
+	EventChildPaused
+	// EventChildResumed: a paused or quarantined child is allowed to run again.
+	EventChildResumed
+	// EventChildQuarantined: like paused, marked as quarantined.
+	EventChildQuarantined
+	// EventChildRemoved: the child's spec was deleted.
+	EventChildRemoved
+	// EventChildAbandoned: the attempt overran its stop budget; it is fenced
+	// off and its goroutines (Goroutines, with stacks) are left running.
+	EventChildAbandoned
+	// EventAbandonedExited: an abandoned attempt returned after all (Exit, Err).
+	EventAbandonedExited
+	// EventHookPanicked: the child's Abort hook panicked (Err is the
+	// *PanicError).
+	EventHookPanicked
+	// EventIntensityExceeded: a restart was refused by the supervisor's
+	// Intensity (Path is the supervisor, Reason the child, Err the
+	// *IntensityError).
+	EventIntensityExceeded
+	// EventEscalated: a supervisor gave up and ended with Err, which its
+	// parent handles as an abnormal exit of a child.
+	EventEscalated
+	// EventShutdownRequested: a supervisor began to shut down (Reason,
+	// Audit when an operator asked).
+	EventShutdownRequested
+	// EventShutdownPhase: the shutdown entered Phase.
+	EventShutdownPhase
+	// EventShutdownCompleted: the shutdown ended (Delay is its duration,
+	// Count the goroutines left, for the root).
+	EventShutdownCompleted
+	// EventCommandAccepted: a control command reached its supervisor
+	// (Command, Audit; Correlation is the command's id).
+	EventCommandAccepted
+	// EventCommandCompleted: a control command finished (Err is nil on
+	// success).
+	EventCommandCompleted
+	// EventsDropped is delivered only to a Subscription that fell behind:
+	// Count events before this point were dropped from its queue.
+	EventsDropped
+)
+
+var eventNames = []string{"invalid", "tree_started", "child_added", "child_starting", "child_running",
+	"child_ready", "child_stopping", "child_exited", "child_backoff", "child_restarting", "child_restarted",
+	"child_paused", "child_resumed", "child_quarantined", "child_removed", "child_abandoned",
+	"abandoned_exited", "hook_panicked", "intensity_exceeded", "escalated", "shutdown_requested", "shutdown_phase",
+	"shutdown_completed", "command_accepted", "command_completed", "events_dropped"}
+
+func (k EventKind) String() string { return enumString(eventNames, k) }
+
+// MarshalText implements encoding.TextMarshaler.
+func (k EventKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// Event is one transition or decision in a tree. Events are values: the
+// supervisor keeps them in a ring without allocating, which is why one struct
+// carries every kind's fields; EventKind's documentation says which are set.
+type Event struct {
+	// Seq numbers the tree's events from 1 without gaps.
+	Seq uint64 `json:"seq"`
+	// Time is when the supervisor made the transition.
+	Time time.Time `json:"time"`
+	Kind EventKind `json:"kind"`
+	// Path is the child (or, for supervisor-level events, the supervisor).
+	Path string `json:"path"`
+	// Generation and Attempt identify the child's attempt (see RunInfo).
+	Generation uint64 `json:"generation,omitempty"`
+	Attempt    int    `json:"attempt,omitempty"`
+	// Correlation links the events of one incident (a failure, the decision
+	// taken and the restart it leads to) or of one command.
+	Correlation uint64 `json:"correlation,omitempty"`
+	// State is the child's state after the event.
+	State State `json:"state"`
+
+	Exit       ExitClass        `json:"exit,omitempty"`
+	Err        error            `json:"-"`
+	Delay      time.Duration    `json:"delay,omitempty"`
+	Phase      ShutdownPhase    `json:"phase,omitempty"`
+	Command    string           `json:"command,omitempty"`
+	Audit      Audit            `json:"audit,omitzero"`
+	Count      uint64           `json:"count,omitempty"`
+	Reason     string           `json:"reason,omitempty"`
+	Goroutines []GoroutineStack `json:"goroutines,omitempty"`
+}
+
+// String formats the event on one line.
+func (e Event) String() string {
+	var b strings.Builder
+	b.WriteString("#")
+	b.WriteString(strconv.FormatUint(e.Seq, 10))
+	b.WriteByte(' ')
+	b.WriteString(e.Kind.String())
+	b.WriteByte(' ')
+	b.WriteString(e.Path)
+	if e.Generation > 0 {
+		b.WriteString(" gen=")
+		b.WriteString(strconv.FormatUint(e.Generation, 10))
+		b.WriteString(" attempt=")
+		b.WriteString(strconv.Itoa(e.Attempt))
+	}
+	if e.Exit != ExitNone {
+		b.WriteString(" exit=")
+		b.WriteString(e.Exit.String())
+	}
+	if e.Err != nil {
+		b.WriteString(" err=")
+		b.WriteString(strconv.Quote(e.Err.Error()))
+	}
+	switch e.Kind {
+	case EventChildBackoff, EventChildStopping, EventShutdownCompleted:
+		b.WriteString(" delay=")
+		b.WriteString(durationString(e.Delay))
+	case EventShutdownPhase, EventShutdownRequested:
+		b.WriteString(" phase=")
+		b.WriteString(e.Phase.String())
+	}
+	if e.Command != "" {
+		b.WriteString(" command=")
+		b.WriteString(e.Command)
+	}
+	if e.Audit != (Audit{}) {
+		b.WriteString(" who=")
+		b.WriteString(strconv.Quote(e.Audit.Who))
+		b.WriteString(" why=")
+		b.WriteString(strconv.Quote(e.Audit.Why))
+	}
+	if e.Count > 0 {
+		b.WriteString(" count=")
+		b.WriteString(strconv.FormatUint(e.Count, 10))
+	}
+	if e.Reason != "" {
+		b.WriteString(" reason=")
+		b.WriteString(strconv.Quote(e.Reason))
+	}
+	if e.Correlation != 0 {
+		b.WriteString(" corr=")
+		b.WriteString(strconv.FormatUint(e.Correlation, 10))
+	}
+	return b.String()
+}
+
+// ring is a fixed-size queue of events that overwrites its oldest entry.
+type ring struct {
+	buf  []Event
+	head int // index of the oldest event
+	n    int
+}
+
+// push appends e, dropping the oldest event if the ring is full. It reports
+// whether an event was dropped.
+func (r *ring) push(e *Event) (dropped bool) {
+	if len(r.buf) == 0 {
+		return true
+	}
+	if r.n == len(r.buf) {
+		r.buf[r.head] = *e
+		r.head = (r.head + 1) % len(r.buf)
+		return true
+	}
+	i := r.head + r.n
+	if i >= len(r.buf) {
+		i -= len(r.buf)
+	}
+	r.buf[i] = *e
+	r.n++
+	return false
+}
+
+// pop removes and returns the oldest event.
+func (r *ring) pop() Event {
+	e := r.buf[r.head]
+	r.buf[r.head] = Event{}
+	r.head = (r.head + 1) % len(r.buf)
+	r.n--
+	return e
+}
+
+// slice copies the events, oldest first.
+func (r *ring) slice() []Event {
+	out := make([]Event, r.n)
+	for i := range r.n {
+		out[i] = r.buf[(r.head+i)%len(r.buf)]
+	}
+	return out
+}
+
+// Journal is a copy of a tree's recent events.
+type Journal struct {
+	// Events are the most recent events, oldest first, in Seq order.
+	Events []Event
+	// Dropped counts the older events that no longer fit in the journal.
+	Dropped uint64
+}
+
+// Subscription delivers a tree's events to one consumer through a bounded
+// queue. The supervisor never waits for a subscriber: when the queue is full
+// the oldest queued event is dropped, and the consumer is told how many it
+// missed by an EventsDropped event in their place.
+//
+// To follow a tree from a consistent starting point, Subscribe first, then
+// take State, and skip events whose Seq is not above the snapshot's Seq.
+type Subscription struct {
+	t        *Tree
+	q        ring
+	missed   uint64 // dropped since the last EventsDropped was delivered
+	lastMiss uint64 // Seq of the newest dropped event
+	total    uint64
+	notify   chan struct{}
+	closed   bool
+}
+
+// Subscribe returns a subscription to the tree's events from now on, with a
+// queue of size events (DefaultSubscriberBuffer if size <= 0). Close it when
+// done.
+func (t *Tree) Subscribe(size int) *Subscription {
+	if size <= 0 {
+		size = DefaultSubscriberBuffer
+	}
+	s := &Subscription{t: t, q: ring{buf: make([]Event, size)}, notify: make(chan struct{}, 1)}
+	t.mu.Lock()
+	if t.ended {
+		s.closed = true
+	} else {
+		t.subs = append(t.subs, s)
+	}
+	t.mu.Unlock()
+	return s
+}
+
+// Next returns the next event, waiting for one until ctx is done. It returns
+// ErrClosed after Close, and once the tree has ended and every event queued
+// before the end has been returned.
+func (s *Subscription) Next(ctx context.Context) (Event, error) {
+	for {
+		s.t.mu.Lock()
+		if s.missed > 0 {
+			e := Event{Seq: s.lastMiss, Time: s.t.now(), Kind: EventsDropped, Path: "/", Count: s.missed}
+			s.missed = 0
+			s.t.mu.Unlock()
+			return e, nil
+		}
+		if s.q.n > 0 {
+			e := s.q.pop()
+			s.t.mu.Unlock()
+			return e, nil
+		}
+		closed := s.closed
+		s.t.mu.Unlock()
+		if closed {
+			return Event{}, ErrClosed
+		}
+		select {
+		case <-s.notify:
+		case <-ctx.Done():
+			return Event{}, ctx.Err()
+		}
+	}
+}
+
+// Dropped returns how many events this subscription has dropped in all.
+func (s *Subscription) Dropped() uint64 {
+	s.t.mu.Lock()
+	defer s.t.mu.Unlock()
+	return s.total
+}
+
+// Close ends the subscription; a pending Next returns ErrClosed.
+func (s *Subscription) Close() {
+	s.t.mu.Lock()
+	s.closeLocked()
+	s.t.mu.Unlock()
+}
+
+func (s *Subscription) closeLocked() {
+	if s.closed {
+		return
+	}
+	s.closed = true
+	subs := s.t.subs
+	for i, x := range subs {
+		if x == s {
+			subs[i] = subs[len(subs)-1]
+			subs[len(subs)-1] = nil
+			s.t.subs = subs[:len(subs)-1]
+			break
+		}
+	}
+	s.wake()
+}
+
+func (s *Subscription) wake() {
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
+}
+
+// deliver queues e; the tree lock is held.
+func (s *Subscription) deliver(e *Event) {
+	if s.q.push(e) {
+		s.missed++
+		s.total++
+		// The dropped event was the oldest queued one. A subscription
+		// receives every event, so the queue holds consecutive sequence
+		// numbers and the dropped one precedes the new oldest.
+		s.lastMiss = s.q.buf[s.q.head].Seq - 1
+	}
+	s.wake()
+}
+
+// publish stamps e with the next sequence number and hands it to the
+// journal and the subscribers. The tree lock is held.
+func (t *Tree) publish(e *Event) {
+	t.seq++
+	e.Seq = t.seq
+	if t.journal.push(e) {
+		t.journalDropped++
+	}
+	for _, s := range t.subs {
+		s.deliver(e)
+	}
+}
+
+// Journal returns a copy of the tree's recent events.
+func (t *Tree) Journal() Journal {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return Journal{Events: t.journal.slice(), Dropped: t.journalDropped}
+}

@@ -1,0 +1,84 @@
+package supervisor
+
+import "errors"
+
+// ExitClass classifies how an attempt of a child ended. It decides, with the
+// child's RestartType, whether the child is restarted.
+type ExitClass uint8
+
+// Exit classes.
+const (
+	// ExitNone: the child has not exited (yet).
+	ExitNone ExitClass = iota
+	// ExitNormal: Run returned nil.
+	ExitNormal
+	// ExitShutdown: Run returned an error wrapping ErrStop, a normal exit
+	// with a reason (OTP's {shutdown, Reason}).
+	ExitShutdown
+	// ExitStopped: the supervisor had cancelled the attempt (a clean stop),
+	// whatever Run returned.
+	ExitStopped
+	// ExitAbnormal: Run returned any other error, called runtime.Goexit,
+	// or (for a nested supervisor) the supervisor ended with an error.
+	ExitAbnormal
+	// ExitPanic: Run panicked; the error is a *PanicError with the stack.
+	ExitPanic
+	// ExitEscalate: Run returned an error wrapping ErrEscalate.
+	ExitEscalate
+	// ExitAbandoned: the child overran its Shutdown budget and was
+	// abandoned; its goroutine may still be running.
+	ExitAbandoned
+)
+
+var exitNames = []string{"none", "normal", "shutdown", "stopped", "abnormal", "panic", "escalate", "abandoned"}
+
+func (c ExitClass) String() string { return enumString(exitNames, c) }
+
+// MarshalText implements encoding.TextMarshaler.
+func (c ExitClass) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// Abnormal reports whether the class is a failure: abnormal, panic or
+// escalate.
+func (c ExitClass) Abnormal() bool {
+	return c == ExitAbnormal || c == ExitPanic || c == ExitEscalate
+}
+
+// restarts reports whether a child of restart type r is restarted after an
+// exit of class c that it made on its own account.
+func restarts(r RestartType, c ExitClass) bool {
+	switch r {
+	case Permanent:
+		return true
+	case Transient:
+		return c.Abnormal()
+	default:
+		return false
+	}
+}
+
+// classify reads an attempt's result. It runs on the control loop after the
+// exit report has been received.
+func classify(a *attempt) (ExitClass, error) {
+	err := a.result
+	switch {
+	case a.panicked:
+		return ExitPanic, err
+	case a.cancelled:
+		return ExitStopped, err
+	case a.goexit:
+		return ExitAbnormal, err
+	case err == nil:
+		return ExitNormal, nil
+	case a.c.spec.Tree != nil:
+		// A nested supervisor's error is always a failure of the child,
+		// whatever it wraps: its own children's ErrStop or ErrEscalate
+		// were handled by it.
+		return ExitAbnormal, err
+	case errors.Is(err, ErrEscalate):
+		return ExitEscalate, err
+	case errors.Is(err, ErrStop):
+		return ExitShutdown, err
+	default:
+		return ExitAbnormal, err
+	}
+}

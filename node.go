@@ -1,0 +1,690 @@
+package supervisor
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+
+	"github.com/go-supervisor/supervisor/internal/deadline"
+)
+
+// msgKind tells what a message to a control loop carries.
+type msgKind uint8
+
+const (
+	msgExit        msgKind = iota // an attempt returned
+	msgReady                      // an attempt called Ready
+	msgCommand                    // a control command
+	msgShutdownCtx                // the context of a Shutdown call is done: abandon what is left
+	msgAbort                      // the parent abandons this nested supervisor
+	msgHookPanic                  // a child's Abort hook panicked
+)
+
+type msg struct {
+	kind msgKind
+	a    *attempt
+	cmd  *command
+}
+
+// nodePhase is the lifecycle of a supervisor node.
+type nodePhase uint8
+
+const (
+	phaseStarting nodePhase = iota
+	phaseRunning
+	phaseStopping
+	phaseDone
+)
+
+// inboxSize bounds a control loop's inbox. A full inbox makes senders (child
+// goroutines on their way out, command callers) wait; the loop itself never
+// sends to an inbox.
+const inboxSize = 256
+
+// node is one supervisor: the root of a tree or a nested supervisor. Its
+// control loop is the only goroutine that changes its state, and it does so
+// while holding the tree lock, so that State and the event sequence see
+// every node consistently. Children talk to the loop only through inbox.
+type node struct {
+	t      *Tree
+	path   string
+	prefix string // prepended to a child's name to form its path
+	spec   *Spec
+	self   *attempt // the attempt running this node; nil for the root
+
+	strategy  Strategy
+	intensity Intensity
+	window    restartWindow
+	rng       *rand.Rand
+
+	children []*child // declaration order; nil where a child was removed
+	holes    int      // nil entries in children
+	byName   map[string]*child
+
+	inbox   chan msg
+	dead    chan struct{} // closed when the loop has returned
+	stopC   <-chan struct{}
+	timer   *time.Timer
+	timerAt int64
+	timers  deadline.Queue
+
+	phase    nodePhase
+	job      *job
+	pending  []*child   // exits whose decision waits for the current job
+	deferred []*command // commands waiting for the current job
+	runq     []*child   // children whose next queued command may run
+	shut     *shutdown
+	err      error // the node's result
+	corr     uint64
+
+	now  int64 // loop time: monotonic ns since the tree's base
+	nowT time.Time
+
+	// Set under the lock, acted on after it is released.
+	signalReady bool
+	startDone   bool
+}
+
+func newNode(t *Tree, path string, spec *Spec, self *attempt) *node {
+	n := &node{
+		t:         t,
+		path:      path,
+		prefix:    path + "/",
+		spec:      spec,
+		self:      self,
+		strategy:  spec.Strategy,
+		intensity: spec.Intensity.resolve(),
+		children:  make([]*child, 0, len(spec.Children)),
+		byName:    make(map[string]*child, len(spec.Children)),
+		inbox:     make(chan msg, inboxSize),
+		dead:      make(chan struct{}),
+	}
+	if path == "/" {
+		n.prefix = "/"
+	}
+	n.window = newRestartWindow(n.intensity)
+	n.rng = rand.New(rand.NewPCG(t.seed, fnv64(path)))
+	for i := range spec.Children {
+		c := n.newChild(&spec.Children[i])
+		c.index = len(n.children)
+		n.children = append(n.children, c)
+		n.byName[c.spec.Name] = c
+	}
+	return n
+}
+
+func fnv64(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+// runNested runs a nested supervisor as the body of attempt a.
+func runNested(a *attempt) error {
+	n := newNode(a.n.t, a.c.path, a.c.spec.Tree, a)
+	n.stopC = a.Done()
+	n.t.mu.Lock()
+	a.c.sub = n
+	n.t.count += len(n.children)
+	n.t.mu.Unlock()
+	return n.run()
+}
+
+// post delivers m to the loop unless the loop has ended.
+func (n *node) post(m msg) {
+	select {
+	case n.inbox <- m:
+	case <-n.dead:
+	}
+}
+
+// run is the control loop.
+func (n *node) run() error {
+	defer close(n.dead)
+	n.lock()
+	n.beginStart()
+	n.unlock()
+	for n.phase != phaseDone {
+		var timerC <-chan time.Time
+		if n.timer != nil {
+			timerC = n.timer.C
+		}
+		select {
+		case m := <-n.inbox:
+			n.lock()
+			n.handle(m)
+		case <-timerC:
+			n.lock()
+			n.timerAt = 0
+			n.fire()
+		case <-n.stopC:
+			n.stopC = nil
+			n.lock()
+			n.stopRequested()
+		}
+		n.unlock()
+	}
+	if n.timer != nil {
+		n.timer.Stop()
+	}
+	return n.err
+}
+
+func (n *node) lock() {
+	n.t.mu.Lock()
+	n.nowT = time.Now()
+	n.now = int64(n.nowT.Sub(n.t.base))
+}
+
+func (n *node) unlock() {
+	n.flushRunq()
+	n.armTimer()
+	ready, started := n.signalReady, n.startDone
+	n.signalReady, n.startDone = false, false
+	n.t.mu.Unlock()
+	// Blocking sends happen only here, without the lock.
+	if ready {
+		Ready(n.self)
+	}
+	if started && n.self == nil {
+		n.t.started <- n.t.startErr
+	}
+}
+
+// armTimer points the loop's timer at the earliest deadline.
+func (n *node) armTimer() {
+	e := n.timers.Peek()
+	if e == nil {
+		if n.timerAt != 0 {
+			n.timer.Stop()
+			n.timerAt = 0
+		}
+		return
+	}
+	if e.At == n.timerAt {
+		return
+	}
+	d := time.Duration(e.At - n.now)
+	if n.timer == nil {
+		n.timer = time.NewTimer(d)
+	} else {
+		n.timer.Reset(d)
+	}
+	n.timerAt = e.At
+}
+
+func (n *node) handle(m msg) {
+	switch m.kind {
+	case msgExit:
+		n.onExit(m.a)
+	case msgReady:
+		n.onReady(m.a)
+	case msgCommand:
+		n.onCommand(m.cmd)
+	case msgShutdownCtx:
+		n.abortShutdown("shutdown context done")
+	case msgAbort:
+		n.abortShutdown("abandoned by parent")
+	case msgHookPanic:
+		e := n.event(EventHookPanicked, m.a.c)
+		e.Generation, e.Attempt = m.a.gen, m.a.num
+		e.Err = m.a.hookErr
+		n.t.publish(&e)
+	}
+}
+
+// fire handles every deadline that has passed.
+func (n *node) fire() {
+	for {
+		e := n.timers.PopDue(n.now)
+		if e == nil {
+			return
+		}
+		c := e.Value.(*child)
+		switch c.state {
+		case StateBackoff:
+			if j := n.job; j != nil && j.trigger == c && j.phase == jobDelaying {
+				n.performGroupRestart()
+			} else {
+				n.restart(c)
+			}
+		case StateStarting:
+			c.stopWhy = stopStartTimeout
+			n.stop(c, stopStartTimeout)
+		case StateStopping:
+			n.abandon(c)
+		}
+	}
+}
+
+// stopRequested handles the cancellation of the node's context: the Start
+// context for the root, the attempt's context for a nested supervisor.
+func (n *node) stopRequested() {
+	cause := "stopped by parent"
+	if n.self == nil {
+		cause = "context canceled"
+		if n.phase == phaseStarting {
+			n.t.startErr = context.Canceled
+		}
+	}
+	n.beginShutdown(cause, Audit{})
+}
+
+// launch starts a new attempt of c.
+func (n *node) launch(c *child) {
+	c.gen++
+	a := &attempt{c: c, n: n, gen: c.gen, num: c.attempt}
+	c.cur = a
+	c.startedAt = n.now
+	c.readyAt = 0
+	gated := c.spec.gated()
+	n.set(c, StateStarting)
+	n.emit(EventChildStarting, c)
+	if gated {
+		if to := c.spec.startTimeout(); to != Infinity {
+			n.setDeadline(c, n.now+int64(to))
+		}
+	} else {
+		n.set(c, StateRunning)
+		n.emit(EventChildRunning, c)
+	}
+	go a.run()
+	if !gated {
+		n.started(c)
+	}
+}
+
+// started runs when c's attempt is running (and ready, if it must say so).
+func (n *node) started(c *child) {
+	if c.starting {
+		c.starting = false
+		n.emit(EventChildRestarted, c)
+	}
+	n.cmdStarted(c)
+	if j := n.job; j != nil && j.wait == c {
+		j.wait = nil
+		n.advanceJob()
+	}
+}
+
+func (n *node) onReady(a *attempt) {
+	c := a.c
+	if c.cur != a || c.state != StateStarting {
+		return
+	}
+	n.clearDeadline(c)
+	c.readyAt = n.now
+	n.set(c, StateReady)
+	n.emit(EventChildReady, c)
+	n.started(c)
+}
+
+func (n *node) onExit(a *attempt) {
+	c := a.c
+	if c.cur != a {
+		n.lateExit(a)
+		return
+	}
+	class, err := classify(a)
+	c.cur = nil
+	n.clearDeadline(c)
+	sub := c.sub
+	c.sub = nil
+	c.lastExit = exitRecord{class: class, err: err, at: n.now}
+	if c.state == StateStopping {
+		n.stopFinished(c, a, sub, false)
+		return
+	}
+	// An exit the child made on its own starts an incident: its decision and
+	// restart share the exit's correlation id.
+	c.corr = n.t.nextCorr()
+	wasStarting := c.state == StateStarting
+	n.set(c, deadState(class))
+	e := n.event(EventChildExited, c)
+	e.Exit, e.Err = class, err
+	n.t.publish(&e)
+	if wasStarting {
+		n.startFailed(c, class, err)
+		return
+	}
+	n.exited(c, class, err)
+}
+
+// exited handles an exit the child made on its own account.
+func (n *node) exited(c *child, class ExitClass, err error) {
+	if n.shut != nil {
+		return // it stays down; the drain will find it so
+	}
+	if class == ExitEscalate {
+		n.escalate(c, err)
+		return
+	}
+	if j := n.job; j != nil && n.strategy != OneForOne {
+		if j.kind == jobGroup && j.phase == jobStopping && j.has(c) {
+			n.set(c, StatePending) // the group restart it belongs to brings it back
+			return
+		}
+		n.pending = append(n.pending, c)
+		return
+	}
+	n.decide(c, class, err)
+}
+
+// decide applies the restart type and the strategy to an exit.
+func (n *node) decide(c *child, class ExitClass, err error) {
+	if !restarts(c.spec.Restart, class) {
+		if c.spec.Restart == Temporary {
+			n.removeChild(c)
+		}
+		return
+	}
+	if n.now-c.startedAt >= int64(c.spec.Backoff.resetAfter()) {
+		c.attempt = 1 // it ran stably: a new streak
+	}
+	c.attempt++
+	delay := c.spec.Backoff.delay(c.attempt, n.rng)
+	if n.strategy != OneForOne {
+		n.beginGroupRestart(c, delay)
+		return
+	}
+	if delay > 0 {
+		n.backoff(c, delay)
+		return
+	}
+	n.restart(c)
+}
+
+// backoff schedules c's restart after delay.
+func (n *node) backoff(c *child, delay time.Duration) {
+	c.nextAt = n.now + int64(delay)
+	n.setDeadline(c, c.nextAt)
+	n.set(c, StateBackoff)
+	e := n.event(EventChildBackoff, c)
+	e.Delay = delay
+	n.t.publish(&e)
+}
+
+// restart performs an automatic restart of c alone.
+func (n *node) restart(c *child) {
+	if !n.window.allow(n.now) {
+		n.intensityExceeded(c)
+		return
+	}
+	c.restarts++
+	c.starting = true
+	n.emit(EventChildRestarting, c)
+	n.launch(c)
+}
+
+// startFailed handles a child that exited (or timed out) before it was ready.
+func (n *node) startFailed(c *child, class ExitClass, err error) {
+	if class == ExitStopped {
+		class = ExitAbnormal
+	}
+	if c.cmd != nil && c.cmd.op == opAdd {
+		n.complete(c, &StartError{Path: c.path, Err: err})
+		n.removeChild(c)
+		return
+	}
+	n.cmdStartFailed(c, err)
+	j := n.job
+	if j == nil || j.wait != c {
+		n.exited(c, class, err)
+		return
+	}
+	j.wait = nil
+	if j.kind == jobStart {
+		n.t.startErr = &StartError{Path: c.path, Err: err}
+		n.err = n.t.startErr
+		n.beginShutdown("child "+c.path+" failed to start", Audit{})
+		return
+	}
+	// A member of a group restart failed to start: the group restart is
+	// retried under the same accounting, as OTP does.
+	if class == ExitEscalate {
+		n.escalate(c, err)
+		return
+	}
+	if !restarts(c.spec.Restart, class) {
+		if c.spec.Restart == Temporary {
+			n.removeChild(c)
+		}
+		n.advanceJob()
+		return
+	}
+	n.job = nil
+	n.decide(c, class, err)
+}
+
+// stop asks c's attempt to stop within its budget.
+func (n *node) stop(c *child, why stopReason) {
+	a := c.cur
+	a.cancelled = true
+	c.stopWhy = why
+	c.stopFrom = n.now
+	budget := c.spec.shutdownBudget()
+	at := int64(0)
+	if budget != Infinity {
+		at = n.now + int64(budget)
+	}
+	if s := n.shut; s != nil && s.deadline > 0 && (at == 0 || s.deadline < at) {
+		at = s.deadline
+	}
+	if at > 0 {
+		a.stopAt.Store(at)
+		n.setDeadline(c, at)
+	} else {
+		n.clearDeadline(c)
+	}
+	n.set(c, StateStopping)
+	e := n.event(EventChildStopping, c)
+	e.Delay = budget
+	if at > 0 {
+		e.Delay = time.Duration(at - n.now)
+	}
+	e.Reason = stopReasonText[why]
+	n.t.publish(&e)
+	a.cancel()
+}
+
+var stopReasonText = [...]string{"", "shutdown", "group restart", "command", "start timeout"}
+
+// abandon gives up on a stopping child that overran its budget. Go cannot
+// kill a goroutine: the attempt is fenced off (nothing it reports counts any
+// more), its Abort hook runs, and its goroutines are reported.
+func (n *node) abandon(c *child) {
+	a := c.cur
+	a.abandoned = true
+	c.cur = nil
+	c.zombies++
+	sub := c.sub
+	c.sub = nil
+	c.lastExit = exitRecord{class: ExitAbandoned, at: n.now}
+	n.runAbort(c, a, sub)
+	if n.shut != nil {
+		n.shut.straggle(c, a, sub, n.now)
+	} else {
+		e := n.event(EventChildAbandoned, c)
+		e.Generation, e.Attempt = a.gen, a.num
+		e.Exit = ExitAbandoned
+		e.Goroutines = n.t.goroutinesUnder(c.path)
+		e.Count = uint64(stackCount(e.Goroutines))
+		n.t.publish(&e)
+	}
+	n.stopFinished(c, a, sub, true)
+}
+
+// runAbort runs the child's Abort hook, or tells an abandoned nested
+// supervisor to abandon its own children at once.
+func (n *node) runAbort(c *child, a *attempt, sub *node) {
+	if sub != nil {
+		go sub.post(msg{kind: msgAbort})
+	}
+	if c.spec.Abort == nil {
+		return
+	}
+	go func() {
+		setLabels(c.labels)
+		defer func() {
+			if r := recover(); r != nil {
+				a.hookErr = newPanicError(r, stack())
+				n.post(msg{kind: msgHookPanic, a: a})
+			}
+		}()
+		c.spec.Abort()
+	}()
+}
+
+// stopFinished continues after c's stop completed, by exit or abandonment.
+func (n *node) stopFinished(c *child, a *attempt, sub *node, abandoned bool) {
+	why := c.stopWhy
+	c.stopWhy = stopNone
+	if !abandoned {
+		class, err := c.lastExit.class, c.lastExit.err
+		n.set(c, StateStopped)
+		e := n.event(EventChildExited, c)
+		e.Generation, e.Attempt = a.gen, a.num
+		e.Exit, e.Err = class, err
+		n.t.publish(&e)
+	} else {
+		n.set(c, StateFailed)
+	}
+	if s := n.shut; s != nil {
+		n.set(c, deadState(c.lastExit.class))
+		if !abandoned {
+			s.record(c, a, sub, n.now)
+		}
+		if s.wait == c {
+			s.wait = nil
+			n.advanceShutdown()
+		}
+		return
+	}
+	j := n.job
+	switch {
+	case c.cmd != nil && c.cmd.op == opRemove:
+		n.removeChild(c)
+	case c.admin != adminActive:
+		n.parked(c)
+	case why == stopStartTimeout:
+		n.set(c, StateFailed)
+		n.startFailed(c, ExitAbnormal, ErrStartTimeout)
+		return
+	case j != nil && j.wait == c:
+		n.set(c, StatePending)
+	case c.cmd != nil && (c.cmd.op == opRestart || c.cmd.op == opResume):
+		n.relaunch(c)
+	}
+	if j != nil && j.wait == c && n.job == j {
+		j.wait = nil
+		n.advanceJob()
+	}
+}
+
+// parked moves a stopped child to its paused or quarantined state.
+func (n *node) parked(c *child) {
+	kind, s := EventChildPaused, StatePaused
+	if c.admin == adminQuarantined {
+		kind, s = EventChildQuarantined, StateQuarantined
+	}
+	n.set(c, s)
+	n.emit(kind, c)
+	if c.cmd != nil && (c.cmd.op == opPause || c.cmd.op == opQuarantine) {
+		n.complete(c, nil)
+	}
+}
+
+// relaunch starts c again for an operator: a fresh streak, not counted
+// toward intensity.
+func (n *node) relaunch(c *child) {
+	n.clearDeadline(c)
+	c.attempt = 1
+	if c.cmd != nil && c.cmd.op == opRestart {
+		c.restarts++
+		c.starting = true
+		n.emit(EventChildRestarting, c)
+	}
+	n.launch(c)
+}
+
+// lateExit handles the exit of an attempt that was abandoned earlier.
+func (n *node) lateExit(a *attempt) {
+	c := a.c
+	c.zombies--
+	a.exitedAt = n.now
+	class, err := classify(a)
+	e := n.event(EventAbandonedExited, c)
+	e.Generation, e.Attempt = a.gen, a.num
+	e.Exit, e.Err = class, err
+	n.t.publish(&e)
+	if n.shut != nil {
+		n.shut.late(a, n.now)
+	}
+}
+
+// removeChild deletes c from its supervisor. c has no live attempt.
+func (n *node) removeChild(c *child) {
+	if c.removed {
+		return
+	}
+	n.clearDeadline(c)
+	c.removed = true
+	n.set(c, StateStopped)
+	delete(n.byName, c.spec.Name)
+	n.children[c.index] = nil
+	n.holes++
+	n.t.count--
+	n.emit(EventChildRemoved, c)
+	if c.cmd != nil {
+		if c.cmd.op == opRemove {
+			n.complete(c, nil)
+		} else {
+			n.complete(c, ErrNotFound)
+		}
+	}
+	if len(c.cmdq) > 0 {
+		n.runq = append(n.runq, c)
+	}
+	if n.holes > 16 && n.holes > len(n.children)/2 && n.shut == nil {
+		n.compact()
+	}
+}
+
+// compact drops removed children from the slice, keeping the order.
+func (n *node) compact() {
+	kept := n.children[:0]
+	for _, c := range n.children {
+		if c != nil {
+			c.index = len(kept)
+			kept = append(kept, c)
+		}
+	}
+	clear(n.children[len(kept):])
+	n.children = kept
+	n.holes = 0
+}
+
+// escalate ends the supervisor because a child returned ErrEscalate.
+func (n *node) escalate(c *child, err error) {
+	n.err = &EscalationError{Path: n.path, Child: c.path, Err: err}
+	n.beginShutdown("child "+c.path+" escalated", Audit{})
+}
+
+// intensityExceeded ends the supervisor because a restart of c would exceed
+// its intensity.
+func (n *node) intensityExceeded(c *child) {
+	ie := &IntensityError{Path: n.path, Child: c.path, Intensity: n.intensity}
+	n.set(c, StateFailed)
+	e := n.nodeEvent(EventIntensityExceeded)
+	e.Correlation = c.corr
+	e.Reason, e.Err = c.path, ie
+	n.t.publish(&e)
+	n.err = ie
+	if n.phase == phaseStarting && n.self == nil {
+		n.t.startErr = ie
+	}
+	n.beginShutdown("restart intensity exceeded", Audit{})
+}

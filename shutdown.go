@@ -1,0 +1,394 @@
+package supervisor
+
+import (
+	"context"
+	"time"
+)
+
+// ShutdownPhase is a stage of a supervisor's shutdown. A shutdown goes
+// through four stages:
+//
+//  1. RequestStop: no new attempt starts any more; pending restarts and
+//     queued commands are cancelled.
+//  2. GracefulDrain: children are stopped one at a time in reverse start
+//     order, each within its own Shutdown budget; a child is asked to stop
+//     only once every later sibling has exited or been abandoned.
+//  3. AbortStragglers: a child that overran its budget had its Abort hook
+//     run and was fenced off when the budget expired; now the goroutines it
+//     left are captured with their stacks and reported.
+//  4. Reconcile: the report gets one outcome per child, and the root counts
+//     the goroutines still carrying the tree's labels.
+type ShutdownPhase uint8
+
+// Shutdown phases.
+const (
+	PhaseNone ShutdownPhase = iota
+	PhaseRequestStop
+	PhaseGracefulDrain
+	PhaseAbortStragglers
+	PhaseReconcile
+	PhaseCompleted
+)
+
+var phaseNames = []string{"none", "request_stop", "graceful_drain", "abort_stragglers", "reconcile", "completed"}
+
+func (p ShutdownPhase) String() string { return enumString(phaseNames, p) }
+
+// MarshalText implements encoding.TextMarshaler.
+func (p ShutdownPhase) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+// Outcome is how one child ended in a shutdown.
+type Outcome uint8
+
+// Outcomes.
+const (
+	_ Outcome = iota
+	// OutcomeGraceful: the child returned within its budget.
+	OutcomeGraceful
+	// OutcomeAlreadyExited: the child had no running attempt when its turn
+	// came.
+	OutcomeAlreadyExited
+	// OutcomeAbandoned: the child overran its budget and was still running
+	// when the report was written.
+	OutcomeAbandoned
+	// OutcomeLate: the child overran its budget but returned before the
+	// report was written.
+	OutcomeLate
+)
+
+var outcomeNames = []string{"invalid", "graceful", "already_exited", "abandoned", "late"}
+
+func (o Outcome) String() string { return enumString(outcomeNames, o) }
+
+// MarshalText implements encoding.TextMarshaler.
+func (o Outcome) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
+
+// ChildOutcome is one child's line in a ShutdownReport.
+type ChildOutcome struct {
+	Path       string    `json:"path"`
+	Outcome    Outcome   `json:"outcome"`
+	Generation uint64    `json:"generation"`
+	Exit       ExitClass `json:"exit"`
+	Err        error     `json:"-"`
+	// Duration runs from the stop request to the exit or the abandonment.
+	Duration time.Duration `json:"duration"`
+	// Goroutines lists what an abandoned child left running.
+	Goroutines []GoroutineStack `json:"goroutines,omitempty"`
+}
+
+// ShutdownReport says how a tree shut down.
+type ShutdownReport struct {
+	// Cause says why: an operator's request, the Start context's
+	// cancellation, an escalation or a failed start.
+	Cause string `json:"cause"`
+	// Audit is the operator's record, for a requested shutdown.
+	Audit    Audit         `json:"audit,omitzero"`
+	Started  time.Time     `json:"started"`
+	Duration time.Duration `json:"duration"`
+	// Children has one outcome per child of every supervisor, in the order
+	// they were stopped: a nested supervisor's children come before it.
+	Children []ChildOutcome `json:"children"`
+	// GoroutinesLeft is the number of goroutines still carrying the tree's
+	// labels when the report was written, counted from a goroutine profile;
+	// Leftover lists them with their stacks.
+	GoroutinesLeft int              `json:"goroutinesLeft"`
+	Leftover       []GoroutineStack `json:"leftover,omitempty"`
+}
+
+// shutdown is a node's shutdown in progress.
+type shutdown struct {
+	cause       string
+	audit       Audit
+	started     int64
+	deadline    int64 // the node's own stop deadline (nested) or none
+	i           int   // next child to stop, counting down
+	wait        *child
+	abort       bool // abandon whatever is left, now
+	busy        bool
+	duringStart bool
+	outcomes    []ChildOutcome
+	stragglers  []straggler
+	cmds        []*command   // Shutdown calls waiting for the report
+	stops       []func() bool // AfterFunc registrations on their contexts
+	report      *ShutdownReport
+}
+
+// straggler is a child abandoned during the drain.
+type straggler struct {
+	c   *child
+	a   *attempt
+	sub *node // the abandoned nested supervisor, if any
+	idx int   // its entry in outcomes
+}
+
+// beginShutdown starts the node's shutdown. It is idempotent.
+func (n *node) beginShutdown(cause string, audit Audit) {
+	if n.shut != nil {
+		return
+	}
+	s := &shutdown{cause: cause, audit: audit, started: n.now, i: len(n.children) - 1,
+		duringStart: n.phase == phaseStarting}
+	if n.self != nil {
+		s.deadline = n.self.stopAt.Load()
+	}
+	n.shut = s
+	n.phase = phaseStopping
+	n.publishPhase(EventShutdownRequested, PhaseRequestStop)
+
+	n.job = nil
+	n.pending = nil
+	for _, cmd := range n.deferred {
+		n.finish(cmd, ErrShuttingDown)
+	}
+	n.deferred = nil
+	for _, c := range n.children {
+		if c == nil {
+			continue
+		}
+		if cmd := c.cmd; cmd != nil {
+			c.cmd = nil
+			n.finish(cmd, ErrShuttingDown)
+		}
+		for _, cmd := range c.cmdq {
+			n.finish(cmd, ErrShuttingDown)
+		}
+		c.cmdq = nil
+		c.starting = false
+		switch c.state {
+		case StateBackoff:
+			n.clearDeadline(c)
+			n.set(c, deadState(c.lastExit.class))
+		case StatePending:
+			n.set(c, deadState(c.lastExit.class))
+		}
+	}
+	n.publishPhase(EventShutdownPhase, PhaseGracefulDrain)
+	n.advanceShutdown()
+}
+
+func (n *node) publishPhase(kind EventKind, p ShutdownPhase) {
+	e := n.nodeEvent(kind)
+	e.Phase = p
+	if kind == EventShutdownRequested {
+		e.Reason, e.Audit = n.shut.cause, n.shut.audit
+	}
+	n.t.publish(&e)
+}
+
+// advanceShutdown stops the children one at a time, last first.
+func (n *node) advanceShutdown() {
+	s := n.shut
+	if s.busy {
+		return
+	}
+	s.busy = true
+	for s.wait == nil && s.i >= 0 {
+		c := n.children[s.i]
+		s.i--
+		if c == nil {
+			continue
+		}
+		if c.cur == nil {
+			s.outcomes = append(s.outcomes, ChildOutcome{Path: c.path, Outcome: OutcomeAlreadyExited,
+				Generation: c.gen, Exit: c.lastExit.class, Err: c.lastExit.err})
+			continue
+		}
+		s.wait = c
+		c.corr = n.corr
+		if c.state != StateStopping {
+			n.stop(c, stopShutdown)
+		} else if s.deadline > 0 && (!c.timer.Queued() || c.timer.At > s.deadline) {
+			n.setDeadline(c, s.deadline)
+		}
+		if s.abort {
+			n.abandon(c)
+		}
+	}
+	s.busy = false
+	if s.wait == nil && s.i < 0 && n.phase == phaseStopping {
+		n.finishShutdown()
+	}
+}
+
+// abortShutdown abandons every child still running, at once: the context
+// bounding a Shutdown call is done, or the parent gave up on this node.
+func (n *node) abortShutdown(cause string) {
+	if n.phase == phaseDone {
+		return
+	}
+	if n.shut == nil {
+		n.beginShutdown(cause, Audit{})
+	}
+	s := n.shut
+	if s == nil || s.abort {
+		return
+	}
+	s.abort = true
+	if c := s.wait; c != nil && c.cur != nil {
+		n.abandon(c)
+		return
+	}
+	n.advanceShutdown()
+}
+
+// record notes a child that stopped in time.
+func (s *shutdown) record(c *child, a *attempt, sub *node, now int64) {
+	if sub != nil && sub.shut != nil {
+		s.outcomes = append(s.outcomes, sub.shut.outcomes...)
+	}
+	s.outcomes = append(s.outcomes, ChildOutcome{Path: c.path, Outcome: OutcomeGraceful, Generation: a.gen,
+		Exit: c.lastExit.class, Err: c.lastExit.err, Duration: time.Duration(now - c.stopFrom)})
+}
+
+// straggle notes a child abandoned at its budget.
+func (s *shutdown) straggle(c *child, a *attempt, sub *node, now int64) {
+	s.stragglers = append(s.stragglers, straggler{c: c, a: a, sub: sub, idx: len(s.outcomes)})
+	s.outcomes = append(s.outcomes, ChildOutcome{Path: c.path, Outcome: OutcomeAbandoned, Generation: a.gen,
+		Exit: ExitAbandoned, Duration: time.Duration(now - c.stopFrom)})
+}
+
+// late notes a straggler that returned after all.
+func (s *shutdown) late(a *attempt, now int64) {
+	for _, st := range s.stragglers {
+		if st.a == a {
+			o := &s.outcomes[st.idx]
+			o.Outcome = OutcomeLate
+			o.Exit, o.Err = classify(a)
+			o.Duration = time.Duration(now - st.c.stopFrom)
+			return
+		}
+	}
+}
+
+// finishShutdown runs the last two stages and ends the node.
+func (n *node) finishShutdown() {
+	s := n.shut
+	n.publishPhase(EventShutdownPhase, PhaseAbortStragglers)
+	if len(s.stragglers) > 0 {
+		left := n.t.goroutinesUnder(n.path)
+		for _, st := range s.stragglers {
+			if st.a.exitedAt != 0 {
+				continue // returned late
+			}
+			o := &s.outcomes[st.idx]
+			o.Goroutines = filterStacks(left, st.c.path)
+			e := n.event(EventChildAbandoned, st.c)
+			e.Generation, e.Attempt = st.a.gen, st.a.num
+			e.Exit = ExitAbandoned
+			e.Goroutines = o.Goroutines
+			e.Count = uint64(stackCount(o.Goroutines))
+			n.t.publish(&e)
+		}
+	}
+	n.publishPhase(EventShutdownPhase, PhaseReconcile)
+	r := &ShutdownReport{Cause: s.cause, Audit: s.audit, Started: n.t.base.Add(time.Duration(s.started)),
+		Duration: time.Duration(n.now - s.started), Children: s.assemble()}
+	if n.self == nil {
+		r.Leftover = n.t.goroutinesUnder("/")
+		r.GoroutinesLeft = stackCount(r.Leftover)
+	}
+	s.report = r
+	e := n.nodeEvent(EventShutdownCompleted)
+	e.Phase, e.Delay, e.Count = PhaseCompleted, r.Duration, uint64(r.GoroutinesLeft)
+	n.t.publish(&e)
+	for _, cmd := range s.cmds {
+		n.finish(cmd, nil)
+	}
+	for _, stop := range s.stops {
+		stop()
+	}
+	switch n.err.(type) {
+	case *IntensityError, *EscalationError:
+		e := n.nodeEvent(EventEscalated)
+		e.Err = n.err
+		n.t.publish(&e)
+	}
+	n.phase = phaseDone
+	if n.self == nil {
+		if n.err == nil && r.GoroutinesLeft > 0 {
+			n.err = abandonedError(r)
+		}
+		n.t.finish(r, n.err)
+		if s.duringStart {
+			n.startDone = true
+		}
+	}
+}
+
+// assemble puts the outcomes of late nested supervisors' children before
+// the supervisor's own outcome.
+func (s *shutdown) assemble() []ChildOutcome {
+	extra := 0
+	for _, st := range s.stragglers {
+		if st.sub != nil && st.a.exitedAt != 0 && st.sub.shut != nil {
+			extra += len(st.sub.shut.outcomes)
+		}
+	}
+	if extra == 0 {
+		return s.outcomes
+	}
+	out := make([]ChildOutcome, 0, len(s.outcomes)+extra)
+	next := 0
+	for _, st := range s.stragglers {
+		if st.sub == nil || st.a.exitedAt == 0 || st.sub.shut == nil {
+			continue
+		}
+		out = append(out, s.outcomes[next:st.idx]...)
+		out = append(out, st.sub.shut.outcomes...)
+		next = st.idx
+	}
+	return append(out, s.outcomes[next:]...)
+}
+
+func abandonedError(r *ShutdownReport) error {
+	seen := map[string]bool{}
+	var paths []string
+	for _, g := range r.Leftover {
+		if !seen[g.Path] {
+			seen[g.Path] = true
+			paths = append(paths, g.Path)
+		}
+	}
+	return &AbandonedError{Paths: paths, Goroutines: r.GoroutinesLeft}
+}
+
+// shutdownCommand handles Tree.Shutdown at the root.
+func (n *node) shutdownCommand(cmd *command) {
+	if n.shut == nil {
+		n.corr = cmd.id
+	}
+	n.beginShutdown("requested by "+cmd.audit.Who+": "+cmd.audit.Why, cmd.audit)
+	s := n.shut
+	if n.phase == phaseDone {
+		n.finish(cmd, nil)
+		return
+	}
+	s.cmds = append(s.cmds, cmd)
+	if cmd.ctx != nil && cmd.ctx.Done() != nil {
+		s.stops = append(s.stops, context.AfterFunc(cmd.ctx, func() {
+			n.post(msg{kind: msgShutdownCtx})
+		}))
+	}
+}
+
+// Shutdown stops the tree and returns its report: every child is stopped in
+// reverse start order within its own budget, stragglers are abandoned and
+// reported, and the goroutines left are counted. ctx bounds the whole
+// shutdown: once it is done, whatever still runs is abandoned at once. A
+// shutdown that is already under way (or over) is joined, and every call
+// returns the same report. The error is the tree's result, as from Wait, or
+// an *AuditError.
+func (t *Tree) Shutdown(ctx context.Context, audit Audit) (*ShutdownReport, error) {
+	if err := audit.validate(); err != nil {
+		return nil, err
+	}
+	cmd := &command{op: opShutdown, path: "/", audit: audit, ctx: ctx, reply: make(chan error, 1)}
+	select {
+	case t.root.inbox <- msg{kind: msgCommand, cmd: cmd}:
+	case <-t.root.dead:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	<-t.done // bounded: once ctx is done the root abandons what is left
+	return t.report, t.err
+}

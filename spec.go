@@ -1,0 +1,244 @@
+package supervisor
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"time"
+)
+
+// Infinity is a duration that never expires. Use it as a child's Shutdown
+// budget to wait for its exit without limit (OTP's infinity), or as its
+// StartTimeout to wait for readiness without limit.
+const Infinity time.Duration = math.MaxInt64
+
+// Default values used where a Spec or Child leaves a field at its zero value.
+// docs/defaults.md lists every default in one table.
+const (
+	// DefaultMaxRestarts and DefaultPeriod form the default Intensity:
+	// at most 3 restarts within 5 seconds.
+	DefaultMaxRestarts = 3
+	DefaultPeriod      = 5 * time.Second
+	// DefaultShutdown is the stop budget of a worker child.
+	DefaultShutdown = 5 * time.Second
+	// DefaultStartTimeout is how long a child with ReadinessExplicit has to
+	// call Ready.
+	DefaultStartTimeout = 30 * time.Second
+	// DefaultJournalSize is the number of recent events a tree keeps.
+	DefaultJournalSize = 1024
+	// DefaultSubscriberBuffer is a subscription's queue length when
+	// Subscribe is given a size of zero or less.
+	DefaultSubscriberBuffer = 256
+)
+
+// Spec declares a supervisor: how it restarts its children and which children
+// it starts, in order. The same type describes the root of a tree (passed to
+// Start) and a nested supervisor (a Child's Tree field).
+//
+// The zero value of every field is a documented default, so Spec{Children: cs}
+// is a valid one_for_one supervisor allowing 3 restarts in 5 seconds.
+type Spec struct {
+	// Name names the tree in logs and in Tree.Name. For a nested spec it must
+	// be empty or equal the Child's Name, which is the node's name.
+	Name string
+	// Strategy chooses which children are restarted when one fails.
+	// The zero value is OneForOne.
+	Strategy Strategy
+	// Intensity bounds automatic restarts. The zero value means 3 restarts
+	// within 5 seconds.
+	Intensity Intensity
+	// Children are started in order and stopped in reverse order.
+	Children []Child
+
+	// Logger receives one record per event. Only the root spec may set it;
+	// nil discards logs.
+	Logger *slog.Logger
+	// JournalSize is how many recent events Tree.Journal keeps: zero means
+	// DefaultJournalSize, a negative value keeps none. Root spec only.
+	JournalSize int
+	// Seed seeds the random source used for backoff jitter, so that tests can
+	// reproduce delays. Zero picks a random seed. Root spec only.
+	Seed uint64
+}
+
+// Child declares one supervised child: a function run in its own goroutine,
+// or a nested supervisor.
+type Child struct {
+	// Name identifies the child among its siblings. It must be 1 to 128
+	// characters from the set [A-Za-z0-9._@-], and not "." or "..".
+	// The child's path is its parent's path joined with Name by "/".
+	Name string
+
+	// Run is the child's body. Each attempt calls it afresh with a new
+	// context; state that must outlive an attempt belongs in the closure.
+	// Run must return once ctx is cancelled. Exactly one of Run and Tree is set.
+	//
+	// How the return value is read:
+	//   - nil: a normal exit;
+	//   - any error after the supervisor cancelled ctx: a clean stop;
+	//   - an error wrapping ErrStop: a normal exit with a reason;
+	//   - an error wrapping ErrEscalate: the supervisor gives up at once;
+	//   - a panic: recovered into an abnormal exit (a *PanicError);
+	//   - any other error, including a context error while ctx is alive:
+	//     an abnormal exit.
+	Run func(ctx context.Context) error
+
+	// Tree makes the child a nested supervisor running this spec. Each
+	// restart of the child starts the nested supervisor afresh from Tree.
+	Tree *Spec
+
+	// Restart says when the child is restarted. The zero value is Permanent.
+	Restart RestartType
+
+	// Shutdown is the child's stop budget: once asked to stop, it has this
+	// long to return before it is abandoned. Zero means DefaultShutdown for a
+	// worker and Infinity for a nested supervisor, which bounds itself by its
+	// own children's budgets.
+	Shutdown time.Duration
+
+	// Abort, if set, is called in its own goroutine when the child overruns
+	// its Shutdown budget, just before it is abandoned: close a listener or a
+	// connection the child is blocked on.
+	Abort func()
+
+	// Backoff paces automatic restarts. The zero value restarts at once.
+	Backoff Backoff
+
+	// Readiness says when a started child counts as started. With
+	// ReadinessExplicit the next sibling starts only after this child calls
+	// Ready. A nested supervisor is always ready once its own children are.
+	Readiness Readiness
+
+	// StartTimeout bounds how long a child with ReadinessExplicit may take to
+	// call Ready. Zero means DefaultStartTimeout (Infinity for a nested
+	// supervisor).
+	StartTimeout time.Duration
+}
+
+// Kind returns KindSupervisor if the child is a nested supervisor and
+// KindWorker otherwise.
+func (c *Child) Kind() Kind {
+	if c.Tree != nil {
+		return KindSupervisor
+	}
+	return KindWorker
+}
+
+// shutdownBudget returns the effective stop budget.
+func (c *Child) shutdownBudget() time.Duration {
+	if c.Shutdown > 0 {
+		return c.Shutdown
+	}
+	if c.Tree != nil {
+		return Infinity
+	}
+	return DefaultShutdown
+}
+
+// startTimeout returns the effective start timeout.
+func (c *Child) startTimeout() time.Duration {
+	if c.StartTimeout > 0 {
+		return c.StartTimeout
+	}
+	if c.Tree != nil {
+		return Infinity
+	}
+	return DefaultStartTimeout
+}
+
+// gated reports whether the child must signal readiness before its next
+// sibling starts.
+func (c *Child) gated() bool {
+	return c.Tree != nil || c.Readiness == ReadinessExplicit
+}
+
+// Kind tells workers from nested supervisors.
+type Kind uint8
+
+// Kinds of child.
+const (
+	KindWorker Kind = iota
+	KindSupervisor
+)
+
+var kindNames = []string{"worker", "supervisor"}
+
+func (k Kind) String() string { return enumString(kindNames, k) }
+
+// MarshalText implements encoding.TextMarshaler.
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// RestartType says which exits of a child lead to a restart, as in OTP:
+//
+//	exit →       normal, ErrStop   abnormal, panic
+//	Permanent    restart           restart
+//	Transient    keep, stopped     restart
+//	Temporary    removed           removed
+//
+// A child stopped by its supervisor (a clean stop) is never restarted on its
+// own account.
+type RestartType uint8
+
+// Restart types.
+const (
+	// Permanent children are always restarted.
+	Permanent RestartType = iota
+	// Transient children are restarted only after an abnormal exit.
+	Transient
+	// Temporary children are never restarted, not even when a sibling's
+	// failure stops them; their spec is removed once they exit.
+	Temporary
+)
+
+var restartNames = []string{"permanent", "transient", "temporary"}
+
+func (r RestartType) String() string { return enumString(restartNames, r) }
+
+// MarshalText implements encoding.TextMarshaler.
+func (r RestartType) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (r *RestartType) UnmarshalText(b []byte) error {
+	return enumParse(restartNames, b, r, "restart type")
+}
+
+// Readiness says when a started child counts as started.
+type Readiness uint8
+
+// Readiness modes.
+const (
+	// ReadinessImmediate: the child is started as soon as its goroutine is.
+	ReadinessImmediate Readiness = iota
+	// ReadinessExplicit: the child is started once it calls Ready, which it
+	// must do within its StartTimeout.
+	ReadinessExplicit
+)
+
+var readinessNames = []string{"immediate", "explicit"}
+
+func (r Readiness) String() string { return enumString(readinessNames, r) }
+
+// MarshalText implements encoding.TextMarshaler.
+func (r Readiness) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (r *Readiness) UnmarshalText(b []byte) error {
+	return enumParse(readinessNames, b, r, "readiness")
+}
+
+func enumString[E ~uint8](names []string, e E) string {
+	if int(e) < len(names) {
+		return names[e]
+	}
+	return "invalid"
+}
+
+func enumParse[E ~uint8](names []string, b []byte, e *E, what string) error {
+	for i, n := range names {
+		if string(b) == n {
+			*e = E(i)
+			return nil
+		}
+	}
+	return &ParseError{What: what, Value: string(b), Valid: names}
+}

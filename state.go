@@ -1,0 +1,192 @@
+package supervisor
+
+import (
+	"fmt"
+	"time"
+)
+
+// State is where a child is in its lifecycle.
+//
+//	stopped ──start──▶ starting ──(running | ready)──▶ stopping ──▶ stopped
+//	                                   │ exits on its own
+//	                                   ▼
+//	                 failed / stopped ──▶ backoff ──▶ starting ...
+//
+// Paused and quarantined children have no attempt and are not restarted
+// until resumed. Pending children wait for their turn in an ordered start or
+// a group restart; that state is entered without an event of its own.
+type State uint8
+
+// Child states.
+const (
+	// StateStopped: no attempt runs and none is scheduled; the child never
+	// started, exited normally without restart, or was stopped.
+	StateStopped State = iota
+	// StatePending: waiting for its turn in an ordered (re)start.
+	StatePending
+	// StateStarting: an attempt runs and has not yet called Ready
+	// (ReadinessExplicit), or is being launched.
+	StateStarting
+	// StateRunning: an attempt runs; the child needs no readiness signal.
+	StateRunning
+	// StateReady: an attempt runs and has called Ready.
+	StateReady
+	// StateStopping: the supervisor cancelled the attempt and waits for it.
+	StateStopping
+	// StateBackoff: a restart is scheduled at ChildInfo.NextAttempt.
+	StateBackoff
+	// StatePaused: stopped by an operator; not restarted until resumed.
+	StatePaused
+	// StateQuarantined: like paused, taken out of service.
+	StateQuarantined
+	// StateFailed: the last attempt failed or was abandoned, and no restart
+	// is scheduled.
+	StateFailed
+
+	numStates
+)
+
+var stateNames = []string{"stopped", "pending", "starting", "running", "ready", "stopping", "backoff",
+	"paused", "quarantined", "failed"}
+
+func (s State) String() string { return enumString(stateNames, s) }
+
+// MarshalText implements encoding.TextMarshaler.
+func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *State) UnmarshalText(b []byte) error { return enumParse(stateNames, b, s, "state") }
+
+// Live reports whether an attempt of the child is running in this state.
+func (s State) Live() bool {
+	return s == StateStarting || s == StateRunning || s == StateReady || s == StateStopping
+}
+
+// Exit describes how a child's last attempt ended.
+type Exit struct {
+	Class ExitClass `json:"class"`
+	// Err is the attempt's error; Error is its text.
+	Err   error     `json:"-"`
+	Error string    `json:"error,omitempty"`
+	Time  time.Time `json:"time"`
+}
+
+// ChildInfo is one child in a Snapshot.
+type ChildInfo struct {
+	Path        string      `json:"path"`
+	Name        string      `json:"name"`
+	Kind        Kind        `json:"kind"`
+	Restart     RestartType `json:"restart"`
+	State       State       `json:"state"`
+	Since       time.Time   `json:"since"` // when it entered State
+	Generation  uint64      `json:"generation"`
+	Attempt     int         `json:"attempt"`
+	Restarts    uint64      `json:"restarts"` // restarts performed, automatic or asked for
+	NextAttempt time.Time   `json:"nextAttempt,omitzero"`
+	// Ready is true while the running attempt counts as ready: at once for
+	// ReadinessImmediate, after Ready for ReadinessExplicit.
+	Ready         bool      `json:"ready"`
+	ReadyAt       time.Time `json:"readyAt,omitzero"`
+	LastHeartbeat time.Time `json:"lastHeartbeat,omitzero"`
+	LastExit      Exit      `json:"lastExit,omitzero"`
+	// Abandoned counts attempts that overran their stop budget and whose
+	// goroutine has not returned yet.
+	Abandoned int `json:"abandoned,omitempty"`
+}
+
+// Snapshot is a consistent picture of a whole tree at one point of its
+// event sequence.
+type Snapshot struct {
+	TreeID string    `json:"treeId"`
+	Time   time.Time `json:"time"`
+	// Seq is the sequence number of the last event reflected.
+	Seq uint64 `json:"seq"`
+	// Children lists every child of every supervisor, depth first in
+	// declaration order: a nested supervisor is followed by its children.
+	Children []ChildInfo `json:"children"`
+	// Counts has the number of children in each state.
+	Counts map[State]int `json:"counts"`
+}
+
+// Child returns the child at path.
+func (s *Snapshot) Child(path string) (ChildInfo, bool) {
+	for _, c := range s.Children {
+		if c.Path == path {
+			return c, true
+		}
+	}
+	return ChildInfo{}, false
+}
+
+// State returns a consistent snapshot of every child in the tree. It takes
+// the tree lock briefly and never waits on a child.
+func (t *Tree) State() Snapshot {
+	t.mu.Lock()
+	s := Snapshot{TreeID: t.id, Time: time.Now(), Seq: t.seq, Children: make([]ChildInfo, 0, t.count)}
+	var counts [numStates]int
+	t.root.snapshot(&s.Children, &counts)
+	t.mu.Unlock()
+	s.Counts = make(map[State]int, numStates)
+	for st, n := range counts {
+		if n > 0 {
+			s.Counts[State(st)] = n
+		}
+	}
+	for i := range s.Children {
+		if err := s.Children[i].LastExit.Err; err != nil {
+			s.Children[i].LastExit.Error = errorText(err)
+		}
+	}
+	return s
+}
+
+func (n *node) snapshot(out *[]ChildInfo, counts *[numStates]int) {
+	at := func(ns int64) time.Time {
+		if ns == 0 {
+			return time.Time{}
+		}
+		return n.t.base.Add(time.Duration(ns))
+	}
+	for _, c := range n.children {
+		if c == nil {
+			continue
+		}
+		info := ChildInfo{
+			Path: c.path, Name: c.spec.Name, Kind: c.spec.Kind(), Restart: c.spec.Restart,
+			State: c.state, Since: at(c.since), Generation: c.gen, Attempt: c.attempt, Restarts: c.restarts,
+			Abandoned: c.zombies,
+		}
+		if c.state == StateBackoff {
+			info.NextAttempt = at(c.nextAt)
+		}
+		if a := c.cur; a != nil {
+			info.Attempt = a.num
+			info.Ready = c.state == StateRunning || c.state == StateReady ||
+				(c.state == StateStopping && (c.readyAt != 0 || !c.spec.gated()))
+			info.ReadyAt = at(c.readyAt)
+			if c.state == StateRunning {
+				info.ReadyAt = at(c.startedAt)
+			}
+			info.LastHeartbeat = at(a.beat.Load())
+		}
+		if c.lastExit.class != ExitNone {
+			info.LastExit = Exit{Class: c.lastExit.class, Err: c.lastExit.err, Time: at(c.lastExit.at)}
+		}
+		*out = append(*out, info)
+		counts[c.state]++
+		if c.sub != nil {
+			c.sub.snapshot(out, counts)
+		}
+	}
+}
+
+// errorText calls err.Error, turning a panic in a user's Error method into
+// text instead of a crash of the caller of State.
+func errorText(err error) (s string) {
+	defer func() {
+		if r := recover(); r != nil {
+			s = fmt.Sprintf("(Error method panicked: %v)", r)
+		}
+	}()
+	return err.Error()
+}

@@ -1,0 +1,220 @@
+package supervisor
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-supervisor/supervisor/internal/goroutines"
+)
+
+// Tree is a running supervision tree. Start creates one; its methods are
+// safe for concurrent use.
+//
+// Each supervisor in the tree (the root and every nested one) has one
+// goroutine, its control loop, which alone changes that supervisor's state;
+// children report to it over a channel. The loops publish their state
+// changes and events under one tree lock, so that State, Journal and the
+// event sequence always agree. Nothing in a loop waits on a child.
+type Tree struct {
+	id      string
+	name    string
+	base    time.Time       // the origin of the tree's monotonic clock
+	baseCtx context.Context // values for children: Start's ctx without its cancellation
+	seed    uint64
+	root    *node
+	started chan error // the root's start result, sent once
+	done    chan struct{}
+	logs    sync.WaitGroup
+
+	mu             sync.Mutex // the tree lock
+	seq            uint64
+	corr           uint64
+	count          int // children in the tree, for sizing snapshots
+	journal        ring
+	journalDropped uint64
+	subs           []*Subscription
+	ended          bool
+	startErr       error
+	err            error
+	report         *ShutdownReport
+}
+
+// Start validates spec, starts its children in declaration order (each
+// child with ReadinessExplicit must be ready before the next one starts) and
+// returns the running tree. Cancelling ctx shuts the tree down; values in
+// ctx are visible to every child's context.
+//
+// If a child fails to start, the children already started are stopped in
+// reverse order and Start returns a *StartError naming the child. An invalid
+// spec gives a *ValidationError listing every problem.
+func Start(ctx context.Context, spec Spec) (*Tree, error) {
+	root := cloneSpec(&spec)
+	var v validator
+	v.spec(root, "", true)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	t := &Tree{
+		id:      fmt.Sprintf("%016x", rand.Uint64()),
+		name:    root.Name,
+		// One nanosecond before now, so that every time taken on the tree's
+		// clock is positive and zero can mean "never".
+		base:    time.Now().Add(-time.Nanosecond),
+		baseCtx: context.WithoutCancel(ctx),
+		seed:    root.Seed,
+		started: make(chan error, 1),
+		done:    make(chan struct{}),
+	}
+	if t.seed == 0 {
+		t.seed = rand.Uint64()
+	}
+	size := root.JournalSize
+	if size == 0 {
+		size = DefaultJournalSize
+	}
+	if size > 0 {
+		t.journal.buf = make([]Event, size)
+	}
+	t.root = newNode(t, "/", root, nil)
+	t.root.stopC = ctx.Done()
+	t.count = len(t.root.children)
+	if root.Logger != nil {
+		sub := t.Subscribe(4 * DefaultSubscriberBuffer)
+		t.logs.Add(1)
+		go t.logEvents(root.Logger, sub)
+	}
+	go t.runRoot()
+	if err := <-t.started; err != nil {
+		<-t.done
+		return nil, err
+	}
+	return t, nil
+}
+
+func (t *Tree) runRoot() {
+	t.root.run()
+	t.logs.Wait()
+	close(t.done)
+}
+
+// ID returns the tree's identifier: 16 hex digits, random per Start. It
+// prefixes the pprof label of every goroutine in the tree.
+func (t *Tree) ID() string { return t.id }
+
+// Name returns the root spec's Name.
+func (t *Tree) Name() string { return t.name }
+
+// Done returns a channel closed when the tree has ended.
+func (t *Tree) Done() <-chan struct{} { return t.done }
+
+// Wait waits for the tree to end and returns why it ended: nil after a
+// requested shutdown (by Shutdown or by cancelling Start's context) that
+// left no goroutine behind; an *AbandonedError if goroutines were left
+// running; an *IntensityError or *EscalationError if the root supervisor
+// gave up.
+func (t *Tree) Wait() error {
+	<-t.done
+	return t.err
+}
+
+// Report returns the shutdown report once the tree has ended, nil before.
+func (t *Tree) Report() *ShutdownReport {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.report
+}
+
+// nextCorr returns a new correlation id; the tree lock is held.
+func (t *Tree) nextCorr() uint64 {
+	t.corr++
+	return t.corr
+}
+
+func (t *Tree) now() time.Time { return time.Now() }
+
+// finish records the tree's end; the tree lock is held.
+func (t *Tree) finish(r *ShutdownReport, err error) {
+	t.report = r
+	t.err = err
+	t.ended = true
+	for _, s := range t.subs {
+		s.closed = true
+		s.wake()
+	}
+	t.subs = nil
+}
+
+// GoroutineStack is a group of goroutines with the same stack, left running
+// by a child.
+type GoroutineStack struct {
+	// Path is the child whose label the goroutines carry: the child itself
+	// or a goroutine it started.
+	Path  string `json:"path"`
+	Count int    `json:"count"`
+	// Stack has one "function file:line" frame per line, innermost first.
+	Stack string `json:"stack"`
+}
+
+// Goroutines lists the goroutines now carrying the labels of the child at
+// path or of its descendants ("/" for the whole tree), from a goroutine
+// profile. It is how the shutdown report attributes leaks, and what
+// supervisortest's leak check uses.
+func (t *Tree) Goroutines(path string) []GoroutineStack {
+	return t.goroutinesUnder(path)
+}
+
+func (t *Tree) goroutinesUnder(path string) []GoroutineStack {
+	prefix := t.id + ":"
+	want := prefix + path
+	groups := goroutines.Capture(labelKey, func(v string) bool {
+		if path == "/" {
+			return strings.HasPrefix(v, prefix)
+		}
+		return v == want || strings.HasPrefix(v, want+"/")
+	})
+	out := make([]GoroutineStack, len(groups))
+	for i, g := range groups {
+		out[i] = GoroutineStack{Path: g.Label[len(prefix):], Count: g.Count, Stack: g.Stack}
+	}
+	return out
+}
+
+// filterStacks keeps the groups of the child at path and its descendants.
+func filterStacks(all []GoroutineStack, path string) []GoroutineStack {
+	var out []GoroutineStack
+	for _, g := range all {
+		if g.Path == path || strings.HasPrefix(g.Path, path+"/") {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+func stackCount(gs []GoroutineStack) int {
+	n := 0
+	for _, g := range gs {
+		n += g.Count
+	}
+	return n
+}
+
+// cloneSpec copies a spec deeply, so that the caller may change theirs.
+func cloneSpec(s *Spec) *Spec {
+	c := *s
+	c.Children = make([]Child, len(s.Children))
+	for i := range s.Children {
+		c.Children[i] = *cloneChild(s.Children[i])
+	}
+	return &c
+}
+
+func cloneChild(ch Child) *Child {
+	if ch.Tree != nil {
+		ch.Tree = cloneSpec(ch.Tree)
+	}
+	return &ch
+}
