@@ -108,7 +108,7 @@ type shutdown struct {
 	duringStart bool
 	outcomes    []ChildOutcome
 	stragglers  []straggler
-	cmds        []*command   // Shutdown calls waiting for the report
+	cmds        []*command    // Shutdown calls waiting for the report
 	stops       []func() bool // AfterFunc registrations on their contexts
 	report      *ShutdownReport
 }

@@ -59,8 +59,8 @@ func Start(ctx context.Context, spec Spec) (*Tree, error) {
 		return nil, err
 	}
 	t := &Tree{
-		id:      fmt.Sprintf("%016x", rand.Uint64()),
-		name:    root.Name,
+		id:   fmt.Sprintf("%016x", rand.Uint64()),
+		name: root.Name,
 		// One nanosecond before now, so that every time taken on the tree's
 		// clock is positive and zero can mean "never".
 		base:    time.Now().Add(-time.Nanosecond),
