@@ -233,8 +233,10 @@ func (a *attempt) exit() {
 			a.result = ErrGoexit
 		}
 	}
-	// Drop the child's label first: from here on, a goroutine still carrying
-	// it is one the child left behind.
+	// The attempt is over: cancel its context, so that goroutines it left
+	// tied to it stop too. Then drop the child's label: from here on, a
+	// goroutine still carrying it is one the child left behind.
+	a.cancel()
 	setLabels(context.Background())
 	a.n.post(msg{kind: msgExit, a: a})
 }

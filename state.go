@@ -109,7 +109,7 @@ type Snapshot struct {
 }
 
 // Child returns the child at path.
-func (s *Snapshot) Child(path string) (ChildInfo, bool) {
+func (s Snapshot) Child(path string) (ChildInfo, bool) {
 	for _, c := range s.Children {
 		if c.Path == path {
 			return c, true
