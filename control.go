@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Audit says who asked for a change to a running tree and why. Every
@@ -115,6 +116,7 @@ func (t *Tree) control(ctx context.Context, op opKind, path string, child *Child
 	opErr := func(err error) error { return &OpError{Op: opNames[op], Path: path, Err: err} }
 	n, name, err := t.resolve(op, path)
 	if err != nil {
+		t.rejected(op, path, audit, err)
 		return opErr(err)
 	}
 	cmd := &command{op: op, path: path, name: name, child: child, audit: audit, reply: make(chan error, 1)}
@@ -189,6 +191,19 @@ func (t *Tree) resolve(op opKind, path string) (*node, string, error) {
 		return nil, "", ErrNotFound
 	}
 	return n, name, nil
+}
+
+// rejected audits a command refused before it reached a supervisor: it gets
+// an EventCommandCompleted with the error, and no EventCommandAccepted.
+func (t *Tree) rejected(op opKind, path string, audit Audit, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ended {
+		return
+	}
+	e := Event{Time: time.Now(), Kind: EventCommandCompleted, Path: path, Correlation: t.nextCorr(),
+		Command: opNames[op], Audit: audit, Err: err}
+	t.publish(&e)
 }
 
 // checkPath validates the grammar of a path: "/" or "/" followed by names

@@ -73,7 +73,8 @@ const (
 	// (Command, Audit; Correlation is the command's id).
 	EventCommandAccepted
 	// EventCommandCompleted: a control command finished (Err is nil on
-	// success).
+	// success). A command refused before it reached a supervisor (a bad
+	// path, an unknown child) gets only this event, with the error.
 	EventCommandCompleted
 	// EventsDropped is delivered only to a Subscription that fell behind:
 	// Count events before this point were dropped from its queue.

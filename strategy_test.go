@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -134,12 +135,13 @@ func TestGenerationFence(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		a := &supervisortest.Child{}
 		release := make(chan struct{})
-		var runs, live int
+		// The abandoned attempt and its successor do run at the same time.
+		var runs, live atomic.Int32
 		stuck := func(ctx context.Context) error {
-			runs++
-			live++
-			defer func() { live-- }()
-			if runs == 1 {
+			n := runs.Add(1)
+			live.Add(1)
+			defer live.Add(-1)
+			if n == 1 {
 				<-release // ignores cancellation
 				return nil
 			}
@@ -169,8 +171,8 @@ func TestGenerationFence(t *testing.T) {
 		if info.Generation != 2 || info.State != supervisor.StateRunning || info.Abandoned != 1 {
 			t.Fatalf("stuck after restart: %+v", info)
 		}
-		if live != 2 || a.Live() != 1 {
-			t.Fatalf("live runs of stuck = %d (the abandoned one and the new one), of a = %d", live, a.Live())
+		if live.Load() != 2 || a.Live() != 1 {
+			t.Fatalf("live runs of stuck = %d (the abandoned one and the new one), of a = %d", live.Load(), a.Live())
 		}
 		// The old attempt returns at last: a late report, fenced off.
 		close(release)

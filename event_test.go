@@ -1,0 +1,141 @@
+package supervisor_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/go-supervisor/supervisor"
+	"github.com/go-supervisor/supervisor/supervisortest"
+)
+
+// Sequence numbers have no gaps, and every event of one incident (a
+// failure, the decision and the restart) shares a correlation id.
+func TestEventSequenceAndCorrelation(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		c := &supervisortest.Child{}
+		tree, rec := start(t, supervisor.Spec{Children: []supervisor.Child{
+			{Name: "c", Run: c.Run, Backoff: supervisor.Backoff{Initial: time.Second}}}})
+		c.Fail(errBoom)
+		time.Sleep(2 * time.Second)
+		settle()
+		events := rec.Events()
+		for i, e := range events {
+			if e.Seq != uint64(i+1) {
+				t.Fatalf("event %d has seq %d", i, e.Seq)
+			}
+			if e.Time.IsZero() || e.Path == "" || e.Kind.String() == "invalid" {
+				t.Fatalf("incomplete event %+v", e)
+			}
+		}
+		exit, _ := rec.WaitFor(bg(), supervisortest.Exited("/c", supervisor.ExitAbnormal))
+		var incident []supervisor.EventKind
+		for _, e := range events {
+			if e.Correlation == exit.Correlation {
+				incident = append(incident, e.Kind)
+			}
+		}
+		want := []supervisor.EventKind{supervisor.EventChildExited, supervisor.EventChildBackoff,
+			supervisor.EventChildRestarting, supervisor.EventChildStarting, supervisor.EventChildRunning,
+			supervisor.EventChildRestarted}
+		if !equalKinds(incident, want) {
+			t.Fatalf("incident %v, want %v", incident, want)
+		}
+		if exit.Err != errBoom || exit.Generation != 1 {
+			t.Fatalf("exit %+v", exit)
+		}
+		_ = tree
+	})
+}
+
+func TestJournal(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		c := &supervisortest.Child{}
+		tree, _ := start(t, supervisor.Spec{JournalSize: 8, Intensity: supervisor.Intensity{MaxRestarts: 100, Period: time.Second},
+			Children: []supervisor.Child{{Name: "c", Run: c.Run}}})
+		for range 5 {
+			c.Fail(errBoom)
+		}
+		settle()
+		j := tree.Journal()
+		if len(j.Events) != 8 {
+			t.Fatalf("journal holds %d events, want 8", len(j.Events))
+		}
+		last := tree.State().Seq
+		if j.Events[7].Seq != last || j.Dropped != last-8 {
+			t.Fatalf("journal ends at %d with %d dropped; last seq %d", j.Events[7].Seq, j.Dropped, last)
+		}
+		for i := 1; i < 8; i++ {
+			if j.Events[i].Seq != j.Events[i-1].Seq+1 {
+				t.Fatal("journal out of order")
+			}
+		}
+	})
+}
+
+// A slow subscriber never slows the supervisor down; it is told how many
+// events it missed.
+func TestSlowSubscriber(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		c := &supervisortest.Child{}
+		tree, rec := start(t, supervisor.Spec{Intensity: supervisor.Intensity{MaxRestarts: 1000, Period: time.Second},
+			Children: []supervisor.Child{{Name: "c", Run: c.Run}}})
+		slow := tree.Subscribe(4)
+		defer slow.Close()
+		first := tree.State().Seq
+		for range 50 {
+			c.Fail(errBoom) // returns once the attempt took it: the loop kept up
+		}
+		settle()
+		last := tree.State().Seq
+		e, err := slow.Next(bg())
+		if err != nil || e.Kind != supervisor.EventsDropped {
+			t.Fatalf("first event %v %v, want EventsDropped", e, err)
+		}
+		total := last - first
+		if e.Count != total-4 || slow.Dropped() != total-4 {
+			t.Fatalf("missed %d (Dropped %d), want %d", e.Count, slow.Dropped(), total-4)
+		}
+		for i := range 4 {
+			e, err := slow.Next(bg())
+			if err != nil || e.Seq != last-3+uint64(i) {
+				t.Fatalf("event %d: %v %v", i, e, err)
+			}
+		}
+		if n := rec.Count(supervisortest.Kind(supervisor.EventChildRestarted, "/c")); n != 50 {
+			t.Fatalf("%d restarts", n)
+		}
+	})
+}
+
+func TestSubscriptionEnds(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		tree, err := supervisor.Start(bg(), supervisor.Spec{Children: names("a")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub := tree.Subscribe(0)
+		tree.Shutdown(bg(), audit)
+		var last supervisor.Event
+		for {
+			e, err := sub.Next(bg())
+			if errors.Is(err, supervisor.ErrClosed) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			last = e
+		}
+		if last.Kind != supervisor.EventCommandCompleted && last.Kind != supervisor.EventShutdownCompleted {
+			t.Fatalf("last event %v", last)
+		}
+		ctx, cancel := context.WithCancel(bg())
+		cancel()
+		closed := tree.Subscribe(1)
+		if _, err := closed.Next(ctx); !errors.Is(err, supervisor.ErrClosed) {
+			t.Fatalf("subscribing to an ended tree: %v", err)
+		}
+	})
+}

@@ -1,0 +1,291 @@
+package supervisor_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-supervisor/supervisor"
+	"github.com/go-supervisor/supervisor/supervisortest"
+)
+
+// Children stop one at a time in reverse start order, each asked only once
+// every later sibling has exited.
+func TestShutdownReverseOrder(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		spec := supervisor.Spec{}
+		for _, n := range []string{"a", "b", "c"} {
+			spec.Children = append(spec.Children, supervisor.Child{Name: n, Run: supervisortest.SlowStop(100 * time.Millisecond)})
+		}
+		tree, err := supervisor.Start(bg(), spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := supervisortest.Record(tree)
+		r, err := tree.Shutdown(bg(), audit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		var last time.Time
+		for _, e := range rec.Events() {
+			switch e.Kind {
+			case supervisor.EventChildStopping:
+				if e.Time.Before(last) {
+					t.Fatalf("%s asked to stop before its later sibling exited", e.Path)
+				}
+				got = append(got, "stop "+e.Path)
+			case supervisor.EventChildExited:
+				last = e.Time
+				got = append(got, "exit "+e.Path)
+			}
+		}
+		want := []string{"stop /c", "exit /c", "stop /b", "exit /b", "stop /a", "exit /a"}
+		if !slices.Equal(got, want) {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+		if r.Duration != 300*time.Millisecond {
+			t.Fatalf("shutdown took %v, want 300ms (sequential)", r.Duration)
+		}
+		for i, o := range r.Children {
+			if o.Outcome != supervisor.OutcomeGraceful || o.Duration != 100*time.Millisecond || o.Path != []string{"/c", "/b", "/a"}[i] {
+				t.Fatalf("outcome %d: %+v", i, o)
+			}
+		}
+		phases := sequence(rec, supervisor.EventShutdownRequested, supervisor.EventShutdownPhase, supervisor.EventShutdownCompleted)
+		if len(phases) != 5 {
+			t.Fatalf("phase events %q", phases)
+		}
+		var ps []supervisor.ShutdownPhase
+		for _, e := range rec.Events() {
+			if e.Kind == supervisor.EventShutdownRequested || e.Kind == supervisor.EventShutdownPhase || e.Kind == supervisor.EventShutdownCompleted {
+				ps = append(ps, e.Phase)
+			}
+		}
+		wantPhases := []supervisor.ShutdownPhase{supervisor.PhaseRequestStop, supervisor.PhaseGracefulDrain,
+			supervisor.PhaseAbortStragglers, supervisor.PhaseReconcile, supervisor.PhaseCompleted}
+		if !slices.Equal(ps, wantPhases) {
+			t.Fatalf("phases %v, want %v", ps, wantPhases)
+		}
+		if r.GoroutinesLeft != 0 || tree.Wait() != nil {
+			t.Fatalf("left %d, Wait %v", r.GoroutinesLeft, tree.Wait())
+		}
+	})
+}
+
+// A child that ignores cancellation is abandoned at its budget: its Abort
+// hook runs first, and the report lists every goroutine carrying its label,
+// its own and those it started, with stacks.
+func TestShutdownAbandonsStragglers(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		release := make(chan struct{})
+		var hooked atomic.Bool
+		stubborn := func(ctx context.Context) error {
+			go func() { <-release }() // a helper it never stops
+			<-release
+			return nil
+		}
+		tree, err := supervisor.Start(bg(), supervisor.Spec{Children: []supervisor.Child{
+			{Name: "ok", Run: supervisortest.Idle},
+			{Name: "stubborn", Run: stubborn, Shutdown: 2 * time.Second, Abort: func() { hooked.Store(true) }},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := supervisortest.Record(tree)
+		t0 := time.Now()
+		r, err := tree.Shutdown(bg(), audit)
+		if time.Since(t0) != 2*time.Second {
+			t.Fatalf("shutdown took %v, want the 2s budget", time.Since(t0))
+		}
+		var ae *supervisor.AbandonedError
+		if !errors.As(err, &ae) || !errors.Is(err, supervisor.ErrAbandoned) || ae.Goroutines != 2 || !slices.Equal(ae.Paths, []string{"/stubborn"}) {
+			t.Fatalf("Shutdown error %v, want an *AbandonedError for 2 goroutines of /stubborn", err)
+		}
+		if !hooked.Load() {
+			t.Fatal("the Abort hook did not run")
+		}
+		o := r.Children[0]
+		if o.Path != "/stubborn" || o.Outcome != supervisor.OutcomeAbandoned || o.Exit != supervisor.ExitAbandoned {
+			t.Fatalf("outcome %+v", o)
+		}
+		stacks := 0
+		for _, g := range o.Goroutines {
+			stacks += g.Count
+			if !strings.Contains(g.Stack, "shutdown_test.go") {
+				t.Errorf("stack does not point at the test:\n%s", g.Stack)
+			}
+		}
+		if stacks != 2 || r.GoroutinesLeft != 2 {
+			t.Fatalf("listed %d goroutines, left %d; want 2 (the child and its helper)", stacks, r.GoroutinesLeft)
+		}
+		if r.Children[1].Outcome != supervisor.OutcomeGraceful {
+			t.Fatalf("the sibling: %+v", r.Children[1])
+		}
+		if e, err := rec.WaitFor(bg(), supervisortest.Kind(supervisor.EventChildAbandoned, "/stubborn")); err != nil || e.Count != 2 {
+			t.Fatalf("abandoned event %+v, %v", e, err)
+		}
+		if again, _ := tree.Shutdown(bg(), audit); again != r {
+			t.Fatal("a second Shutdown must return the same report")
+		}
+		close(release)
+	})
+}
+
+// A straggler that returns after its budget, while later work is still
+// going on, is reported as late.
+func TestShutdownLateStraggler(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		stop := make(chan struct{})
+		tree, err := supervisor.Start(bg(), supervisor.Spec{Children: []supervisor.Child{
+			{Name: "slow", Run: supervisortest.SlowStop(time.Second)},
+			{Name: "listener", Run: supervisortest.Hang(stop), Shutdown: time.Second, Abort: func() { close(stop) }},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := tree.Shutdown(bg(), audit)
+		if err != nil {
+			t.Fatalf("Shutdown: %v (the late child returned, nothing is left)", err)
+		}
+		if o := r.Children[0]; o.Path != "/listener" || o.Outcome != supervisor.OutcomeLate {
+			t.Fatalf("outcome %+v, want late", o)
+		}
+		if r.GoroutinesLeft != 0 {
+			t.Fatalf("left %d", r.GoroutinesLeft)
+		}
+	})
+}
+
+func TestShutdownAlreadyExited(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		tree, err := supervisor.Start(bg(), supervisor.Spec{Children: []supervisor.Child{
+			{Name: "job", Run: supervisortest.Exit(nil), Restart: supervisor.Transient},
+			{Name: "svc", Run: supervisortest.Idle},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		settle()
+		r, _ := tree.Shutdown(bg(), audit)
+		if o := r.Children[1]; o.Path != "/job" || o.Outcome != supervisor.OutcomeAlreadyExited || o.Exit != supervisor.ExitNormal {
+			t.Fatalf("outcome %+v", o)
+		}
+	})
+}
+
+// The whole shutdown is bounded by the sum of budgets, and by ctx.
+func TestShutdownBounds(t *testing.T) {
+	hang := func(release chan struct{}) supervisor.Spec {
+		var cs []supervisor.Child
+		for _, n := range []string{"a", "b", "c"} {
+			cs = append(cs, supervisor.Child{Name: n, Run: supervisortest.Hang(release), Shutdown: time.Second})
+		}
+		return supervisor.Spec{Children: cs}
+	}
+	t.Run("sum of budgets", func(t *testing.T) {
+		bubble(t, func(t *testing.T) {
+			release := make(chan struct{})
+			tree, _ := supervisor.Start(bg(), hang(release))
+			t0 := time.Now()
+			r, _ := tree.Shutdown(bg(), audit)
+			if d := time.Since(t0); d != 3*time.Second || len(r.Children) != 3 {
+				t.Fatalf("took %v for %d children, want 3s", d, len(r.Children))
+			}
+			close(release)
+		})
+	})
+	t.Run("context", func(t *testing.T) {
+		bubble(t, func(t *testing.T) {
+			release := make(chan struct{})
+			tree, _ := supervisor.Start(bg(), hang(release))
+			ctx, cancel := context.WithTimeout(bg(), 1500*time.Millisecond)
+			defer cancel()
+			t0 := time.Now()
+			r, err := tree.Shutdown(ctx, audit)
+			if d := time.Since(t0); d != 1500*time.Millisecond {
+				t.Fatalf("took %v, want 1.5s", d)
+			}
+			if !errors.Is(err, supervisor.ErrAbandoned) || r.GoroutinesLeft != 3 {
+				t.Fatalf("err %v, left %d", err, r.GoroutinesLeft)
+			}
+			for _, o := range r.Children {
+				if o.Outcome != supervisor.OutcomeAbandoned {
+					t.Fatalf("%+v", o)
+				}
+			}
+			close(release)
+		})
+	})
+}
+
+// A stopping child can read its deadline.
+func TestStopDeadline(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		var deadline time.Time
+		var before, after bool
+		tree, _ := supervisor.Start(bg(), supervisor.Spec{Children: []supervisor.Child{{Name: "c", Shutdown: 7 * time.Second,
+			Run: func(ctx context.Context) error {
+				_, before = supervisor.StopDeadline(ctx)
+				<-ctx.Done()
+				deadline, after = supervisor.StopDeadline(ctx)
+				return nil
+			}}}})
+		settle()
+		t0 := time.Now()
+		tree.Shutdown(bg(), audit)
+		if before || !after || !deadline.Equal(t0.Add(7*time.Second)) {
+			t.Fatalf("before %v after %v deadline %v, want none, then %v", before, after, deadline, t0.Add(7*time.Second))
+		}
+	})
+}
+
+// A child that returns but leaves a goroutine behind is graceful, and the
+// goroutine is reported as left.
+func TestShutdownReportsLeakedHelpers(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		release := make(chan struct{})
+		tree, _ := supervisor.Start(bg(), supervisor.Spec{Children: []supervisor.Child{{Name: "leaky",
+			Run: func(ctx context.Context) error {
+				go func() { <-release }()
+				<-ctx.Done()
+				return nil
+			}}}})
+		r, err := tree.Shutdown(bg(), audit)
+		if r.Children[0].Outcome != supervisor.OutcomeGraceful {
+			t.Fatalf("%+v", r.Children[0])
+		}
+		if r.GoroutinesLeft != 1 || len(r.Leftover) != 1 || r.Leftover[0].Path != "/leaky" {
+			t.Fatalf("left %d: %+v", r.GoroutinesLeft, r.Leftover)
+		}
+		if !errors.Is(err, supervisor.ErrAbandoned) {
+			t.Fatalf("Wait error %v", err)
+		}
+		close(release)
+	})
+}
+
+func TestShutdownNestedReport(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		tree, _ := supervisor.Start(bg(), supervisor.Spec{Children: []supervisor.Child{
+			{Name: "a", Run: supervisortest.Idle},
+			{Name: "sub", Tree: &supervisor.Spec{Children: names("x", "y")}},
+		}})
+		r, err := tree.Shutdown(bg(), audit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, o := range r.Children {
+			got = append(got, o.Path+" "+o.Outcome.String())
+		}
+		want := []string{"/sub/y graceful", "/sub/x graceful", "/sub graceful", "/a graceful"}
+		if !slices.Equal(got, want) {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+	})
+}
