@@ -31,7 +31,7 @@ func Info(ctx context.Context) (info RunInfo, ok bool) {
 	if a == nil {
 		return RunInfo{}, false
 	}
-	return RunInfo{TreeID: a.n.t.id, Path: a.c.path, Generation: a.gen, Attempt: a.num}, true
+	return RunInfo{TreeID: a.c.n.t.id, Path: a.c.path, Generation: a.gen, Attempt: int(a.num)}, true
 }
 
 // Ready reports that the child owning ctx is ready. A child with
@@ -44,7 +44,7 @@ func Ready(ctx context.Context) {
 		return
 	}
 	if a.c.spec.gated() {
-		a.n.post(msg{kind: msgReady, a: a})
+		a.c.n.post(msg{kind: msgReady, a: a})
 	}
 }
 
@@ -52,7 +52,7 @@ func Ready(ctx context.Context) {
 // time of the last heartbeat. It costs one atomic store and never blocks.
 func Heartbeat(ctx context.Context) {
 	if a := attemptFrom(ctx); a != nil {
-		a.beat.Store(int64(time.Since(a.n.t.base)))
+		a.beat.Store(int64(time.Since(a.c.n.t.base)))
 	}
 }
 
@@ -69,7 +69,7 @@ func StopDeadline(ctx context.Context) (deadline time.Time, ok bool) {
 	if at <= 0 {
 		return time.Time{}, false
 	}
-	return a.n.t.base.Add(time.Duration(at)), true
+	return a.c.n.t.base.Add(time.Duration(at)), true
 }
 
 type attemptKey struct{}
@@ -99,31 +99,29 @@ var closedChan = func() chan struct{} {
 // through the child's pprof labels.
 type attempt struct {
 	c   *child
-	n   *node
 	gen uint64
-	num int
 
-	mu       sync.Mutex
-	done     atomic.Value // chan struct{}, made lazily
+	mu     sync.Mutex
+	done   atomic.Value            // chan struct{}, made lazily
+	afters map[*afterFunc]struct{} // guarded by mu
+	stopAt atomic.Int64            // stop deadline, ns since tree base; 0 if none
+	beat   atomic.Int64            // last heartbeat, ns since tree base; 0 if none
+
+	sub *node // the nested supervisor this attempt runs, once it exists
+
+	num      int32
 	canceled atomic.Bool
-	afters   map[*afterFunc]struct{} // guarded by mu
-
-	stopAt atomic.Int64 // stop deadline, ns since tree base; 0 if none
-	ready  atomic.Bool
-	beat   atomic.Int64 // last heartbeat, ns since tree base; 0 if none
+	ready    atomic.Bool
 
 	// Written by the attempt's goroutine before it reports its exit.
-	result   error
 	returned bool
 	panicked bool
 	goexit   bool
 
 	// Owned by the control loop.
-	cancelled bool  // the supervisor asked it to stop
-	abandoned bool  // it overran its budget and was fenced off
-	exitedAt  int64 // when a late exit was seen (abandoned attempts only)
-
-	hookErr error // set by the Abort hook's goroutine before it reports a panic
+	cancelled bool // the supervisor asked it to stop
+	abandoned bool // it overran its budget and was fenced off
+	late      bool // it returned after being abandoned
 }
 
 type afterFunc struct{ f func() }
@@ -155,12 +153,22 @@ func (a *attempt) Err() error {
 	return nil
 }
 
-// Value implements context.Context.
+// Value implements context.Context. Besides the attempt itself, it holds
+// the child's pprof labels, so that the attempt can be passed to
+// pprof.SetGoroutineLabels and to pprof.Do, and the values of the context
+// given to Start.
 func (a *attempt) Value(key any) any {
 	if key == (attemptKey{}) {
 		return a
 	}
-	return a.c.labels.Value(key)
+	if ctx, ok := a.c.labels.(context.Context); ok {
+		return ctx.Value(key) // labelSet's fallback
+	}
+	t := a.c.n.t
+	if key == t.labelKey {
+		return a.c.labels
+	}
+	return t.baseCtx.Value(key)
 }
 
 func (a *attempt) String() string { return "supervisor.attempt(" + a.c.path + ")" }
@@ -215,30 +223,35 @@ func (a *attempt) cancel() {
 
 // run is the attempt's goroutine.
 func (a *attempt) run() {
-	setLabels(a.c.labels)
-	defer a.exit()
-	a.result = a.c.body(a)
+	setLabels(a)
+	defer a.recoverExit()
+	err := a.c.body(a)
 	a.returned = true
+	a.report(err)
 }
 
-// exit reports the attempt's end to its supervisor. It runs deferred, so it
-// also sees panics and runtime.Goexit.
-func (a *attempt) exit() {
-	if !a.returned {
-		if r := recover(); r != nil {
-			a.panicked = true
-			a.result = newPanicError(r, stack())
-		} else {
-			a.goexit = true
-			a.result = ErrGoexit
-		}
+// recoverExit reports an attempt that panicked or called runtime.Goexit.
+func (a *attempt) recoverExit() {
+	if a.returned {
+		return
 	}
+	if r := recover(); r != nil {
+		a.panicked = true
+		a.report(newPanicError(r, stack()))
+		return
+	}
+	a.goexit = true
+	a.report(ErrGoexit)
+}
+
+// report tells the supervisor how the attempt ended.
+func (a *attempt) report(err error) {
 	// The attempt is over: cancel its context, so that goroutines it left
 	// tied to it stop too. Then drop the child's label: from here on, a
 	// goroutine still carrying it is one the child left behind.
 	a.cancel()
 	setLabels(context.Background())
-	a.n.post(msg{kind: msgExit, a: a})
+	a.c.n.post(msg{kind: msgExit, a: a, err: err})
 }
 
 // setLabels sets the calling goroutine's pprof labels to those of ctx.

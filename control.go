@@ -58,12 +58,12 @@ type command struct {
 // running (or ready, with ReadinessExplicit); if the child fails to start it
 // is removed again and the error is a *StartError. A sibling with the same
 // name gives ErrAlreadyExists, as OTP's start_child does for a running or a
-// stopped child.
+// stopped child. A nested spec in child.Tree must not be modified afterwards.
 func (t *Tree) AddChild(ctx context.Context, parent string, child Child, audit Audit) error {
 	if err := audit.validate(); err != nil {
 		return err
 	}
-	spec := cloneChild(child)
+	spec := &child
 	var v validator
 	v.child(spec, "child")
 	if err := v.err(); err != nil {
@@ -172,22 +172,22 @@ func (t *Tree) resolve(op opKind, path string) (*node, string, error) {
 		last--
 	}
 	for _, seg := range segs[:last] {
-		c := n.byName[seg]
+		c := n.lookup(seg)
 		switch {
 		case c == nil:
 			return nil, "", ErrNotFound
 		case c.spec.Tree == nil:
 			return nil, "", fmt.Errorf("%w: %s is a worker", ErrNotSupervisor, c.path)
-		case c.sub == nil || c.sub.phase >= phaseStopping:
+		case c.cur == nil || c.cur.sub == nil || c.cur.sub.phase >= phaseStopping:
 			return nil, "", fmt.Errorf("%w: supervisor %s is %s", ErrNotRunning, c.path, c.state)
 		}
-		n = c.sub
+		n = c.cur.sub
 	}
 	if op == opAdd {
 		return n, "", nil
 	}
 	name := segs[last]
-	if n.byName[name] == nil {
+	if n.lookup(name) == nil {
 		return nil, "", ErrNotFound
 	}
 	return n, name, nil
@@ -247,7 +247,7 @@ func (n *node) execute(cmd *command) {
 		n.add(cmd)
 		return
 	}
-	c := n.byName[cmd.name]
+	c := n.lookup(cmd.name)
 	switch {
 	case c == nil:
 		n.finish(cmd, ErrNotFound)
@@ -256,7 +256,10 @@ func (n *node) execute(cmd *command) {
 	case cmd.op == opRestart && c.cmd.op == opRestart:
 		c.cmd.merged = append(c.cmd.merged, cmd)
 	default:
-		c.cmdq = append(c.cmdq, cmd)
+		if n.queued == nil {
+			n.queued = make(map[*child][]*command)
+		}
+		n.queued[c] = append(n.queued[c], cmd)
 	}
 }
 
@@ -329,12 +332,12 @@ func (n *node) park(c *child, cmd *command, admin adminState) {
 
 // add adds and starts a new child.
 func (n *node) add(cmd *command) {
-	if n.byName[cmd.child.Name] != nil {
+	if n.lookup(cmd.child.Name) != nil {
 		n.finish(cmd, ErrAlreadyExists)
 		return
 	}
 	c := n.newChild(cmd.child)
-	c.index = len(n.children)
+	c.index = int32(len(n.children))
 	c.corr = cmd.id
 	c.cmd = cmd
 	n.children = append(n.children, c)
@@ -365,7 +368,7 @@ func (n *node) complete(c *child, err error) {
 	cmd := c.cmd
 	c.cmd = nil
 	n.finish(cmd, err)
-	if len(c.cmdq) > 0 {
+	if len(n.queued[c]) > 0 {
 		n.runq = append(n.runq, c)
 	}
 }
@@ -385,9 +388,13 @@ func (n *node) finish(cmd *command, err error) {
 func (n *node) flushRunq() {
 	for i := 0; i < len(n.runq); i++ {
 		c := n.runq[i]
-		for c.cmd == nil && len(c.cmdq) > 0 {
-			cmd := c.cmdq[0]
-			c.cmdq = c.cmdq[1:]
+		for c.cmd == nil && len(n.queued[c]) > 0 {
+			cmd := n.queued[c][0]
+			if rest := n.queued[c][1:]; len(rest) > 0 {
+				n.queued[c] = rest
+			} else {
+				delete(n.queued, c)
+			}
 			switch {
 			case n.shut != nil:
 				n.finish(cmd, ErrShuttingDown)

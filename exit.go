@@ -56,29 +56,28 @@ func restarts(r RestartType, c ExitClass) bool {
 	}
 }
 
-// classify reads an attempt's result. It runs on the control loop after the
-// exit report has been received.
-func classify(a *attempt) (ExitClass, error) {
-	err := a.result
+// classify reads the result err of attempt a. It runs on the control loop
+// after the exit report has been received.
+func classify(a *attempt, err error) ExitClass {
 	switch {
 	case a.panicked:
-		return ExitPanic, err
+		return ExitPanic
 	case a.cancelled:
-		return ExitStopped, err
+		return ExitStopped
 	case a.goexit:
-		return ExitAbnormal, err
+		return ExitAbnormal
 	case err == nil:
-		return ExitNormal, nil
+		return ExitNormal
 	case a.c.spec.Tree != nil:
 		// A nested supervisor's error is always a failure of the child,
 		// whatever it wraps: its own children's ErrStop or ErrEscalate
 		// were handled by it.
-		return ExitAbnormal, err
+		return ExitAbnormal
 	case errors.Is(err, ErrEscalate):
-		return ExitEscalate, err
+		return ExitEscalate
 	case errors.Is(err, ErrStop):
-		return ExitShutdown, err
+		return ExitShutdown
 	default:
-		return ExitAbnormal, err
+		return ExitAbnormal
 	}
 }

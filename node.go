@@ -24,6 +24,7 @@ type msg struct {
 	kind msgKind
 	a    *attempt
 	cmd  *command
+	err  error // msgHookPanic: the *PanicError
 }
 
 // nodePhase is the lifecycle of a supervisor node.
@@ -57,22 +58,23 @@ type node struct {
 	window    restartWindow
 	rng       *rand.Rand
 
-	children []*child // declaration order; nil where a child was removed
-	holes    int      // nil entries in children
-	byName   map[string]*child
+	children []*child          // declaration order; nil where a child was removed
+	holes    int               // nil entries in children
+	byName   map[string]*child // built on first use; see lookup
 
 	inbox   chan msg
 	dead    chan struct{} // closed when the loop has returned
 	stopC   <-chan struct{}
 	timer   *time.Timer
 	timerAt int64
-	timers  deadline.Queue
+	timers  deadline.Queue[*child]
 
 	phase    nodePhase
 	job      *job
-	pending  []*child   // exits whose decision waits for the current job
-	deferred []*command // commands waiting for the current job
-	runq     []*child   // children whose next queued command may run
+	pending  []*child               // exits whose decision waits for the current job
+	deferred []*command             // commands waiting for the current job
+	queued   map[*child][]*command // commands waiting for a child's current one
+	runq     []*child               // children whose next queued command may run
 	shut     *shutdown
 	err      error // the node's result
 	corr     uint64
@@ -95,7 +97,6 @@ func newNode(t *Tree, path string, spec *Spec, self *attempt) *node {
 		strategy:  spec.Strategy,
 		intensity: spec.Intensity.resolve(),
 		children:  make([]*child, 0, len(spec.Children)),
-		byName:    make(map[string]*child, len(spec.Children)),
 		inbox:     make(chan msg, inboxSize),
 		dead:      make(chan struct{}),
 	}
@@ -106,9 +107,8 @@ func newNode(t *Tree, path string, spec *Spec, self *attempt) *node {
 	n.rng = rand.New(rand.NewPCG(t.seed, fnv64(path)))
 	for i := range spec.Children {
 		c := n.newChild(&spec.Children[i])
-		c.index = len(n.children)
+		c.index = int32(len(n.children))
 		n.children = append(n.children, c)
-		n.byName[c.spec.Name] = c
 	}
 	return n
 }
@@ -122,12 +122,27 @@ func fnv64(s string) uint64 {
 	return h
 }
 
+// lookup finds a child by name. The index is built the first time a
+// command needs it, so that large static trees that are never addressed by
+// name do not pay for it. The tree lock is held.
+func (n *node) lookup(name string) *child {
+	if n.byName == nil {
+		n.byName = make(map[string]*child, len(n.children))
+		for _, c := range n.children {
+			if c != nil {
+				n.byName[c.spec.Name] = c
+			}
+		}
+	}
+	return n.byName[name]
+}
+
 // runNested runs a nested supervisor as the body of attempt a.
 func runNested(a *attempt) error {
-	n := newNode(a.n.t, a.c.path, a.c.spec.Tree, a)
+	n := newNode(a.c.n.t, a.c.path, a.c.spec.Tree, a)
 	n.stopC = a.Done()
 	n.t.mu.Lock()
-	a.c.sub = n
+	a.sub = n
 	n.t.count += len(n.children)
 	n.t.mu.Unlock()
 	return n.run()
@@ -194,32 +209,29 @@ func (n *node) unlock() {
 	}
 }
 
-// armTimer points the loop's timer at the earliest deadline.
+// armTimer makes sure the loop's timer fires by the earliest deadline. It
+// re-arms the timer only when that deadline is earlier than the one it is
+// armed for: a timer left armed for a deadline that went away fires once
+// for nothing, which costs less than stopping and re-arming it on every
+// stop and start of a child.
 func (n *node) armTimer() {
-	e := n.timers.Peek()
-	if e == nil {
-		if n.timerAt != 0 {
-			n.timer.Stop()
-			n.timerAt = 0
-		}
+	_, at, ok := n.timers.Peek()
+	if !ok || (n.timerAt != 0 && n.timerAt <= at) {
 		return
 	}
-	if e.At == n.timerAt {
-		return
-	}
-	d := time.Duration(e.At - n.now)
+	d := time.Duration(at - n.now)
 	if n.timer == nil {
 		n.timer = time.NewTimer(d)
 	} else {
 		n.timer.Reset(d)
 	}
-	n.timerAt = e.At
+	n.timerAt = at
 }
 
 func (n *node) handle(m msg) {
 	switch m.kind {
 	case msgExit:
-		n.onExit(m.a)
+		n.onExit(m.a, m.err)
 	case msgReady:
 		n.onReady(m.a)
 	case msgCommand:
@@ -230,8 +242,8 @@ func (n *node) handle(m msg) {
 		n.abortShutdown("abandoned by parent")
 	case msgHookPanic:
 		e := n.event(EventHookPanicked, m.a.c)
-		e.Generation, e.Attempt = m.a.gen, m.a.num
-		e.Err = m.a.hookErr
+		e.Generation, e.Attempt = m.a.gen, int(m.a.num)
+		e.Err = m.err
 		n.t.publish(&e)
 	}
 }
@@ -239,11 +251,10 @@ func (n *node) handle(m msg) {
 // fire handles every deadline that has passed.
 func (n *node) fire() {
 	for {
-		e := n.timers.PopDue(n.now)
-		if e == nil {
+		c, ok := n.timers.PopDue(n.now)
+		if !ok {
 			return
 		}
-		c := e.Value.(*child)
 		switch c.state {
 		case StateBackoff:
 			if j := n.job; j != nil && j.trigger == c && j.phase == jobDelaying {
@@ -252,7 +263,6 @@ func (n *node) fire() {
 				n.restart(c)
 			}
 		case StateStarting:
-			c.stopWhy = stopStartTimeout
 			n.stop(c, stopStartTimeout)
 		case StateStopping:
 			n.abandon(c)
@@ -276,10 +286,9 @@ func (n *node) stopRequested() {
 // launch starts a new attempt of c.
 func (n *node) launch(c *child) {
 	c.gen++
-	a := &attempt{c: c, n: n, gen: c.gen, num: c.attempt}
+	a := &attempt{c: c, gen: c.gen, num: c.attempt}
 	c.cur = a
 	c.startedAt = n.now
-	c.readyAt = 0
 	gated := c.spec.gated()
 	n.set(c, StateStarting)
 	n.emit(EventChildStarting, c)
@@ -316,26 +325,23 @@ func (n *node) onReady(a *attempt) {
 		return
 	}
 	n.clearDeadline(c)
-	c.readyAt = n.now
 	n.set(c, StateReady)
 	n.emit(EventChildReady, c)
 	n.started(c)
 }
 
-func (n *node) onExit(a *attempt) {
+func (n *node) onExit(a *attempt, err error) {
 	c := a.c
 	if c.cur != a {
-		n.lateExit(a)
+		n.lateExit(a, err)
 		return
 	}
-	class, err := classify(a)
+	class := classify(a, err)
 	c.cur = nil
 	n.clearDeadline(c)
-	sub := c.sub
-	c.sub = nil
-	c.lastExit = exitRecord{class: class, err: err, at: n.now}
+	n.setExit(c, class, err)
 	if c.state == StateStopping {
-		n.stopFinished(c, a, sub, false)
+		n.stopFinished(c, a, false)
 		return
 	}
 	// An exit the child made on its own starts an incident: its decision and
@@ -385,7 +391,7 @@ func (n *node) decide(c *child, class ExitClass, err error) {
 		c.attempt = 1 // it ran stably: a new streak
 	}
 	c.attempt++
-	delay := c.spec.Backoff.delay(c.attempt, n.rng)
+	delay := c.spec.Backoff.delay(int(c.attempt), n.rng)
 	if n.strategy != OneForOne {
 		n.beginGroupRestart(c, delay)
 		return
@@ -399,8 +405,7 @@ func (n *node) decide(c *child, class ExitClass, err error) {
 
 // backoff schedules c's restart after delay.
 func (n *node) backoff(c *child, delay time.Duration) {
-	c.nextAt = n.now + int64(delay)
-	n.setDeadline(c, c.nextAt)
+	n.setDeadline(c, n.now+int64(delay))
 	n.set(c, StateBackoff)
 	e := n.event(EventChildBackoff, c)
 	e.Delay = delay
@@ -464,7 +469,6 @@ func (n *node) stop(c *child, why stopReason) {
 	a := c.cur
 	a.cancelled = true
 	c.stopWhy = why
-	c.stopFrom = n.now
 	budget := c.spec.shutdownBudget()
 	at := int64(0)
 	if budget != Infinity {
@@ -500,38 +504,42 @@ func (n *node) abandon(c *child) {
 	a.abandoned = true
 	c.cur = nil
 	c.zombies++
-	sub := c.sub
-	c.sub = nil
-	c.lastExit = exitRecord{class: ExitAbandoned, at: n.now}
-	n.runAbort(c, a, sub)
+	n.setExit(c, ExitAbandoned, nil)
+	n.runAbort(c, a)
 	if n.shut != nil {
-		n.shut.straggle(c, a, sub, n.now)
+		n.shut.straggle(c, a, c.since, n.now)
 	} else {
 		e := n.event(EventChildAbandoned, c)
-		e.Generation, e.Attempt = a.gen, a.num
+		e.Generation, e.Attempt = a.gen, int(a.num)
 		e.Exit = ExitAbandoned
 		e.Goroutines = n.t.goroutinesUnder(c.path)
 		e.Count = uint64(stackCount(e.Goroutines))
 		n.t.publish(&e)
 	}
-	n.stopFinished(c, a, sub, true)
+	n.stopFinished(c, a, true)
 }
 
 // runAbort runs the child's Abort hook, or tells an abandoned nested
 // supervisor to abandon its own children at once.
-func (n *node) runAbort(c *child, a *attempt, sub *node) {
-	if sub != nil {
-		go sub.post(msg{kind: msgAbort})
+func (n *node) runAbort(c *child, a *attempt) {
+	if sub := a.sub; sub != nil {
+		select {
+		case sub.inbox <- msg{kind: msgAbort}:
+		default:
+			go func() {
+				setLabels(context.Background())
+				sub.post(msg{kind: msgAbort})
+			}()
+		}
 	}
 	if c.spec.Abort == nil {
 		return
 	}
 	go func() {
-		setLabels(c.labels)
+		setLabels(a)
 		defer func() {
 			if r := recover(); r != nil {
-				a.hookErr = newPanicError(r, stack())
-				n.post(msg{kind: msgHookPanic, a: a})
+				n.post(msg{kind: msgHookPanic, a: a, err: newPanicError(r, stack())})
 			}
 		}()
 		c.spec.Abort()
@@ -539,23 +547,23 @@ func (n *node) runAbort(c *child, a *attempt, sub *node) {
 }
 
 // stopFinished continues after c's stop completed, by exit or abandonment.
-func (n *node) stopFinished(c *child, a *attempt, sub *node, abandoned bool) {
+func (n *node) stopFinished(c *child, a *attempt, abandoned bool) {
 	why := c.stopWhy
 	c.stopWhy = stopNone
+	stopFrom := c.since // c is still in StateStopping
 	if !abandoned {
-		class, err := c.lastExit.class, c.lastExit.err
 		n.set(c, StateStopped)
 		e := n.event(EventChildExited, c)
-		e.Generation, e.Attempt = a.gen, a.num
-		e.Exit, e.Err = class, err
+		e.Generation, e.Attempt = a.gen, int(a.num)
+		e.Exit, e.Err = c.last.class, c.last.err
 		n.t.publish(&e)
 	} else {
 		n.set(c, StateFailed)
 	}
 	if s := n.shut; s != nil {
-		n.set(c, deadState(c.lastExit.class))
+		n.set(c, deadState(c.last.class))
 		if !abandoned {
-			s.record(c, a, sub, n.now)
+			s.record(c, a, stopFrom, n.now)
 		}
 		if s.wait == c {
 			s.wait = nil
@@ -611,17 +619,17 @@ func (n *node) relaunch(c *child) {
 }
 
 // lateExit handles the exit of an attempt that was abandoned earlier.
-func (n *node) lateExit(a *attempt) {
+func (n *node) lateExit(a *attempt, err error) {
 	c := a.c
 	c.zombies--
-	a.exitedAt = n.now
-	class, err := classify(a)
+	a.late = true
+	class := classify(a, err)
 	e := n.event(EventAbandonedExited, c)
-	e.Generation, e.Attempt = a.gen, a.num
+	e.Generation, e.Attempt = a.gen, int(a.num)
 	e.Exit, e.Err = class, err
 	n.t.publish(&e)
 	if n.shut != nil {
-		n.shut.late(a, n.now)
+		n.shut.late(a, class, err, n.now)
 	}
 }
 
@@ -633,7 +641,9 @@ func (n *node) removeChild(c *child) {
 	n.clearDeadline(c)
 	c.removed = true
 	n.set(c, StateStopped)
-	delete(n.byName, c.spec.Name)
+	if n.byName != nil {
+		delete(n.byName, c.spec.Name)
+	}
 	n.children[c.index] = nil
 	n.holes++
 	n.t.count--
@@ -645,7 +655,7 @@ func (n *node) removeChild(c *child) {
 			n.complete(c, ErrNotFound)
 		}
 	}
-	if len(c.cmdq) > 0 {
+	if len(n.queued[c]) > 0 {
 		n.runq = append(n.runq, c)
 	}
 	if n.holes > 16 && n.holes > len(n.children)/2 && n.shut == nil {
@@ -658,7 +668,7 @@ func (n *node) compact() {
 	kept := n.children[:0]
 	for _, c := range n.children {
 		if c != nil {
-			c.index = len(kept)
+			c.index = int32(len(kept))
 			kept = append(kept, c)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"testing"
 	"time"
@@ -209,5 +210,48 @@ func TestDerivedContexts(t *testing.T) {
 		if d.Err() == nil {
 			t.Fatal("a derived context must be cancelled when the attempt is")
 		}
+	})
+}
+
+// Every goroutine of a child carries its pprof label, including goroutines
+// it starts inside pprof.Do with labels of its own.
+func TestPprofLabels(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		release := make(chan struct{})
+		type key struct{}
+		ctx := pprof.WithLabels(context.WithValue(bg(), key{}, 1), pprof.Labels("service", "api"))
+		tree, err := supervisor.Start(ctx, supervisor.Spec{Children: []supervisor.Child{{Name: "c",
+			Run: func(ctx context.Context) error {
+				info, _ := supervisor.Info(ctx)
+				if v, _ := pprof.Label(ctx, "supervisor"); v != info.TreeID+":/c" {
+					t.Errorf("label %q", v)
+				}
+				if v, _ := pprof.Label(ctx, "service"); v != "api" || ctx.Value(key{}) != 1 {
+					t.Error("the labels and values of Start's context must reach the child")
+				}
+				pprof.Do(ctx, pprof.Labels("op", "x"), func(context.Context) {
+					go func() { <-release }()
+				})
+				go func() { <-release }() // after pprof.Do restored the labels
+				<-ctx.Done()
+				return nil
+			}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		settle()
+		gs := tree.Goroutines("/c")
+		n := 0
+		for _, g := range gs {
+			n += g.Count
+			if g.Path != "/c" {
+				t.Errorf("path %q", g.Path)
+			}
+		}
+		if n != 3 { // the child and its two helpers
+			t.Fatalf("%d goroutines carry the child's label, want 3: %+v", n, gs)
+		}
+		tree.Shutdown(bg(), audit)
+		close(release)
 	})
 }

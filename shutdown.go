@@ -115,10 +115,10 @@ type shutdown struct {
 
 // straggler is a child abandoned during the drain.
 type straggler struct {
-	c   *child
-	a   *attempt
-	sub *node // the abandoned nested supervisor, if any
-	idx int   // its entry in outcomes
+	c    *child
+	a    *attempt
+	idx  int   // its entry in outcomes
+	from int64 // when it was asked to stop
 }
 
 // beginShutdown starts the node's shutdown. It is idempotent.
@@ -127,7 +127,7 @@ func (n *node) beginShutdown(cause string, audit Audit) {
 		return
 	}
 	s := &shutdown{cause: cause, audit: audit, started: n.now, i: len(n.children) - 1,
-		duringStart: n.phase == phaseStarting}
+		duringStart: n.phase == phaseStarting, outcomes: make([]ChildOutcome, 0, len(n.children))}
 	if n.self != nil {
 		s.deadline = n.self.stopAt.Load()
 	}
@@ -149,17 +149,17 @@ func (n *node) beginShutdown(cause string, audit Audit) {
 			c.cmd = nil
 			n.finish(cmd, ErrShuttingDown)
 		}
-		for _, cmd := range c.cmdq {
+		for _, cmd := range n.queued[c] {
 			n.finish(cmd, ErrShuttingDown)
 		}
-		c.cmdq = nil
+		delete(n.queued, c)
 		c.starting = false
 		switch c.state {
 		case StateBackoff:
 			n.clearDeadline(c)
-			n.set(c, deadState(c.lastExit.class))
+			n.set(c, deadState(c.lastExit().class))
 		case StatePending:
-			n.set(c, deadState(c.lastExit.class))
+			n.set(c, deadState(c.lastExit().class))
 		}
 	}
 	n.publishPhase(EventShutdownPhase, PhaseGracefulDrain)
@@ -189,8 +189,9 @@ func (n *node) advanceShutdown() {
 			continue
 		}
 		if c.cur == nil {
+			last := c.lastExit()
 			s.outcomes = append(s.outcomes, ChildOutcome{Path: c.path, Outcome: OutcomeAlreadyExited,
-				Generation: c.gen, Exit: c.lastExit.class, Err: c.lastExit.err})
+				Generation: c.gen, Exit: last.class, Err: last.err})
 			continue
 		}
 		s.wait = c
@@ -231,30 +232,31 @@ func (n *node) abortShutdown(cause string) {
 	n.advanceShutdown()
 }
 
-// record notes a child that stopped in time.
-func (s *shutdown) record(c *child, a *attempt, sub *node, now int64) {
-	if sub != nil && sub.shut != nil {
-		s.outcomes = append(s.outcomes, sub.shut.outcomes...)
+// record notes a child that stopped in time; a nested supervisor's own
+// outcomes come first.
+func (s *shutdown) record(c *child, a *attempt, from, now int64) {
+	if a.sub != nil && a.sub.shut != nil {
+		s.outcomes = append(s.outcomes, a.sub.shut.outcomes...)
 	}
 	s.outcomes = append(s.outcomes, ChildOutcome{Path: c.path, Outcome: OutcomeGraceful, Generation: a.gen,
-		Exit: c.lastExit.class, Err: c.lastExit.err, Duration: time.Duration(now - c.stopFrom)})
+		Exit: c.last.class, Err: c.last.err, Duration: time.Duration(now - from)})
 }
 
 // straggle notes a child abandoned at its budget.
-func (s *shutdown) straggle(c *child, a *attempt, sub *node, now int64) {
-	s.stragglers = append(s.stragglers, straggler{c: c, a: a, sub: sub, idx: len(s.outcomes)})
+func (s *shutdown) straggle(c *child, a *attempt, from, now int64) {
+	s.stragglers = append(s.stragglers, straggler{c: c, a: a, idx: len(s.outcomes), from: from})
 	s.outcomes = append(s.outcomes, ChildOutcome{Path: c.path, Outcome: OutcomeAbandoned, Generation: a.gen,
-		Exit: ExitAbandoned, Duration: time.Duration(now - c.stopFrom)})
+		Exit: ExitAbandoned, Duration: time.Duration(now - from)})
 }
 
 // late notes a straggler that returned after all.
-func (s *shutdown) late(a *attempt, now int64) {
+func (s *shutdown) late(a *attempt, class ExitClass, err error, now int64) {
 	for _, st := range s.stragglers {
 		if st.a == a {
 			o := &s.outcomes[st.idx]
 			o.Outcome = OutcomeLate
-			o.Exit, o.Err = classify(a)
-			o.Duration = time.Duration(now - st.c.stopFrom)
+			o.Exit, o.Err = class, err
+			o.Duration = time.Duration(now - st.from)
 			return
 		}
 	}
@@ -267,13 +269,13 @@ func (n *node) finishShutdown() {
 	if len(s.stragglers) > 0 {
 		left := n.t.goroutinesUnder(n.path)
 		for _, st := range s.stragglers {
-			if st.a.exitedAt != 0 {
+			if st.a.late {
 				continue // returned late
 			}
 			o := &s.outcomes[st.idx]
 			o.Goroutines = filterStacks(left, st.c.path)
 			e := n.event(EventChildAbandoned, st.c)
-			e.Generation, e.Attempt = st.a.gen, st.a.num
+			e.Generation, e.Attempt = st.a.gen, int(st.a.num)
 			e.Exit = ExitAbandoned
 			e.Goroutines = o.Goroutines
 			e.Count = uint64(stackCount(o.Goroutines))
@@ -320,8 +322,8 @@ func (n *node) finishShutdown() {
 func (s *shutdown) assemble() []ChildOutcome {
 	extra := 0
 	for _, st := range s.stragglers {
-		if st.sub != nil && st.a.exitedAt != 0 && st.sub.shut != nil {
-			extra += len(st.sub.shut.outcomes)
+		if sub := st.a.sub; sub != nil && st.a.late && sub.shut != nil {
+			extra += len(sub.shut.outcomes)
 		}
 	}
 	if extra == 0 {
@@ -330,11 +332,12 @@ func (s *shutdown) assemble() []ChildOutcome {
 	out := make([]ChildOutcome, 0, len(s.outcomes)+extra)
 	next := 0
 	for _, st := range s.stragglers {
-		if st.sub == nil || st.a.exitedAt == 0 || st.sub.shut == nil {
+		sub := st.a.sub
+		if sub == nil || !st.a.late || sub.shut == nil {
 			continue
 		}
 		out = append(out, s.outcomes[next:st.idx]...)
-		out = append(out, st.sub.shut.outcomes...)
+		out = append(out, sub.shut.outcomes...)
 		next = st.idx
 	}
 	return append(out, s.outcomes[next:]...)

@@ -90,6 +90,16 @@ type Child struct {
 	// Restart says when the child is restarted. The zero value is Permanent.
 	Restart RestartType
 
+	// Readiness says when a started child counts as started. With
+	// ReadinessExplicit the next sibling starts only after this child calls
+	// Ready. A nested supervisor is always ready once its own children are.
+	Readiness Readiness
+
+	// StartTimeout bounds how long a child with ReadinessExplicit may take to
+	// call Ready. Zero means DefaultStartTimeout (Infinity for a nested
+	// supervisor).
+	StartTimeout time.Duration
+
 	// Shutdown is the child's stop budget: once asked to stop, it has this
 	// long to return before it is abandoned. Zero means DefaultShutdown for a
 	// worker and Infinity for a nested supervisor, which bounds itself by its
@@ -103,16 +113,6 @@ type Child struct {
 
 	// Backoff paces automatic restarts. The zero value restarts at once.
 	Backoff Backoff
-
-	// Readiness says when a started child counts as started. With
-	// ReadinessExplicit the next sibling starts only after this child calls
-	// Ready. A nested supervisor is always ready once its own children are.
-	Readiness Readiness
-
-	// StartTimeout bounds how long a child with ReadinessExplicit may take to
-	// call Ready. Zero means DefaultStartTimeout (Infinity for a nested
-	// supervisor).
-	StartTimeout time.Duration
 }
 
 // Kind returns KindSupervisor if the child is a nested supervisor and

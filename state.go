@@ -84,7 +84,8 @@ type ChildInfo struct {
 	Restarts    uint64      `json:"restarts"` // restarts performed, automatic or asked for
 	NextAttempt time.Time   `json:"nextAttempt,omitzero"`
 	// Ready is true while the running attempt counts as ready: at once for
-	// ReadinessImmediate, after Ready for ReadinessExplicit.
+	// ReadinessImmediate, after Ready for ReadinessExplicit. A stopping
+	// child is not ready. ReadyAt is when it became ready.
 	Ready         bool      `json:"ready"`
 	ReadyAt       time.Time `json:"readyAt,omitzero"`
 	LastHeartbeat time.Time `json:"lastHeartbeat,omitzero"`
@@ -153,29 +154,27 @@ func (n *node) snapshot(out *[]ChildInfo, counts *[numStates]int) {
 		}
 		info := ChildInfo{
 			Path: c.path, Name: c.spec.Name, Kind: c.spec.Kind(), Restart: c.spec.Restart,
-			State: c.state, Since: at(c.since), Generation: c.gen, Attempt: c.attempt, Restarts: c.restarts,
-			Abandoned: c.zombies,
+			State: c.state, Since: at(c.since), Generation: c.gen, Attempt: int(c.attempt),
+			Restarts: uint64(c.restarts), Abandoned: int(c.zombies),
 		}
 		if c.state == StateBackoff {
-			info.NextAttempt = at(c.nextAt)
+			info.NextAttempt = at(c.timer.At)
+		}
+		if c.state == StateRunning || c.state == StateReady {
+			info.Ready = true
+			info.ReadyAt = info.Since
 		}
 		if a := c.cur; a != nil {
-			info.Attempt = a.num
-			info.Ready = c.state == StateRunning || c.state == StateReady ||
-				(c.state == StateStopping && (c.readyAt != 0 || !c.spec.gated()))
-			info.ReadyAt = at(c.readyAt)
-			if c.state == StateRunning {
-				info.ReadyAt = at(c.startedAt)
-			}
+			info.Attempt = int(a.num)
 			info.LastHeartbeat = at(a.beat.Load())
 		}
-		if c.lastExit.class != ExitNone {
-			info.LastExit = Exit{Class: c.lastExit.class, Err: c.lastExit.err, Time: at(c.lastExit.at)}
+		if l := c.last; l != nil {
+			info.LastExit = Exit{Class: l.class, Err: l.err, Time: at(l.at)}
 		}
 		*out = append(*out, info)
 		counts[c.state]++
-		if c.sub != nil {
-			c.sub.snapshot(out, counts)
+		if c.cur != nil && c.cur.sub != nil {
+			c.cur.sub.snapshot(out, counts)
 		}
 	}
 }

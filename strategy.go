@@ -41,7 +41,7 @@ func (n *node) scope(failed *child) []*child {
 	case OneForOne:
 		return []*child{failed}
 	case RestForOne:
-		from = failed.index
+		from = int(failed.index)
 	}
 	out := make([]*child, 0, len(n.children)-from)
 	for _, c := range n.children[from:] {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -24,7 +25,10 @@ type Tree struct {
 	name    string
 	base    time.Time       // the origin of the tree's monotonic clock
 	baseCtx context.Context // values for children: Start's ctx without its cancellation
-	seed    uint64
+	// labelKey is the key under which runtime/pprof keeps labels in a
+	// context (see labelSet); nil if it could not be learnt.
+	labelKey any
+	seed     uint64
 	root    *node
 	started chan error // the root's start result, sent once
 	done    chan struct{}
@@ -51,15 +55,19 @@ type Tree struct {
 // If a child fails to start, the children already started are stopped in
 // reverse order and Start returns a *StartError naming the child. An invalid
 // spec gives a *ValidationError listing every problem.
+//
+// The tree keeps using spec's Children (and nested specs) for restarts
+// without copying them, as crypto/tls does with a Config: once passed to
+// Start they must not be modified. A spec may be reused for several trees.
 func Start(ctx context.Context, spec Spec) (*Tree, error) {
-	root := cloneSpec(&spec)
+	root := &spec
 	var v validator
 	v.spec(root, "", true)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
 	t := &Tree{
-		id:   fmt.Sprintf("%016x", rand.Uint64()),
+		id:   fmt.Sprintf("%08x", rand.Uint32()),
 		name: root.Name,
 		// One nanosecond before now, so that every time taken on the tree's
 		// clock is positive and zero can mean "never".
@@ -72,6 +80,7 @@ func Start(ctx context.Context, spec Spec) (*Tree, error) {
 	if t.seed == 0 {
 		t.seed = rand.Uint64()
 	}
+	t.labelKey = pprofLabelKey()
 	size := root.JournalSize
 	if size == 0 {
 		size = DefaultJournalSize
@@ -101,7 +110,7 @@ func (t *Tree) runRoot() {
 	close(t.done)
 }
 
-// ID returns the tree's identifier: 16 hex digits, random per Start. It
+// ID returns the tree's identifier: 8 hex digits, random per Start. It
 // prefixes the pprof label of every goroutine in the tree.
 func (t *Tree) ID() string { return t.id }
 
@@ -146,6 +155,44 @@ func (t *Tree) finish(r *ShutdownReport, err error) {
 		s.wake()
 	}
 	t.subs = nil
+}
+
+// keyProbe records the key it is asked for.
+type keyProbe struct {
+	context.Context
+	key any
+}
+
+func (p *keyProbe) Value(key any) any {
+	p.key = key
+	return nil
+}
+
+// pprofLabelKey learns the key under which runtime/pprof stores labels in a
+// context. The package does not export it, but pprof.WithLabels reads the
+// labels already in the parent context, under that key, before adding its
+// own.
+func pprofLabelKey() any {
+	p := &keyProbe{Context: context.Background()}
+	pprof.WithLabels(p, pprof.LabelSet{})
+	return p.key
+}
+
+// labelSet returns the pprof label set {"supervisor": value}, merged with
+// the labels of the context given to Start.
+//
+// Each child keeps its set to label its goroutines. runtime/pprof only hands
+// a set out inside a context; the tree keeps the set itself and answers for
+// it in attempt.Value, which saves a 48-byte context per child. If the key
+// could not be learnt, the child keeps the context instead.
+func (t *Tree) labelSet(value string) any {
+	ctx := pprof.WithLabels(t.baseCtx, pprof.Labels(labelKey, value))
+	if t.labelKey != nil {
+		if set := ctx.Value(t.labelKey); set != nil {
+			return set
+		}
+	}
+	return ctx
 }
 
 // GoroutineStack is a group of goroutines with the same stack, left running
@@ -202,19 +249,3 @@ func stackCount(gs []GoroutineStack) int {
 	return n
 }
 
-// cloneSpec copies a spec deeply, so that the caller may change theirs.
-func cloneSpec(s *Spec) *Spec {
-	c := *s
-	c.Children = make([]Child, len(s.Children))
-	for i := range s.Children {
-		c.Children[i] = *cloneChild(s.Children[i])
-	}
-	return &c
-}
-
-func cloneChild(ch Child) *Child {
-	if ch.Tree != nil {
-		ch.Tree = cloneSpec(ch.Tree)
-	}
-	return &ch
-}
