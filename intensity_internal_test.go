@@ -12,8 +12,8 @@ func TestRestartWindowExact(t *testing.T) {
 		want bool
 	}{
 		{1, true}, {2, true}, {3, true}, // 3 within (−9, 3]
-		{4, false},                      // would be the 4th within 10
-		{11, true},                      // 1 has left the window (11−10 = 1 is not > 1)
+		{4, false}, // would be the 4th within 10
+		{11, true}, // 1 has left the window (11−10 = 1 is not > 1)
 		{12, true}, {12, false}, {13, true}, {22, true}, {22, true}, {22, false},
 	} {
 		if got := w.allow(tc.at); got != tc.want {

@@ -71,10 +71,10 @@ type node struct {
 
 	phase    nodePhase
 	job      *job
-	pending  []*child               // exits whose decision waits for the current job
-	deferred []*command             // commands waiting for the current job
+	pending  []*child              // exits whose decision waits for the current job
+	deferred []*command            // commands waiting for the current job
 	queued   map[*child][]*command // commands waiting for a child's current one
-	runq     []*child               // children whose next queued command may run
+	runq     []*child              // children whose next queued command may run
 	shut     *shutdown
 	err      error // the node's result
 	corr     uint64

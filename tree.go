@@ -29,10 +29,10 @@ type Tree struct {
 	// context (see labelSet); nil if it could not be learnt.
 	labelKey any
 	seed     uint64
-	root    *node
-	started chan error // the root's start result, sent once
-	done    chan struct{}
-	logs    sync.WaitGroup
+	root     *node
+	started  chan error // the root's start result, sent once
+	done     chan struct{}
+	logs     sync.WaitGroup
 
 	mu             sync.Mutex // the tree lock
 	seq            uint64
@@ -248,4 +248,3 @@ func stackCount(gs []GoroutineStack) int {
 	}
 	return n
 }
-
