@@ -3,6 +3,7 @@ package supervisor_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -192,5 +193,70 @@ func TestIntensityCountsPerformedRestarts(t *testing.T) {
 		if c.Runs() != 3 || info.Restarts != 1 {
 			t.Fatalf("runs %d restarts %d", c.Runs(), info.Restarts)
 		}
+	})
+}
+
+// ErrEscalate makes the supervisor give up at once: it stops its other
+// children in reverse order and ends with an *EscalationError, which a
+// parent treats as an abnormal exit of the child supervisor.
+func TestErrEscalate(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		bad := &supervisortest.Child{}
+		tree, err := supervisor.Start(bg(), supervisor.Spec{
+			Intensity: supervisor.Intensity{MaxRestarts: 10, Period: time.Second},
+			Children: []supervisor.Child{
+				{Name: "sub", Tree: &supervisor.Spec{Children: []supervisor.Child{
+					{Name: "x", Run: supervisortest.Idle},
+					{Name: "bad", Run: bad.Run},
+				}}},
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := supervisortest.Record(tree)
+		cause := fmt.Errorf("%w: corrupted state", supervisor.ErrEscalate)
+		bad.Fail(cause)
+		settle()
+		exit, err := rec.WaitFor(bg(), supervisortest.Exited("/sub", supervisor.ExitAbnormal))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ee *supervisor.EscalationError
+		if !errors.As(exit.Err, &ee) || ee.Path != "/sub" || ee.Child != "/sub/bad" || !errors.Is(exit.Err, cause) {
+			t.Fatalf("exit error %v, want an *EscalationError from /sub/bad", exit.Err)
+		}
+		if rec.Count(supervisortest.Exited("/sub/bad", supervisor.ExitEscalate)) != 1 {
+			t.Fatal("the child's exit must be classed as escalate")
+		}
+		// One level only: the root restarted the nested supervisor.
+		if info := wantState(t, tree, "/sub", supervisor.StateReady); info.Generation != 2 {
+			t.Fatalf("/sub %+v", info)
+		}
+		if rec.Count(supervisortest.Kind(supervisor.EventEscalated, "/sub")) != 1 {
+			t.Fatal("no Escalated event")
+		}
+		tree.Shutdown(bg(), audit)
+	})
+}
+
+// A panic in an Abort hook is recovered and reported.
+func TestAbortHookPanic(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		release := make(chan struct{})
+		tree, _ := supervisor.Start(bg(), supervisor.Spec{Children: []supervisor.Child{
+			{Name: "h", Run: supervisortest.Hang(release), Shutdown: time.Second, Abort: func() { panic("hook") }},
+		}})
+		rec := supervisortest.Record(tree)
+		go tree.RemoveChild(bg(), "/h", audit)
+		time.Sleep(2 * time.Second)
+		settle()
+		e, err := rec.WaitFor(bg(), supervisortest.Kind(supervisor.EventHookPanicked, "/h"))
+		var pe *supervisor.PanicError
+		if err != nil || !errors.As(e.Err, &pe) || pe.Value != "hook" {
+			t.Fatalf("event %+v %v", e, err)
+		}
+		tree.Shutdown(bg(), audit)
+		close(release)
 	})
 }

@@ -1,0 +1,161 @@
+package supervisor_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-supervisor/supervisor"
+)
+
+// A tree with two children: a worker that fails twice before it settles is
+// restarted, then the tree shuts down, stopping children in reverse order.
+func Example() {
+	ctx := context.Background()
+	settled := make(chan struct{})
+	var runs int // state that outlives attempts lives in the closure
+	tree, err := supervisor.Start(ctx, supervisor.Spec{
+		Name: "example",
+		Children: []supervisor.Child{
+			{Name: "db", Run: func(ctx context.Context) error {
+				<-ctx.Done() // run until asked to stop
+				return nil
+			}},
+			{Name: "worker", Run: func(ctx context.Context) error {
+				runs++
+				if runs < 3 {
+					return errors.New("transient failure") // abnormal exit: restarted
+				}
+				close(settled)
+				<-ctx.Done()
+				return nil
+			}},
+		},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	<-settled
+	info, _ := tree.State().Child("/worker")
+	fmt.Println("worker:", info.State, "generation", info.Generation, "restarts", info.Restarts)
+
+	report, err := tree.Shutdown(ctx, supervisor.Audit{Who: "example", Why: "done"})
+	if err != nil {
+		fmt.Println(err)
+	}
+	for _, o := range report.Children {
+		fmt.Println(o.Path, o.Outcome)
+	}
+	// Output:
+	// worker: running generation 3 restarts 2
+	// /worker graceful
+	// /db graceful
+}
+
+// A child with ReadinessExplicit holds back its later siblings until it
+// calls Ready.
+func ExampleReady() {
+	ctx := context.Background()
+	var order []string
+	tree, err := supervisor.Start(ctx, supervisor.Spec{Children: []supervisor.Child{
+		{Name: "db", Readiness: supervisor.ReadinessExplicit, Run: func(ctx context.Context) error {
+			order = append(order, "db connecting")
+			supervisor.Ready(ctx) // the next sibling starts now
+			<-ctx.Done()
+			return nil
+		}},
+		{Name: "api", Run: func(ctx context.Context) error {
+			order = append(order, "api serving")
+			<-ctx.Done()
+			return nil
+		}},
+	}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	tree.Shutdown(ctx, supervisor.Audit{Who: "example", Why: "done"})
+	fmt.Println(order)
+	// Output:
+	// [db connecting api serving]
+}
+
+// Subscribe follows a tree's events; every transition is one event.
+func ExampleTree_Subscribe() {
+	ctx := context.Background()
+	fail := make(chan struct{})
+	tree, _ := supervisor.Start(ctx, supervisor.Spec{Children: []supervisor.Child{
+		{Name: "job", Restart: supervisor.Transient, Run: func(ctx context.Context) error {
+			select {
+			case <-fail:
+				return fmt.Errorf("%w: finished", supervisor.ErrStop) // normal: not restarted
+			case <-ctx.Done():
+				return nil
+			}
+		}},
+	}})
+	sub := tree.Subscribe(0)
+	defer sub.Close()
+	close(fail)
+	for {
+		e, err := sub.Next(ctx)
+		if err != nil {
+			return
+		}
+		fmt.Println(e.Kind, e.Path, e.Exit, e.State)
+		if e.Kind == supervisor.EventChildExited {
+			break
+		}
+	}
+	tree.Shutdown(ctx, supervisor.Audit{Who: "example", Why: "done"})
+	// Output:
+	// child_exited /job shutdown stopped
+}
+
+// The control API addresses children by path; every call says who asks
+// and why.
+func ExampleTree_PauseChild() {
+	ctx := context.Background()
+	idle := func(ctx context.Context) error { <-ctx.Done(); return nil }
+	tree, _ := supervisor.Start(ctx, supervisor.Spec{Children: []supervisor.Child{
+		{Name: "workers", Tree: &supervisor.Spec{Children: []supervisor.Child{
+			{Name: "w1", Run: idle},
+		}}},
+	}})
+	audit := supervisor.Audit{Who: "ops@example.com", Why: "draining w1 for maintenance"}
+	if err := tree.AddChild(ctx, "/workers", supervisor.Child{Name: "w2", Run: idle}, audit); err != nil {
+		fmt.Println(err)
+	}
+	if err := tree.PauseChild(ctx, "/workers/w1", audit); err != nil {
+		fmt.Println(err)
+	}
+	err := tree.PauseChild(ctx, "/workers/w9", audit)
+	fmt.Println(errors.Is(err, supervisor.ErrNotFound), err)
+	for _, c := range tree.State().Children {
+		fmt.Println(c.Path, c.State)
+	}
+	tree.Shutdown(ctx, audit)
+	// Output:
+	// true supervisor: pause /workers/w9: supervisor: child not found
+	// /workers ready
+	// /workers/w1 paused
+	// /workers/w2 running
+}
+
+// A child that keeps failing exhausts its supervisor's intensity; the
+// supervisor stops its children and the tree ends with an *IntensityError.
+func ExampleIntensity() {
+	tree, _ := supervisor.Start(context.Background(), supervisor.Spec{
+		Intensity: supervisor.Intensity{MaxRestarts: 2, Period: time.Minute},
+		Children: []supervisor.Child{{Name: "broken", Run: func(context.Context) error {
+			return errors.New("cannot connect")
+		}}},
+	})
+	err := tree.Wait()
+	var ie *supervisor.IntensityError
+	fmt.Println(errors.As(err, &ie), ie.Child)
+	// Output:
+	// true /broken
+}
