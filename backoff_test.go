@@ -177,3 +177,43 @@ func TestBackoffDelayFunction(t *testing.T) {
 		}
 	}
 }
+
+// With the default intensity (3 in 5s), a child that always fails but backs
+// off from 1s is retried forever at a slowing pace, while the same failures
+// without backoff exhaust the intensity at once (docs/concepts.md).
+func TestBackoffComposesWithIntensity(t *testing.T) {
+	for _, tc := range []struct {
+		backoff  supervisor.Backoff
+		survives bool
+	}{
+		{supervisor.Backoff{Initial: time.Second}, true},
+		{supervisor.Backoff{}, false},
+	} {
+		t.Run(tc.backoff.Initial.String(), func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
+				tree, err := supervisor.Start(bg(), supervisor.Spec{Children: []supervisor.Child{
+					{Name: "c", Run: failEvery(0), Backoff: tc.backoff}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(10 * time.Minute)
+				settle()
+				select {
+				case <-tree.Done():
+					if tc.survives {
+						t.Fatalf("escalated: %v", tree.Wait())
+					}
+				default:
+					if !tc.survives {
+						t.Fatal("without backoff the intensity must be exceeded")
+					}
+					// Delays 1, 2, 4, 8, 16, 30, 30 ... seconds.
+					if info := child(t, tree, "/c"); info.Restarts < 20 || info.Restarts > 25 {
+						t.Fatalf("%d restarts in 10 minutes", info.Restarts)
+					}
+					tree.Shutdown(bg(), audit)
+				}
+			})
+		})
+	}
+}
