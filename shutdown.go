@@ -306,6 +306,10 @@ func (n *node) finishShutdown() {
 		n.t.publish(&e)
 	}
 	n.phase = phaseDone
+	if n.self != nil {
+		// The nested supervisor's children go with it.
+		n.t.count -= len(n.children) - n.holes
+	}
 	if n.self == nil {
 		if n.err == nil && r.GoroutinesLeft > 0 {
 			n.err = abandonedError(r)

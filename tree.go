@@ -37,7 +37,7 @@ type Tree struct {
 	mu             sync.Mutex // the tree lock
 	seq            uint64
 	corr           uint64
-	count          int // children in the tree, for sizing snapshots
+	count          int // children of running supervisors, for sizing snapshots
 	journal        ring
 	journalDropped uint64
 	subs           []*Subscription

@@ -9,6 +9,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -18,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -36,7 +38,21 @@ func main() {
 	}
 }
 
-func run(out io.Writer, duration time.Duration, showState, verbose bool) error {
+// lockedWriter lets the event printer and the main loop share the output.
+// Each print builds its whole text first and writes it in one call.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func run(w io.Writer, duration time.Duration, showState, verbose bool) error {
+	out := &lockedWriter{w: w}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -230,7 +246,9 @@ func printEvent(out io.Writer, began time.Time, e supervisor.Event, verbose bool
 }
 
 func printState(out io.Writer, s supervisor.Snapshot) {
-	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	var buf bytes.Buffer
+	defer func() { out.Write(buf.Bytes()) }()
+	w := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "\n  PATH\tSTATE\tGEN\tRESTARTS\tLAST EXIT\n")
 	for _, c := range s.Children {
 		last := ""
@@ -240,15 +258,17 @@ func printState(out io.Writer, s supervisor.Snapshot) {
 		fmt.Fprintf(w, "  %s\t%s\t%d\t%d\t%s\n", c.Path, c.State, c.Generation, c.Restarts, last)
 	}
 	w.Flush()
-	fmt.Fprintln(out)
+	fmt.Fprintln(&buf)
 }
 
 func printReport(out io.Writer, r *supervisor.ShutdownReport) {
 	if r == nil {
 		return
 	}
-	fmt.Fprintf(out, "\nshutdown report: %s, took %v, %d goroutines left\n", r.Cause, r.Duration.Round(time.Microsecond), r.GoroutinesLeft)
-	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	var buf bytes.Buffer
+	defer func() { out.Write(buf.Bytes()) }()
+	fmt.Fprintf(&buf, "\nshutdown report: %s, took %v, %d goroutines left\n", r.Cause, r.Duration.Round(time.Microsecond), r.GoroutinesLeft)
+	w := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "  CHILD\tOUTCOME\tGEN\tSTOP TIME\n")
 	for _, o := range r.Children {
 		fmt.Fprintf(w, "  %s\t%s\t%d\t%v\n", o.Path, o.Outcome, o.Generation, o.Duration.Round(time.Microsecond))
