@@ -81,3 +81,13 @@ func names(ns ...string) []supervisor.Child {
 }
 
 func bg() context.Context { return context.Background() }
+
+// closeIfOpen closes ch unless the test already did: deferred, it lets
+// goroutines a failed test left blocked end, so that the bubble can exit.
+func closeIfOpen(ch chan struct{}) {
+	select {
+	case <-ch:
+	default:
+		close(ch)
+	}
+}

@@ -244,6 +244,7 @@ func TestErrEscalate(t *testing.T) {
 func TestAbortHookPanic(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		release := make(chan struct{})
+		defer closeIfOpen(release)
 		tree, _ := supervisor.Start(bg(), supervisor.Spec{Children: []supervisor.Child{
 			{Name: "h", Run: supervisortest.Hang(release), Shutdown: time.Second, Abort: func() { panic("hook") }},
 		}})

@@ -218,6 +218,7 @@ func TestDerivedContexts(t *testing.T) {
 func TestPprofLabels(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		release := make(chan struct{})
+		defer closeIfOpen(release)
 		type key struct{}
 		ctx := pprof.WithLabels(context.WithValue(bg(), key{}, 1), pprof.Labels("service", "api"))
 		tree, err := supervisor.Start(ctx, supervisor.Spec{Children: []supervisor.Child{{Name: "c",

@@ -83,6 +83,7 @@ func TestShutdownReverseOrder(t *testing.T) {
 func TestShutdownAbandonsStragglers(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		release := make(chan struct{})
+		defer closeIfOpen(release)
 		var hooked atomic.Bool
 		stubborn := func(ctx context.Context) error {
 			go func() { <-release }() // a helper it never stops
@@ -106,6 +107,7 @@ func TestShutdownAbandonsStragglers(t *testing.T) {
 		if !errors.As(err, &ae) || !errors.Is(err, supervisor.ErrAbandoned) || ae.Goroutines != 2 || !slices.Equal(ae.Paths, []string{"/stubborn"}) {
 			t.Fatalf("Shutdown error %v, want an *AbandonedError for 2 goroutines of /stubborn", err)
 		}
+		settle() // the hook runs in its own goroutine
 		if !hooked.Load() {
 			t.Fatal("the Abort hook did not run")
 		}
@@ -190,6 +192,7 @@ func TestShutdownBounds(t *testing.T) {
 	t.Run("sum of budgets", func(t *testing.T) {
 		bubble(t, func(t *testing.T) {
 			release := make(chan struct{})
+			defer closeIfOpen(release)
 			tree, _ := supervisor.Start(bg(), hang(release))
 			t0 := time.Now()
 			r, _ := tree.Shutdown(bg(), audit)
@@ -202,6 +205,7 @@ func TestShutdownBounds(t *testing.T) {
 	t.Run("context", func(t *testing.T) {
 		bubble(t, func(t *testing.T) {
 			release := make(chan struct{})
+			defer closeIfOpen(release)
 			tree, _ := supervisor.Start(bg(), hang(release))
 			ctx, cancel := context.WithTimeout(bg(), 1500*time.Millisecond)
 			defer cancel()
@@ -249,6 +253,7 @@ func TestStopDeadline(t *testing.T) {
 func TestShutdownReportsLeakedHelpers(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		release := make(chan struct{})
+		defer closeIfOpen(release)
 		tree, _ := supervisor.Start(bg(), supervisor.Spec{Children: []supervisor.Child{{Name: "leaky",
 			Run: func(ctx context.Context) error {
 				go func() { <-release }()

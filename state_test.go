@@ -101,6 +101,7 @@ func equalStrings(a, b []string) bool {
 func TestStateDoesNotWait(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		release := make(chan struct{})
+		defer closeIfOpen(release)
 		tree, _ := start(t, supervisor.Spec{Children: []supervisor.Child{
 			{Name: "stuck", Run: supervisortest.Hang(release), Shutdown: time.Hour},
 		}})

@@ -135,6 +135,7 @@ func TestGenerationFence(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		a := &supervisortest.Child{}
 		release := make(chan struct{})
+		defer closeIfOpen(release)
 		// The abandoned attempt and its successor do run at the same time.
 		var runs, live atomic.Int32
 		stuck := func(ctx context.Context) error {

@@ -56,6 +56,14 @@ func TestStopBehaviours(t *testing.T) {
 		slow := &supervisortest.Child{StopDelay: time.Second, StopErr: errBoom}
 		stuck := &supervisortest.Child{IgnoreCancel: true}
 		release := make(chan struct{})
+		defer stuck.Release()
+		defer func() {
+			select {
+			case <-release:
+			default:
+				close(release)
+			}
+		}()
 		tree, err := supervisor.Start(context.Background(), supervisor.Spec{Children: []supervisor.Child{
 			{Name: "slow", Run: slow.Run},
 			{Name: "slowstop", Run: supervisortest.SlowStop(time.Second)},
@@ -79,8 +87,6 @@ func TestStopBehaviours(t *testing.T) {
 		if !errors.Is(r.Children[3].Err, errBoom) {
 			t.Fatalf("StopErr not returned: %+v", r.Children[3])
 		}
-		stuck.Release()
-		close(release)
 	})
 }
 
