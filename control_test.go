@@ -3,6 +3,7 @@ package supervisor_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -159,22 +160,10 @@ func TestPauseResumeQuarantine(t *testing.T) {
 				got = append(got, k)
 			}
 		}
-		if !equalKinds(got, want) {
+		if !slices.Equal(got, want) {
 			t.Fatalf("got %v, want %v", got, want)
 		}
 	})
-}
-
-func equalKinds(a, b []supervisor.EventKind) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestRestartChild(t *testing.T) {
@@ -326,7 +315,7 @@ func TestCommandEvents(t *testing.T) {
 		want := []supervisor.EventKind{supervisor.EventCommandAccepted, supervisor.EventChildStopping,
 			supervisor.EventChildExited, supervisor.EventChildRestarting, supervisor.EventChildStarting,
 			supervisor.EventChildRunning, supervisor.EventChildRestarted, supervisor.EventCommandCompleted}
-		if !equalKinds(caused, want) {
+		if !slices.Equal(caused, want) {
 			t.Fatalf("events of the command: %v, want %v", caused, want)
 		}
 		done := rec.Filter(supervisortest.Kind(supervisor.EventCommandCompleted, "/a"))

@@ -3,6 +3,7 @@ package supervisor_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -39,7 +40,7 @@ func TestEventSequenceAndCorrelation(t *testing.T) {
 		want := []supervisor.EventKind{supervisor.EventChildExited, supervisor.EventChildBackoff,
 			supervisor.EventChildRestarting, supervisor.EventChildStarting, supervisor.EventChildRunning,
 			supervisor.EventChildRestarted}
-		if !equalKinds(incident, want) {
+		if !slices.Equal(incident, want) {
 			t.Fatalf("incident %v, want %v", incident, want)
 		}
 		if exit.Err != errBoom || exit.Generation != 1 {

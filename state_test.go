@@ -2,6 +2,7 @@ package supervisor_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -44,7 +45,7 @@ func TestStateSnapshot(t *testing.T) {
 		for _, ci := range s.Children {
 			paths = append(paths, ci.Path)
 		}
-		if want := []string{"/c", "/hb", "/sub", "/sub/g"}; !equalStrings(paths, want) {
+		if want := []string{"/c", "/hb", "/sub", "/sub/g"}; !slices.Equal(paths, want) {
 			t.Fatalf("paths %v, want %v (depth first, in declaration order)", paths, want)
 		}
 		ci, _ := s.Child("/c")
@@ -83,18 +84,6 @@ func TestStateSnapshot(t *testing.T) {
 		}
 		wantState(t, tree, "/sub", supervisor.StateReady)
 	})
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // State never waits on a child, even one that is stuck stopping.
