@@ -56,6 +56,26 @@ func Heartbeat(ctx context.Context) {
 	}
 }
 
+// OnAbort registers f to run if the attempt owning ctx overruns its stop
+// budget: f runs in its own goroutine just before the attempt is abandoned.
+// Use it to unblock what the attempt waits on without watching ctx, such as
+// a listener's Accept or a blocking read: register ln.Close right after
+// net.Listen. A hook belongs to the attempt that registered it; the next
+// attempt registers its own, so a late hook can never close the next
+// attempt's listener. Hooks run in registration order; a panic in one is
+// recovered and reported as an EventHookPanicked. OnAbort does nothing for a
+// context that is not a child's.
+func OnAbort(ctx context.Context, f func()) {
+	a := attemptFrom(ctx)
+	if a == nil || f == nil {
+		return
+	}
+	a.mu.Lock()
+	x := a.extLocked()
+	x.aborts = append(x.aborts, f)
+	a.mu.Unlock()
+}
+
 // StopDeadline returns the time by which the child owning ctx must have
 // returned, once it has been asked to stop (ctx is cancelled). ok is false
 // before the stop request, when the budget is Infinity, and for contexts
@@ -102,10 +122,10 @@ type attempt struct {
 	gen uint64
 
 	mu     sync.Mutex
-	done   atomic.Value            // chan struct{}, made lazily
-	afters map[*afterFunc]struct{} // guarded by mu
-	stopAt atomic.Int64            // stop deadline, ns since tree base; 0 if none
-	beat   atomic.Int64            // last heartbeat, ns since tree base; 0 if none
+	done   atomic.Value // chan struct{}, made lazily
+	ext    *attemptExt  // guarded by mu; made lazily
+	stopAt atomic.Int64 // stop deadline, ns since tree base; 0 if none
+	beat   atomic.Int64 // last heartbeat, ns since tree base; 0 if none
 
 	sub *node // the nested supervisor this attempt runs, once it exists
 
@@ -122,6 +142,21 @@ type attempt struct {
 	cancelled bool // the supervisor asked it to stop
 	abandoned bool // it overran its budget and was fenced off
 	late      bool // it returned after being abandoned
+}
+
+// attemptExt holds what few attempts need, so that the others do not pay
+// for it.
+type attemptExt struct {
+	afters map[*afterFunc]struct{} // registered by derived contexts
+	aborts []func()                // registered by OnAbort
+}
+
+// extLocked returns a.ext, making it; a.mu is held.
+func (a *attempt) extLocked() *attemptExt {
+	if a.ext == nil {
+		a.ext = new(attemptExt)
+	}
+	return a.ext
 }
 
 type afterFunc struct{ f func() }
@@ -183,18 +218,19 @@ func (a *attempt) AfterFunc(f func()) (stop func() bool) {
 		go f()
 		return func() bool { return false }
 	}
-	if a.afters == nil {
-		a.afters = make(map[*afterFunc]struct{})
+	x := a.extLocked()
+	if x.afters == nil {
+		x.afters = make(map[*afterFunc]struct{})
 	}
-	a.afters[e] = struct{}{}
+	x.afters[e] = struct{}{}
 	a.mu.Unlock()
 	return func() bool {
 		a.mu.Lock()
 		defer a.mu.Unlock()
-		if _, ok := a.afters[e]; !ok {
+		if _, ok := a.ext.afters[e]; !ok {
 			return false
 		}
-		delete(a.afters, e)
+		delete(a.ext.afters, e)
 		return true
 	}
 }
@@ -213,8 +249,10 @@ func (a *attempt) cancel() {
 	} else {
 		a.done.Store(closedChan)
 	}
-	fs := a.afters
-	a.afters = nil
+	var fs map[*afterFunc]struct{}
+	if a.ext != nil {
+		fs, a.ext.afters = a.ext.afters, nil
+	}
 	a.mu.Unlock()
 	for e := range fs {
 		e.f()

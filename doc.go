@@ -11,8 +11,9 @@
 // afresh with a new context that carries the child's path, generation and
 // attempt number (Info), lets it report readiness (Ready) and liveness
 // (Heartbeat), and, once the supervisor asks it to stop, is cancelled with a
-// deadline the child can read (StopDeadline). State that must outlive an
-// attempt belongs in the closure.
+// deadline the child can read (StopDeadline); OnAbort says how to unblock
+// the attempt if it overruns it. State that must outlive an attempt belongs
+// in the closure.
 //
 // How an attempt ended is an ExitClass: nil is a normal exit, an error
 // wrapping ErrStop a normal exit with a reason, anything returned after the

@@ -115,9 +115,11 @@ func (e *EscalationError) Unwrap() error { return e.Err }
 // child of the initial tree fails, and AddChild, RestartChild and ResumeChild
 // when the child they start fails.
 type StartError struct {
-	// Path is the child's path (the deepest one, for nested supervisors).
+	// Path is the child's path.
 	Path string
-	// Err is why it failed: its exit error, or ErrStartTimeout.
+	// Err is why it failed: its exit error, or ErrStartTimeout. For a nested
+	// supervisor whose own child failed to start, it is that child's
+	// *StartError.
 	Err error
 }
 
@@ -173,7 +175,9 @@ type OpError struct {
 	Err error
 }
 
-func (e *OpError) Error() string { return "supervisor: " + e.Op + " " + e.Path + ": " + e.Err.Error() }
+func (e *OpError) Error() string {
+	return "supervisor: " + e.Op + " " + e.Path + ": " + strings.TrimPrefix(e.Err.Error(), "supervisor: ")
+}
 
 // Unwrap returns the cause.
 func (e *OpError) Unwrap() error { return e.Err }

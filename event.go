@@ -51,7 +51,7 @@ const (
 	EventChildAbandoned
 	// EventAbandonedExited: an abandoned attempt returned after all (Exit, Err).
 	EventAbandonedExited
-	// EventHookPanicked: the child's Abort hook panicked (Err is the
+	// EventHookPanicked: an OnAbort hook of the attempt panicked (Err is the
 	// *PanicError).
 	EventHookPanicked
 	// EventIntensityExceeded: a restart was refused by the supervisor's
@@ -137,6 +137,10 @@ func (e Event) String() string {
 		b.WriteString(strconv.FormatUint(e.Generation, 10))
 		b.WriteString(" attempt=")
 		b.WriteString(strconv.Itoa(e.Attempt))
+	}
+	if e.Kind >= EventChildAdded && e.Kind <= EventHookPanicked {
+		b.WriteString(" state=")
+		b.WriteString(e.State.String())
 	}
 	if e.Exit != ExitNone {
 		b.WriteString(" exit=")

@@ -140,3 +140,28 @@ func TestSubscriptionEnds(t *testing.T) {
 		}
 	})
 }
+
+// A nested supervisor's shutdown carries the correlation id of what stopped
+// it, and so do its children's stops.
+func TestNestedShutdownCorrelation(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		tree, err := supervisor.Start(bg(), supervisor.Spec{Children: []supervisor.Child{
+			{Name: "sub", Tree: &supervisor.Spec{Children: names("x")}},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := supervisortest.Record(tree)
+		tree.Shutdown(bg(), audit)
+		acc, _ := rec.WaitFor(bg(), supervisortest.Kind(supervisor.EventCommandAccepted, "/"))
+		for _, e := range rec.Events() {
+			switch {
+			case e.Path == "/sub" && (e.Kind == supervisor.EventShutdownRequested || e.Kind == supervisor.EventShutdownCompleted),
+				e.Path == "/sub/x" && e.Kind == supervisor.EventChildStopping:
+				if e.Correlation != acc.Correlation {
+					t.Errorf("%s: correlation %d, want the shutdown command's %d", e, e.Correlation, acc.Correlation)
+				}
+			}
+		}
+	})
+}

@@ -138,7 +138,7 @@ func ExampleTree_PauseChild() {
 	}
 	tree.Shutdown(ctx, audit)
 	// Output:
-	// true supervisor: pause /workers/w9: supervisor: child not found
+	// true supervisor: pause /workers/w9: child not found
 	// /workers ready
 	// /workers/w1 paused
 	// /workers/w2 running

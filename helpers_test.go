@@ -5,12 +5,17 @@ import (
 	"slices"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/go-supervisor/supervisor"
 	"github.com/go-supervisor/supervisor/supervisortest"
 )
 
 var audit = supervisor.Audit{Who: "test", Why: "testing"}
+
+// leftoverGrace is how long a shutdown keeps checking for goroutines on their
+// way out before it reports them as left behind (docs/defaults.md).
+const leftoverGrace = 100 * time.Millisecond
 
 // bubble runs f in a synctest bubble.
 func bubble(t *testing.T, f func(t *testing.T)) {

@@ -240,13 +240,17 @@ func TestErrEscalate(t *testing.T) {
 	})
 }
 
-// A panic in an Abort hook is recovered and reported.
+// A panic in an OnAbort hook is recovered and reported.
 func TestAbortHookPanic(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		release := make(chan struct{})
 		defer closeIfOpen(release)
 		tree, _ := supervisor.Start(bg(), supervisor.Spec{Children: []supervisor.Child{
-			{Name: "h", Run: supervisortest.Hang(release), Shutdown: time.Second, Abort: func() { panic("hook") }},
+			{Name: "h", Shutdown: time.Second, Run: func(ctx context.Context) error {
+				supervisor.OnAbort(ctx, func() { panic("hook") })
+				<-release
+				return nil
+			}},
 		}})
 		rec := supervisortest.Record(tree)
 		go tree.RemoveChild(bg(), "/h", audit)

@@ -17,7 +17,7 @@ const (
 	msgCommand                    // a control command
 	msgShutdownCtx                // the context of a Shutdown call is done: abandon what is left
 	msgAbort                      // the parent abandons this nested supervisor
-	msgHookPanic                  // a child's Abort hook panicked
+	msgHookPanic                  // an OnAbort hook panicked
 )
 
 type msg struct {
@@ -85,6 +85,7 @@ type node struct {
 	// Set under the lock, acted on after it is released.
 	signalReady bool
 	startDone   bool
+	reconciling bool
 }
 
 func newNode(t *Tree, path string, spec *Spec, self *attempt) *node {
@@ -181,6 +182,9 @@ func (n *node) run() error {
 			n.stopRequested()
 		}
 		n.unlock()
+		if n.reconciling {
+			n.reconcile()
+		}
 	}
 	if n.timer != nil {
 		n.timer.Stop()
@@ -274,8 +278,11 @@ func (n *node) fire() {
 // context for the root, the attempt's context for a nested supervisor.
 func (n *node) stopRequested() {
 	cause := "stopped by parent"
-	if n.self == nil {
+	if n.self != nil {
+		n.corr = n.self.c.corr // the parent's reason for stopping us
+	} else {
 		cause = "context canceled"
+		n.corr = n.t.nextCorr()
 		if n.phase == phaseStarting {
 			n.t.startErr = context.Canceled
 		}
@@ -498,7 +505,7 @@ var stopReasonText = [...]string{"", "shutdown", "group restart", "command", "st
 
 // abandon gives up on a stopping child that overran its budget. Go cannot
 // kill a goroutine: the attempt is fenced off (nothing it reports counts any
-// more), its Abort hook runs, and its goroutines are reported.
+// more), its OnAbort hooks run, and its goroutines are reported.
 func (n *node) abandon(c *child) {
 	a := c.cur
 	a.abandoned = true
@@ -519,7 +526,7 @@ func (n *node) abandon(c *child) {
 	n.stopFinished(c, a, true)
 }
 
-// runAbort runs the child's Abort hook, or tells an abandoned nested
+// runAbort runs the attempt's OnAbort hooks, or tells an abandoned nested
 // supervisor to abandon its own children at once.
 func (n *node) runAbort(c *child, a *attempt) {
 	if sub := a.sub; sub != nil {
@@ -532,18 +539,31 @@ func (n *node) runAbort(c *child, a *attempt) {
 			}()
 		}
 	}
-	if c.spec.Abort == nil {
+	a.mu.Lock()
+	var hooks []func()
+	if a.ext != nil {
+		hooks = a.ext.aborts
+	}
+	a.mu.Unlock()
+	if len(hooks) == 0 {
 		return
 	}
 	go func() {
 		setLabels(a)
-		defer func() {
-			if r := recover(); r != nil {
-				n.post(msg{kind: msgHookPanic, a: a, err: newPanicError(r, stack())})
-			}
-		}()
-		c.spec.Abort()
+		for _, f := range hooks {
+			runHook(n, a, f)
+		}
 	}()
+}
+
+// runHook runs one OnAbort hook, reporting a panic.
+func runHook(n *node, a *attempt, f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			n.post(msg{kind: msgHookPanic, a: a, err: newPanicError(r, stack())})
+		}
+	}()
+	f()
 }
 
 // stopFinished continues after c's stop completed, by exit or abandonment.

@@ -13,7 +13,7 @@ import (
 //  2. GracefulDrain: children are stopped one at a time in reverse start
 //     order, each within its own Shutdown budget; a child is asked to stop
 //     only once every later sibling has exited or been abandoned.
-//  3. AbortStragglers: a child that overran its budget had its Abort hook
+//  3. AbortStragglers: a child that overran its budget had its OnAbort hooks
 //     run and was fenced off when the budget expired; now the goroutines it
 //     left are captured with their stacks and reported.
 //  4. Reconcile: the report gets one outcome per child, and the root counts
@@ -105,6 +105,7 @@ type shutdown struct {
 	wait        *child
 	abort       bool // abandon whatever is left, now
 	busy        bool
+	finishing   bool // stage 3 has begun
 	duringStart bool
 	outcomes    []ChildOutcome
 	stragglers  []straggler
@@ -206,7 +207,7 @@ func (n *node) advanceShutdown() {
 		}
 	}
 	s.busy = false
-	if s.wait == nil && s.i < 0 && n.phase == phaseStopping {
+	if s.wait == nil && s.i < 0 && !s.finishing {
 		n.finishShutdown()
 	}
 }
@@ -262,9 +263,12 @@ func (s *shutdown) late(a *attempt, class ExitClass, err error, now int64) {
 	}
 }
 
-// finishShutdown runs the last two stages and ends the node.
+// finishShutdown runs the last two stages. The root counts the goroutines
+// left after releasing the tree lock (see reconcile); a nested supervisor
+// ends at once.
 func (n *node) finishShutdown() {
 	s := n.shut
+	s.finishing = true
 	n.publishPhase(EventShutdownPhase, PhaseAbortStragglers)
 	if len(s.stragglers) > 0 {
 		left := n.t.goroutinesUnder(n.path)
@@ -283,12 +287,46 @@ func (n *node) finishShutdown() {
 		}
 	}
 	n.publishPhase(EventShutdownPhase, PhaseReconcile)
-	r := &ShutdownReport{Cause: s.cause, Audit: s.audit, Started: n.t.base.Add(time.Duration(s.started)),
-		Duration: time.Duration(n.now - s.started), Children: s.assemble()}
 	if n.self == nil {
-		r.Leftover = n.t.goroutinesUnder("/")
-		r.GoroutinesLeft = stackCount(r.Leftover)
+		n.reconciling = true
+		return
 	}
+	n.endShutdown(nil)
+}
+
+// leftoverGrace is how long the root's reconcile stage keeps re-checking
+// goroutines that still carry the tree's label: goroutines a child started
+// may need a moment to exit after the child returned (net/http's connection
+// goroutines, for example), and they should not be reported as left behind.
+const leftoverGrace = 100 * time.Millisecond
+
+// reconcile counts the goroutines the tree left running. It runs in the
+// root's loop without the tree lock, because it may wait: it takes a
+// goroutine profile, and while goroutines remain it takes another after 1,
+// 2, 4... ms, for leftoverGrace in all. A shutdown cut short by its context
+// does not wait.
+func (n *node) reconcile() {
+	left := n.t.goroutinesUnder("/")
+	wait, waited := time.Millisecond, time.Duration(0)
+	for len(left) > 0 && waited < leftoverGrace && !n.shut.abort {
+		wait = min(wait, leftoverGrace-waited)
+		time.Sleep(wait)
+		waited += wait
+		wait *= 2
+		left = n.t.goroutinesUnder("/")
+	}
+	n.lock()
+	n.reconciling = false
+	n.endShutdown(left)
+	n.unlock()
+}
+
+// endShutdown writes the report and ends the node.
+func (n *node) endShutdown(left []GoroutineStack) {
+	s := n.shut
+	r := &ShutdownReport{Cause: s.cause, Audit: s.audit, Started: n.t.base.Add(time.Duration(s.started)),
+		Duration: time.Duration(n.now - s.started), Children: s.assemble(),
+		Leftover: left, GoroutinesLeft: stackCount(left)}
 	s.report = r
 	e := n.nodeEvent(EventShutdownCompleted)
 	e.Phase, e.Delay, e.Count = PhaseCompleted, r.Duration, uint64(r.GoroutinesLeft)
@@ -309,15 +347,14 @@ func (n *node) finishShutdown() {
 	if n.self != nil {
 		// The nested supervisor's children go with it.
 		n.t.count -= len(n.children) - n.holes
+		return
 	}
-	if n.self == nil {
-		if n.err == nil && r.GoroutinesLeft > 0 {
-			n.err = abandonedError(r)
-		}
-		n.t.finish(r, n.err)
-		if s.duringStart {
-			n.startDone = true
-		}
+	if n.err == nil && r.GoroutinesLeft > 0 {
+		n.err = abandonedError(r)
+	}
+	n.t.finish(r, n.err)
+	if s.duringStart {
+		n.startDone = true
 	}
 }
 

@@ -101,15 +101,11 @@ type Child struct {
 	StartTimeout time.Duration
 
 	// Shutdown is the child's stop budget: once asked to stop, it has this
-	// long to return before it is abandoned. Zero means DefaultShutdown for a
-	// worker and Infinity for a nested supervisor, which bounds itself by its
-	// own children's budgets.
+	// long to return before it is abandoned (see OnAbort). Zero means
+	// DefaultShutdown for a worker and Infinity for a nested supervisor, which
+	// bounds itself by its own children's budgets.
 	Shutdown time.Duration
 
-	// Abort, if set, is called in its own goroutine when the child overruns
-	// its Shutdown budget, just before it is abandoned: close a listener or a
-	// connection the child is blocked on.
-	Abort func()
 
 	// Backoff paces automatic restarts. The zero value restarts at once.
 	Backoff Backoff

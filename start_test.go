@@ -221,7 +221,7 @@ func TestValidation(t *testing.T) {
 			{Name: "none"},
 			{Name: "both", Run: supervisortest.Idle, Tree: &supervisor.Spec{}},
 			{Name: "bo", Run: supervisortest.Idle, Backoff: supervisor.Backoff{Initial: 2 * time.Second, Max: time.Second, Multiplier: 0.5, Jitter: 1.5}},
-			{Name: "sub", Tree: nested, Readiness: supervisor.ReadinessExplicit, Abort: func() {}},
+			{Name: "sub", Tree: nested, Readiness: supervisor.ReadinessExplicit},
 		},
 	}
 	err := supervisor.Validate(spec)
@@ -233,7 +233,7 @@ func TestValidation(t *testing.T) {
 		"strategy", "intensity.period", "children[1].name", "children[2].name", "children[2].restart",
 		"children[2].shutdown", "children[3]", "children[4]", "children[5].backoff.max",
 		"children[5].backoff.multiplier", "children[5].backoff.jitter", "children[6].readiness",
-		"children[6].abort", "children[6].tree.name", "children[6].tree.journalSize",
+		"children[6].tree.name", "children[6].tree.journalSize",
 		"children[6].tree.children[0].name",
 	}
 	var got []string

@@ -81,7 +81,7 @@ type ChildInfo struct {
 	Since       time.Time   `json:"since"` // when it entered State
 	Generation  uint64      `json:"generation"`
 	Attempt     int         `json:"attempt"`
-	Restarts    uint64      `json:"restarts"` // restarts performed, automatic or asked for
+	Restarts    uint64      `json:"restarts"` // restarts performed: automatic ones and RestartChild's
 	NextAttempt time.Time   `json:"nextAttempt,omitzero"`
 	// Ready is true while the running attempt counts as ready: at once for
 	// ReadinessImmediate, after Ready for ReadinessExplicit. A stopping

@@ -174,9 +174,6 @@ func (v *validator) child(c *Child, at string) {
 		if c.Readiness != ReadinessImmediate {
 			v.add(at+".readiness", "a nested supervisor is ready once its children are; leave readiness unset")
 		}
-		if c.Abort != nil {
-			v.add(at+".abort", "a nested supervisor abandons its own children when it overruns its budget; leave abort unset")
-		}
 		if c.Tree.Name != "" && c.Tree.Name != c.Name {
 			v.add(at+".tree.name", "%q differs from the child's name %q: leave it empty", c.Tree.Name, c.Name)
 		}

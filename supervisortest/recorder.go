@@ -155,9 +155,10 @@ func CheckGoroutines(t testing.TB, tree *supervisor.Tree) {
 	}
 }
 
-// Start starts spec with t's context and registers a cleanup that shuts the
-// tree down and checks that it left no goroutine behind. It fails the test
-// at once if Start fails.
+// Start starts spec (with context.Background) and registers a cleanup that
+// shuts the tree down and fails the test if the tree ended with an error or
+// left goroutines running, listing their stacks. It fails the test at once
+// if Start fails.
 func Start(t testing.TB, spec supervisor.Spec) *supervisor.Tree {
 	t.Helper()
 	tree, err := supervisor.Start(context.Background(), spec)
@@ -165,10 +166,24 @@ func Start(t testing.TB, spec supervisor.Spec) *supervisor.Tree {
 		t.Fatalf("supervisortest: Start: %v", err)
 	}
 	t.Cleanup(func() {
-		if _, err := tree.Shutdown(context.Background(), supervisor.Audit{Who: "supervisortest", Why: "test cleanup"}); err != nil {
-			t.Errorf("supervisortest: shutdown: %v", err)
+		t.Helper()
+		r, err := tree.Shutdown(context.Background(), supervisor.Audit{Who: "supervisortest", Why: "test cleanup"})
+		if err != nil {
+			t.Errorf("supervisortest: shutdown: %v%s", err, formatStacks(r))
+			return
 		}
 		CheckGoroutines(t, tree)
 	})
 	return tree
+}
+
+func formatStacks(r *supervisor.ShutdownReport) string {
+	if r == nil || len(r.Leftover) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for _, g := range r.Leftover {
+		fmt.Fprintf(&b, "\n%d goroutine(s) of %s:\n%s", g.Count, g.Path, g.Stack)
+	}
+	return b.String()
 }

@@ -62,7 +62,9 @@ func parse(profile []byte, key string, match func(string) bool) []Group {
 		frames strings.Builder
 	)
 	flush := func() {
-		if inRec && ok {
+		// A record without frames is a goroutine being created or torn
+		// down: it is not running anything.
+		if inRec && ok && frames.Len() > 0 {
 			cur.Stack = strings.TrimRight(frames.String(), "\n")
 			out = append(out, cur)
 		}
