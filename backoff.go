@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"math"
 	"math/rand/v2"
 	"time"
 )
@@ -87,6 +88,9 @@ func (b Backoff) Delay(attempt int, u float64) time.Duration {
 	base = min(base, float64(maxDelay))
 	if b.Jitter > 0 {
 		base *= 1 - b.Jitter*u
+	}
+	if base >= math.MaxInt64 { // Max is Infinity, or close to it
+		return time.Duration(math.MaxInt64)
 	}
 	return time.Duration(base)
 }

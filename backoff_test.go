@@ -217,3 +217,20 @@ func TestBackoffComposesWithIntensity(t *testing.T) {
 		})
 	}
 }
+
+// Backoff.Max accepts supervisor.Infinity (validation only asks Max >= Initial);
+// once the exponential reaches the cap the delay must stay positive.
+func TestBackoffDelayWithInfiniteMax(t *testing.T) {
+	b := supervisor.Backoff{Initial: time.Second, Max: supervisor.Infinity}
+	if err := supervisor.Validate(supervisor.Spec{Children: []supervisor.Child{{Name: "a", Run: supervisortest.Idle, Backoff: b}}}); err != nil {
+		t.Fatal(err)
+	}
+	prev := time.Duration(0)
+	for k := 2; k <= 80; k++ {
+		d := b.Delay(k, 0)
+		if d < prev {
+			t.Fatalf("Delay(%d) = %v, less than Delay(%d) = %v", k, d, k-1, prev)
+		}
+		prev = d
+	}
+}

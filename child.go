@@ -61,6 +61,7 @@ type child struct {
 	stopWhy  stopReason
 	removed  bool
 	starting bool // the current attempt is a restart: report ChildRestarted once it runs
+	reported bool // has its outcome in the supervisor's shutdown report
 }
 
 // exitRecord is how an attempt ended.

@@ -183,6 +183,9 @@ func (a *attempt) Done() <-chan struct{} {
 // Err implements context.Context.
 func (a *attempt) Err() error {
 	if a.canceled.Load() {
+		// Never report the error before Done is closed: cancel sets the
+		// flag first, then closes the channel under a.mu.
+		<-a.Done()
 		return context.Canceled
 	}
 	return nil

@@ -43,9 +43,10 @@ const (
 //
 // Up to exactWindowMax restarts it keeps the times of the last MaxRestarts
 // restarts in a ring: a restart at t exceeds the intensity when the oldest of
-// them is later than t − Period. Above that it counts restarts in 64 buckets
-// of Period/64 each; a bucket that straddles the start of the window counts
-// whole, so the supervisor may give up at most Period/64 early.
+// them is later than t − Period. Above that it counts restarts in buckets of
+// Period/64: the current bucket and the 64 before it, which cover the window
+// (t − Period, t] and at most one bucket more. So the supervisor may give up
+// at most Period/64 early, never late.
 type restartWindow struct {
 	max    int
 	period int64
@@ -54,7 +55,7 @@ type restartWindow struct {
 	head int
 	n    int
 
-	buckets [windowBuckets]int // bucket mode
+	buckets [windowBuckets + 1]int // bucket mode
 	width   int64
 	last    int64 // index of the newest bucket
 	total   int
@@ -95,12 +96,13 @@ func (w *restartWindow) allow(now int64) bool {
 }
 
 func (w *restartWindow) allowBucketed(now int64) bool {
+	const slots = windowBuckets + 1
 	b := now / w.width
 	if b > w.last {
 		// Retire the buckets that fell out of the window.
-		steps := min(b-w.last, windowBuckets)
+		steps := min(b-w.last, slots)
 		for i := int64(1); i <= steps; i++ {
-			slot := (w.last + i) % windowBuckets
+			slot := (w.last + i) % slots
 			w.total -= w.buckets[slot]
 			w.buckets[slot] = 0
 		}
@@ -109,7 +111,7 @@ func (w *restartWindow) allowBucketed(now int64) bool {
 	if w.total+1 > w.max {
 		return false
 	}
-	w.buckets[b%windowBuckets]++
+	w.buckets[b%slots]++
 	w.total++
 	return true
 }

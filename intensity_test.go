@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -264,4 +265,48 @@ func TestAbortHookPanic(t *testing.T) {
 		tree.Shutdown(bg(), audit)
 		close(release)
 	})
+}
+
+// With MaxRestarts above 1024 the window is bucketed (64 buckets of
+// Period/64). 1025 restarts at t=0.5s plus one at t=64.2s is 1026 restarts
+// within 63.7s < Period=64s: the last one must be refused.
+func TestIntensityBucketedWindowNeverLate(t *testing.T) {
+	for _, max := range []int{3, 1025} {
+		t.Run("", func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
+				var runs atomic.Int64
+				body := func(ctx context.Context) error {
+					n := runs.Add(1)
+					switch {
+					case n == 1:
+						time.Sleep(500 * time.Millisecond) // fail at t=0.5s
+					case n <= int64(max):
+						// restarts 1..max-1 happen at t=0.5s
+					case n == int64(max)+1:
+						time.Sleep(63700 * time.Millisecond) // fail at t=64.2s
+					default:
+						<-ctx.Done()
+						return nil
+					}
+					return errors.New("boom")
+				}
+				tree, err := supervisor.Start(bg(), supervisor.Spec{
+					Intensity: supervisor.Intensity{MaxRestarts: max, Period: 64 * time.Second},
+					Children:  []supervisor.Child{{Name: "a", Run: body}},
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(65 * time.Second)
+				settle()
+				select {
+				case <-tree.Done():
+					t.Logf("max=%d: tree ended: %v", max, tree.Wait())
+				default:
+					tree.Shutdown(bg(), audit)
+					t.Fatalf("max=%d: restart %d at t=64.2s was allowed although %d restarts happened at t=0.5s (window 64s)", max, max+1, max)
+				}
+			})
+		})
+	}
 }

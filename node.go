@@ -161,8 +161,20 @@ func (n *node) post(m msg) {
 func (n *node) run() error {
 	defer close(n.dead)
 	n.lock()
-	n.beginStart()
+	select {
+	case <-n.stopC:
+		// Stopped before its loop ran (a nested supervisor launched and
+		// stopped in one pass of its parent): start nothing.
+		n.stopC = nil
+		n.phase = phaseStarting
+		n.stopRequested()
+	default:
+		n.beginStart()
+	}
 	n.unlock()
+	if n.reconciling {
+		n.reconcile()
+	}
 	for n.phase != phaseDone {
 		var timerC <-chan time.Time
 		if n.timer != nil {
@@ -267,7 +279,9 @@ func (n *node) fire() {
 				n.restart(c)
 			}
 		case StateStarting:
-			n.stop(c, stopStartTimeout)
+			if n.shut == nil { // a shutdown stops it in its turn
+				n.stop(c, stopStartTimeout)
+			}
 		case StateStopping:
 			n.abandon(c)
 		}
@@ -436,14 +450,18 @@ func (n *node) startFailed(c *child, class ExitClass, err error) {
 	if class == ExitStopped {
 		class = ExitAbnormal
 	}
+	j := n.job
 	if c.cmd != nil && c.cmd.op == opAdd {
 		n.complete(c, &StartError{Path: c.path, Err: err})
 		n.removeChild(c)
+		if j != nil && j.wait == c {
+			j.wait = nil
+			n.advanceJob()
+		}
 		return
 	}
 	n.cmdStartFailed(c, err)
-	j := n.job
-	if j == nil || j.wait != c {
+	if j == nil || j.wait != c || j.phase != jobStarting {
 		n.exited(c, class, err)
 		return
 	}
@@ -585,6 +603,7 @@ func (n *node) stopFinished(c *child, a *attempt, abandoned bool) {
 		if !abandoned {
 			s.record(c, a, stopFrom, n.now)
 		}
+		c.reported = true
 		if s.wait == c {
 			s.wait = nil
 			n.advanceShutdown()
@@ -592,17 +611,24 @@ func (n *node) stopFinished(c *child, a *attempt, abandoned bool) {
 		return
 	}
 	j := n.job
+	groupStop := j != nil && j.wait == c && j.phase == jobStopping
 	switch {
 	case c.cmd != nil && c.cmd.op == opRemove:
 		n.removeChild(c)
 	case c.admin != adminActive:
 		n.parked(c)
+	case groupStop:
+		// A group restart was waiting for this stop. If the child was
+		// stopping because it timed out starting, the command that started
+		// it learns so; the group restart brings it back.
+		if why == stopStartTimeout {
+			n.cmdStartFailed(c, ErrStartTimeout)
+		}
+		n.set(c, StatePending)
 	case why == stopStartTimeout:
 		n.set(c, StateFailed)
 		n.startFailed(c, ExitAbnormal, ErrStartTimeout)
 		return
-	case j != nil && j.wait == c:
-		n.set(c, StatePending)
 	case c.cmd != nil && (c.cmd.op == opRestart || c.cmd.op == opResume):
 		n.relaunch(c)
 	}
@@ -713,8 +739,5 @@ func (n *node) intensityExceeded(c *child) {
 	e.Reason, e.Err = c.path, ie
 	n.t.publish(&e)
 	n.err = ie
-	if n.phase == phaseStarting && n.self == nil {
-		n.t.startErr = ie
-	}
 	n.beginShutdown("restart intensity exceeded", Audit{})
 }

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -255,4 +256,37 @@ func TestPprofLabels(t *testing.T) {
 		tree.Shutdown(bg(), audit)
 		close(release)
 	})
+}
+
+// context.Context: "If Done is not yet closed, Err returns nil." The attempt
+// sets its canceled flag before closing its Done channel, without a lock that
+// Err takes, so Err can be non-nil while Done is still open.
+func TestContextErrOnlyAfterDone(t *testing.T) {
+	var violations atomic.Int64
+	body := func(ctx context.Context) error {
+		done := ctx.Done()
+		for {
+			if ctx.Err() != nil {
+				select {
+				case <-done:
+				default:
+					violations.Add(1)
+				}
+				return nil
+			}
+		}
+	}
+	tree, err := supervisor.Start(context.Background(), supervisor.Spec{Children: []supervisor.Child{{Name: "a", Run: body}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3000 && violations.Load() == 0; i++ {
+		if err := tree.RestartChild(context.Background(), "/a", audit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tree.Shutdown(context.Background(), audit)
+	if v := violations.Load(); v > 0 {
+		t.Fatalf("Err() was non-nil while Done() was open %d time(s)", v)
+	}
 }

@@ -134,6 +134,9 @@ func (n *node) beginShutdown(cause string, audit Audit) {
 	}
 	n.shut = s
 	n.phase = phaseStopping
+	if s.duringStart && n.self == nil && n.t.startErr == nil {
+		n.t.startErr = n.err // Start fails with what ended the tree
+	}
 	n.publishPhase(EventShutdownRequested, PhaseRequestStop)
 
 	n.job = nil
@@ -161,6 +164,8 @@ func (n *node) beginShutdown(cause string, audit Audit) {
 			n.set(c, deadState(c.lastExit().class))
 		case StatePending:
 			n.set(c, deadState(c.lastExit().class))
+		case StateStarting:
+			n.clearDeadline(c) // no start timeout: it is stopped in its turn
 		}
 	}
 	n.publishPhase(EventShutdownPhase, PhaseGracefulDrain)
@@ -186,8 +191,8 @@ func (n *node) advanceShutdown() {
 	for s.wait == nil && s.i >= 0 {
 		c := n.children[s.i]
 		s.i--
-		if c == nil {
-			continue
+		if c == nil || c.reported {
+			continue // stopped (or abandoned) before its turn came
 		}
 		if c.cur == nil {
 			last := c.lastExit()
@@ -236,15 +241,14 @@ func (n *node) abortShutdown(cause string) {
 // record notes a child that stopped in time; a nested supervisor's own
 // outcomes come first.
 func (s *shutdown) record(c *child, a *attempt, from, now int64) {
-	if a.sub != nil && a.sub.shut != nil {
-		s.outcomes = append(s.outcomes, a.sub.shut.outcomes...)
-	}
+	s.outcomes = append(s.outcomes, a.sub.outcomes()...)
 	s.outcomes = append(s.outcomes, ChildOutcome{Path: c.path, Outcome: OutcomeGraceful, Generation: a.gen,
 		Exit: c.last.class, Err: c.last.err, Duration: time.Duration(now - from)})
 }
 
 // straggle notes a child abandoned at its budget.
 func (s *shutdown) straggle(c *child, a *attempt, from, now int64) {
+	c.reported = true
 	s.stragglers = append(s.stragglers, straggler{c: c, a: a, idx: len(s.outcomes), from: from})
 	s.outcomes = append(s.outcomes, ChildOutcome{Path: c.path, Outcome: OutcomeAbandoned, Generation: a.gen,
 		Exit: ExitAbandoned, Duration: time.Duration(now - from)})
@@ -344,6 +348,7 @@ func (n *node) endShutdown(left []GoroutineStack) {
 		n.t.publish(&e)
 	}
 	n.phase = phaseDone
+	n.refuseQueued()
 	if n.self != nil {
 		// The nested supervisor's children go with it.
 		n.t.count -= len(n.children) - n.holes
@@ -358,13 +363,37 @@ func (n *node) endShutdown(left []GoroutineStack) {
 	}
 }
 
+// refuseQueued answers the commands still in the inbox of a node that is
+// ending: their callers would otherwise learn of it only from the node's
+// end, and the audit trail would miss them.
+func (n *node) refuseQueued() {
+	for {
+		select {
+		case m := <-n.inbox:
+			if m.kind == msgCommand {
+				e := Event{Time: n.nowT, Kind: EventCommandAccepted, Path: m.cmd.path,
+					Correlation: n.t.nextCorr(), Command: opNames[m.cmd.op], Audit: m.cmd.audit}
+				m.cmd.id = e.Correlation
+				n.t.publish(&e)
+				var err error // a late Shutdown was granted
+				if m.cmd.op != opShutdown {
+					err = ErrShuttingDown
+				}
+				n.finish(m.cmd, err)
+			}
+		default:
+			return
+		}
+	}
+}
+
 // assemble puts the outcomes of late nested supervisors' children before
 // the supervisor's own outcome.
 func (s *shutdown) assemble() []ChildOutcome {
 	extra := 0
 	for _, st := range s.stragglers {
-		if sub := st.a.sub; sub != nil && st.a.late && sub.shut != nil {
-			extra += len(sub.shut.outcomes)
+		if st.a.late {
+			extra += len(st.a.sub.outcomes())
 		}
 	}
 	if extra == 0 {
@@ -373,15 +402,26 @@ func (s *shutdown) assemble() []ChildOutcome {
 	out := make([]ChildOutcome, 0, len(s.outcomes)+extra)
 	next := 0
 	for _, st := range s.stragglers {
-		sub := st.a.sub
-		if sub == nil || !st.a.late || sub.shut == nil {
+		if !st.a.late || len(st.a.sub.outcomes()) == 0 {
 			continue
 		}
 		out = append(out, s.outcomes[next:st.idx]...)
-		out = append(out, sub.shut.outcomes...)
+		out = append(out, st.a.sub.outcomes()...)
 		next = st.idx
 	}
 	return append(out, s.outcomes[next:]...)
+}
+
+// outcomes returns the outcomes of a nested supervisor's shutdown, its own
+// late nested supervisors' included; none if n is nil or did not shut down.
+func (n *node) outcomes() []ChildOutcome {
+	if n == nil || n.shut == nil {
+		return nil
+	}
+	if n.shut.report != nil {
+		return n.shut.report.Children
+	}
+	return n.shut.outcomes
 }
 
 func abandonedError(r *ShutdownReport) error {
@@ -427,11 +467,12 @@ func (t *Tree) Shutdown(ctx context.Context, audit Audit) (*ShutdownReport, erro
 		return nil, err
 	}
 	cmd := &command{op: opShutdown, path: "/", audit: audit, ctx: ctx, reply: make(chan error, 1)}
+	// The request is delivered even if ctx is already done, which only means
+	// abandoning at once whatever runs: the root drains its inbox without
+	// ever waiting, so this send is short.
 	select {
 	case t.root.inbox <- msg{kind: msgCommand, cmd: cmd}:
 	case <-t.root.dead:
-	case <-ctx.Done():
-		return nil, ctx.Err()
 	}
 	<-t.done // bounded: once ctx is done the root abandons what is left
 	return t.report, t.err

@@ -371,3 +371,173 @@ func TestOnAbortBelongsToItsAttempt(t *testing.T) {
 		wantState(t, tree, "/srv", supervisor.StateRunning)
 	})
 }
+
+// A child that is already stopping (here: a PauseChild in progress) when the
+// shutdown begins, and that exits before its turn in the drain, must appear
+// once in the report.
+func TestShutdownOutcomeOncePerChild(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		tree, err := supervisor.Start(bg(), supervisor.Spec{Children: []supervisor.Child{
+			{Name: "a", Run: supervisortest.SlowStop(1 * time.Second)},
+			{Name: "b", Run: supervisortest.SlowStop(2 * time.Second)},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		paused := make(chan error, 1)
+		go func() { paused <- tree.PauseChild(bg(), "/a", audit) }()
+		settle() // /a is stopping, will exit at +1s
+		wantState(t, tree, "/a", supervisor.StateStopping)
+		r, err := tree.Shutdown(bg(), audit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-paused
+		count := map[string]int{}
+		for _, o := range r.Children {
+			count[o.Path]++
+		}
+		if count["/a"] != 1 || count["/b"] != 1 {
+			t.Fatalf("want one outcome per child, got %+v", r.Children)
+		}
+	})
+}
+
+// Same with a child whose stop budget expires before its turn: it is
+// reported as abandoned and again as already_exited.
+func TestShutdownOutcomeOncePerChildAbandoned(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		release := make(chan struct{})
+		defer closeIfOpen(release)
+		tree, err := supervisor.Start(bg(), supervisor.Spec{Children: []supervisor.Child{
+			{Name: "a", Run: supervisortest.Hang(release), Shutdown: time.Second},
+			{Name: "b", Run: supervisortest.SlowStop(2 * time.Second)},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go tree.PauseChild(bg(), "/a", audit)
+		settle()
+		r, _ := tree.Shutdown(bg(), audit)
+		close(release)
+		count := map[string]int{}
+		for _, o := range r.Children {
+			count[o.Path]++
+		}
+		if count["/a"] != 1 {
+			t.Fatalf("want one outcome for /a, got %+v", r.Children)
+		}
+	})
+}
+
+// A gated child still waiting for readiness when the shutdown begins keeps
+// its start-timeout deadline: it is stopped for "start timeout" in the middle
+// of the drain, before its later sibling has exited, and reported twice.
+func TestShutdownIgnoresStartTimeouts(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		var runs atomic.Int64
+		a := func(ctx context.Context) error {
+			if runs.Add(1) == 1 {
+				supervisor.Ready(ctx)
+				return errors.New("boom") // restarted at once; the new run never gets ready
+			}
+			<-ctx.Done()
+			return nil
+		}
+		tree, err := supervisor.Start(bg(), supervisor.Spec{Children: []supervisor.Child{
+			{Name: "a", Run: a, Readiness: supervisor.ReadinessExplicit, StartTimeout: time.Second},
+			{Name: "b", Run: supervisortest.SlowStop(3 * time.Second)},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := supervisortest.Record(tree)
+		settle()
+		wantState(t, tree, "/a", supervisor.StateStarting)
+		r, err := tree.Shutdown(bg(), audit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var order []string
+		for _, e := range rec.Events() {
+			if e.Kind == supervisor.EventChildStopping || (e.Kind == supervisor.EventChildExited && e.Exit == supervisor.ExitStopped) {
+				order = append(order, e.Kind.String()+" "+e.Path+" "+e.Reason)
+			}
+		}
+		t.Logf("order: %q", order)
+		t.Logf("report: %+v", r.Children)
+		if len(order) < 2 || order[0] != "child_stopping /b shutdown" || order[1] != "child_exited /b " {
+			t.Errorf("/a was stopped before /b exited: %q", order)
+		}
+		if len(r.Children) != 2 {
+			t.Errorf("want 2 outcomes, got %d", len(r.Children))
+		}
+	})
+}
+
+// The report must list every child of every supervisor. A nested
+// supervisor's outcomes are copied into its parent's report from its raw
+// outcomes, not from its assembled report, so the children of a late
+// grand-child supervisor are lost one level up.
+func TestShutdownReportKeepsNestedLateOutcomes(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		e := &supervisortest.Child{}
+		s3 := &supervisor.Spec{Children: []supervisor.Child{
+			{Name: "w", Run: supervisortest.SlowStop(3 * time.Second), Shutdown: 10 * time.Second},
+			{Name: "e", Run: e.Run},
+		}}
+		s2 := &supervisor.Spec{Children: []supervisor.Child{
+			{Name: "x", Run: supervisortest.SlowStop(2 * time.Second)},
+			{Name: "s3", Tree: s3, Shutdown: time.Second},
+		}}
+		tree, err := supervisor.Start(bg(), supervisor.Spec{Children: []supervisor.Child{
+			{Name: "s1", Tree: &supervisor.Spec{Children: []supervisor.Child{{Name: "s2", Tree: s2}}}},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Fail(supervisor.ErrEscalate) // s3 begins its own shutdown: w takes 3s
+		settle()
+		r, err := tree.Shutdown(bg(), audit)
+		t.Logf("Shutdown err: %v", err)
+		got := map[string]supervisor.Outcome{}
+		for _, o := range r.Children {
+			t.Logf("%s %s", o.Path, o.Outcome)
+			got[o.Path] = o.Outcome
+		}
+		for _, p := range []string{"/s1", "/s1/s2", "/s1/s2/x", "/s1/s2/s3", "/s1/s2/s3/w", "/s1/s2/s3/e"} {
+			if _, ok := got[p]; !ok {
+				t.Errorf("no outcome for %s", p)
+			}
+		}
+	})
+}
+
+// Shutdown with a ctx that is already done: "once it is done, whatever
+// still runs is abandoned at once". The select in Tree.Shutdown may instead
+// pick ctx.Done() and return without ever asking the tree to stop.
+func TestShutdownWithDoneContext(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		skipped := 0
+		for i := 0; i < 20; i++ {
+			tree, err := supervisor.Start(bg(), supervisor.Spec{Children: names("a")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(bg())
+			cancel()
+			r, err := tree.Shutdown(ctx, audit)
+			settle()
+			select {
+			case <-tree.Done():
+			default:
+				skipped++
+				t.Logf("Shutdown(done ctx) = %v, %v and the tree is still running", r, err)
+				tree.Shutdown(bg(), audit)
+			}
+		}
+		if skipped > 0 {
+			t.Fatalf("%d/20 shutdowns with a done ctx did not shut the tree down", skipped)
+		}
+	})
+}

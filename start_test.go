@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -254,4 +255,81 @@ func TestValidation(t *testing.T) {
 	if _, err := supervisor.Start(bg(), spec); !errors.As(err, &ve) {
 		t.Fatalf("Start must validate: %v", err)
 	}
+}
+
+// A child escalating while the ordered start is still running ends the root
+// before it has started; Start should report the failure (as it does for an
+// intensity error during start), not return a dead tree with a nil error.
+func TestStartFailsWhenChildEscalates(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		gate := &supervisortest.Child{}
+		tree, err := supervisor.Start(bg(), supervisor.Spec{Children: []supervisor.Child{
+			{Name: "esc", Run: supervisortest.Exit(supervisor.ErrEscalate)},
+			{Name: "gate", Run: gate.Run, Readiness: supervisor.ReadinessExplicit, StartTimeout: time.Minute},
+		}})
+		if err == nil {
+			var ee *supervisor.EscalationError
+			werr := tree.Wait()
+			t.Fatalf("Start returned (tree, nil) although the tree already ended: Wait=%v (escalation=%v)", werr, errors.As(werr, &ee))
+		}
+	})
+}
+
+// Intensity exceeded during the ordered start fails Start too.
+func TestStartFailsWhenIntensityExceeded(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		gate := &supervisortest.Child{}
+		_, err := supervisor.Start(bg(), supervisor.Spec{Intensity: supervisor.Intensity{MaxRestarts: 0, Period: time.Second}, Children: []supervisor.Child{
+			{Name: "bad", Run: supervisortest.Exit(errBoom)},
+			{Name: "gate", Run: gate.Run, Readiness: supervisor.ReadinessExplicit, StartTimeout: time.Minute},
+		}})
+		if !errors.Is(err, supervisor.ErrIntensity) {
+			t.Fatalf("Start = %v, want the *IntensityError", err)
+		}
+	})
+}
+
+// A nested supervisor launched and then stopped in the same pass of its
+// parent's loop (its goroutine cannot run yet: the parent holds the tree
+// lock) still performs its ordered start when its goroutine runs: its
+// children start after the parent's shutdown was requested.
+func TestNestedStoppedBeforeItRanStartsNothing(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		e := &supervisortest.Child{}
+		f := &supervisortest.Child{}
+		var wRuns atomic.Int64
+		w := func(ctx context.Context) error { wRuns.Add(1); <-ctx.Done(); return nil }
+		bo := supervisor.Backoff{Initial: time.Second}
+		tree, err := supervisor.Start(bg(), supervisor.Spec{
+			Intensity: supervisor.Intensity{MaxRestarts: 1, Period: time.Minute},
+			Children: []supervisor.Child{
+				{Name: "s", Backoff: bo, Tree: &supervisor.Spec{Children: []supervisor.Child{
+					{Name: "w", Run: w}, {Name: "e", Run: e.Run},
+				}}},
+				{Name: "f", Run: f.Run, Backoff: bo},
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := supervisortest.Record(tree)
+		e.Fail(supervisor.ErrEscalate) // /s fails: backoff until t=1s
+		settle()
+		f.Fail(errBoom) // /f fails: backoff until t=1s too
+		settle()
+		wantState(t, tree, "/s", supervisor.StateBackoff)
+		wantState(t, tree, "/f", supervisor.StateBackoff)
+		// At t=1s: /s is restarted, then /f's restart exceeds the intensity
+		// and the root shuts down, stopping the just-launched /s.
+		tree.Wait()
+		var shutSeq uint64
+		for _, ev := range rec.Events() {
+			if ev.Kind == supervisor.EventShutdownRequested && ev.Path == "/" {
+				shutSeq = ev.Seq
+			}
+			if shutSeq != 0 && ev.Kind == supervisor.EventChildStarting && ev.Path == "/s/w" {
+				t.Fatalf("/s/w started (seq %d) after the root's shutdown was requested (seq %d); w ran %d times\n%s",
+					ev.Seq, shutSeq, wRuns.Load(), supervisortest.Format(rec.Events()))
+			}
+		}
+	})
 }

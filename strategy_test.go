@@ -340,3 +340,86 @@ func TestOneForAllWithNestedMember(t *testing.T) {
 		wantState(t, tree, "/sub/y", supervisor.StateRunning)
 	})
 }
+
+// An AddChild whose gated child is caught in a group restart and then fails
+// to start in that group restart leaves the job waiting on a removed child:
+// the supervisor never runs another command or restart decision.
+func TestGroupRestartGoesOnAfterAddedChildFailsToStart(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		a := &supervisortest.Child{}
+		b := &supervisortest.Child{}
+		tree, _ := start(t, supervisor.Spec{Strategy: supervisor.OneForAll, Children: []supervisor.Child{
+			{Name: "a", Run: a.Run},
+		}})
+		added := make(chan error, 1)
+		go func() {
+			added <- tree.AddChild(bg(), "/", supervisor.Child{Name: "b", Run: b.Run,
+				Readiness: supervisor.ReadinessExplicit, StartTimeout: time.Minute}, audit)
+		}()
+		settle()
+		wantState(t, tree, "/b", supervisor.StateStarting)
+		a.Fail(errBoom) // group restart: b is stopped and started again
+		settle()
+		if b.Runs() != 2 {
+			t.Fatalf("b runs %d", b.Runs())
+		}
+		b.Fail(errBoom) // b's second run fails before it is ready
+		err := <-added
+		t.Logf("AddChild returned %v", err)
+		settle()
+		// The supervisor must still answer commands.
+		ctx, cancel := context.WithTimeout(bg(), time.Hour)
+		defer cancel()
+		if err := tree.RestartChild(ctx, "/a", audit); err != nil {
+			if errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("RestartChild never answered: %v\nstate %+v", err, tree.State().Children)
+			}
+			t.Fatal(err)
+		}
+	})
+}
+
+// RestForOne: /t fails while its later sibling /g is already stopping for a
+// start timeout. The group restart for /t reaches /g, whose stop completes
+// as a failed start: the group restart is dropped and replaced by one for
+// /g's scope, which does not contain /t. /t (Permanent) is never restarted.
+func TestRestForOneTriggerNotLost(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		tc := &supervisortest.Child{}
+		var gRuns atomic.Int64
+		g := func(ctx context.Context) error {
+			if gRuns.Add(1) != 2 {
+				supervisor.Ready(ctx)
+			}
+			<-ctx.Done()
+			time.Sleep(2 * time.Second) // slow to stop
+			return nil
+		}
+		tree, err := supervisor.Start(bg(), supervisor.Spec{
+			Strategy:  supervisor.RestForOne,
+			Intensity: supervisor.Intensity{MaxRestarts: 10, Period: time.Minute},
+			Children: []supervisor.Child{
+				{Name: "t", Run: tc.Run},
+				{Name: "g", Run: g, Readiness: supervisor.ReadinessExplicit, StartTimeout: time.Second},
+				{Name: "x", Run: supervisortest.Idle},
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tree.Shutdown(bg(), audit)
+		rec := supervisortest.Record(tree)
+		restarted := make(chan error, 1)
+		go func() { restarted <- tree.RestartChild(bg(), "/g", audit) }()
+		time.Sleep(2500 * time.Millisecond) // g: stopped at 0..2s, run 2 not ready, start timeout at 3s
+		time.Sleep(600 * time.Millisecond)  // g now stopping for its start timeout (until 5s)
+		wantState(t, tree, "/g", supervisor.StateStopping)
+		tc.Fail(errBoom) // /t fails: group restart of [t g x]
+		t.Logf("RestartChild: %v", <-restarted)
+		time.Sleep(10 * time.Second)
+		settle()
+		if info := child(t, tree, "/t"); !info.State.Live() {
+			t.Fatalf("/t is %s and nothing will restart it (Permanent)\n%s", info.State,
+				supervisortest.Format(rec.Events()))
+		}
+	})
+}
