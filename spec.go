@@ -106,7 +106,6 @@ type Child struct {
 	// bounds itself by its own children's budgets.
 	Shutdown time.Duration
 
-
 	// Backoff paces automatic restarts. The zero value restarts at once.
 	Backoff Backoff
 }
