@@ -251,11 +251,11 @@ func (n *node) execute(cmd *command) {
 	switch {
 	case c == nil:
 		n.finish(cmd, ErrNotFound)
-	case c.cmd == nil:
+	case c.cmd == nil && len(n.queued[c]) == 0:
 		n.apply(c, cmd)
-	case cmd.op == opRestart && c.cmd.op == opRestart:
+	case c.cmd != nil && cmd.op == opRestart && c.cmd.op == opRestart && len(n.queued[c]) == 0:
 		c.cmd.merged = append(c.cmd.merged, cmd)
-	default:
+	default: // behind the commands that came first
 		if n.queued == nil {
 			n.queued = make(map[*child][]*command)
 		}
@@ -384,8 +384,13 @@ func (n *node) finish(cmd *command, err error) {
 	}
 }
 
-// flushRunq runs the commands that queued behind completed ones.
+// flushRunq runs the commands that queued behind completed ones. While a
+// job runs they stay queued, in order, ahead of any command for the same
+// child deferred meanwhile.
 func (n *node) flushRunq() {
+	if n.job != nil && n.shut == nil {
+		return
+	}
 	for i := 0; i < len(n.runq); i++ {
 		c := n.runq[i]
 		for c.cmd == nil && len(n.queued[c]) > 0 {
@@ -400,8 +405,6 @@ func (n *node) flushRunq() {
 				n.finish(cmd, ErrShuttingDown)
 			case c.removed:
 				n.finish(cmd, ErrNotFound)
-			case n.job != nil:
-				n.deferred = append(n.deferred, cmd)
 			default:
 				n.apply(c, cmd)
 			}

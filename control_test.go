@@ -383,3 +383,34 @@ func TestCommandsAfterShutdown(t *testing.T) {
 		}
 	})
 }
+
+// Commands about one child run in the order they arrived, even when a group
+// restart makes some of them wait: a restart (in progress), a pause (queued
+// behind it), then a resume sent during the group restart leave the child
+// running.
+func TestCommandOrderAcrossGroupRestart(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		a := &supervisortest.Child{}
+		tree, _ := start(t, supervisor.Spec{Strategy: supervisor.OneForAll, Children: []supervisor.Child{
+			{Name: "a", Run: a.Run},
+			{Name: "c", Run: supervisortest.SlowStop(time.Second)},
+		}})
+		errs := make(chan error, 3)
+		go func() { errs <- tree.RestartChild(bg(), "/c", audit) }()
+		settle() // /c is stopping for the restart
+		go func() { errs <- tree.PauseChild(bg(), "/c", audit) }()
+		settle() // queued behind the restart
+		a.Fail(errBoom)
+		settle() // a group restart waits for /c's stop
+		go func() { errs <- tree.ResumeChild(bg(), "/c", audit) }()
+		settle() // deferred until the group restart ends
+		time.Sleep(5 * time.Second)
+		settle()
+		for range 3 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		wantState(t, tree, "/c", supervisor.StateRunning)
+	})
+}
