@@ -38,7 +38,7 @@ const (
 // next attempt (the timer's deadline in StateBackoff).
 type child struct {
 	n      *node
-	spec   *Child
+	cp     *childPlan
 	path   string
 	labels any            // the child's pprof label set; see Tree.labelKey
 	cur    *attempt       // the live attempt, nil if none
@@ -83,11 +83,11 @@ func (c *child) lastExit() exitRecord {
 func (c *child) DeadlineEntry() *deadline.Entry { return &c.timer }
 
 // newChild creates the record of a child of n. It does not add it to n.
-func (n *node) newChild(spec *Child) *child {
-	label := n.t.id + ":" + n.prefix + spec.Name
+func (n *node) newChild(cp *childPlan) *child {
+	label := n.t.id + ":" + n.prefix + cp.name
 	c := &child{
 		n:       n,
-		spec:    spec,
+		cp:      cp,
 		path:    label[len(n.t.id)+1:],
 		attempt: 1,
 	}
@@ -97,10 +97,10 @@ func (n *node) newChild(spec *Child) *child {
 
 // body runs one attempt of the child.
 func (c *child) body(a *attempt) error {
-	if c.spec.Tree != nil {
+	if c.cp.pol.tree != nil {
 		return runNested(a)
 	}
-	return c.spec.Run(a)
+	return c.cp.run(a)
 }
 
 // set changes the child's state.

@@ -43,7 +43,7 @@ func Ready(ctx context.Context) {
 	if a == nil || !a.ready.CompareAndSwap(false, true) {
 		return
 	}
-	if a.c.spec.gated() {
+	if a.c.cp.pol.gated {
 		a.c.n.post(msg{kind: msgReady, a: a})
 	}
 }

@@ -58,7 +58,7 @@ type command struct {
 // running (or ready, with ReadinessExplicit); if the child fails to start it
 // is removed again and the error is a *StartError. A sibling with the same
 // name gives ErrAlreadyExists, as OTP's start_child does for a running or a
-// stopped child. A nested spec in child.Tree must not be modified afterwards.
+// stopped child.
 func (t *Tree) AddChild(ctx context.Context, parent string, child Child, audit Audit) error {
 	if err := audit.validate(); err != nil {
 		return err
@@ -176,7 +176,7 @@ func (t *Tree) resolve(op opKind, path string) (*node, string, error) {
 		switch {
 		case c == nil:
 			return nil, "", ErrNotFound
-		case c.spec.Tree == nil:
+		case c.cp.pol.tree == nil:
 			return nil, "", fmt.Errorf("%w: %s is a worker", ErrNotSupervisor, c.path)
 		case c.cur == nil || c.cur.sub == nil || c.cur.sub.phase >= phaseStopping:
 			return nil, "", fmt.Errorf("%w: supervisor %s is %s", ErrNotRunning, c.path, c.state)
@@ -336,12 +336,13 @@ func (n *node) add(cmd *command) {
 		n.finish(cmd, ErrAlreadyExists)
 		return
 	}
-	c := n.newChild(cmd.child)
+	cp := n.t.compiler.child(cmd.child)
+	c := n.newChild(&cp)
 	c.index = int32(len(n.children))
 	c.corr = cmd.id
 	c.cmd = cmd
 	n.children = append(n.children, c)
-	n.byName[c.spec.Name] = c
+	n.byName[c.cp.name] = c
 	n.t.count++
 	n.emit(EventChildAdded, c)
 	n.launch(c)

@@ -68,7 +68,7 @@ func classify(a *attempt, err error) ExitClass {
 		return ExitAbnormal
 	case err == nil:
 		return ExitNormal
-	case a.c.spec.Tree != nil:
+	case a.c.cp.pol.tree != nil:
 		// A nested supervisor's error is always a failure of the child,
 		// whatever it wraps: its own children's ErrStop or ErrEscalate
 		// were handled by it.

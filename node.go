@@ -50,7 +50,7 @@ type node struct {
 	t      *Tree
 	path   string
 	prefix string // prepended to a child's name to form its path
-	spec   *Spec
+	plan   *plan
 	self   *attempt // the attempt running this node; nil for the root
 
 	strategy  Strategy
@@ -88,16 +88,16 @@ type node struct {
 	reconciling bool
 }
 
-func newNode(t *Tree, path string, spec *Spec, self *attempt) *node {
+func newNode(t *Tree, path string, p *plan, self *attempt) *node {
 	n := &node{
 		t:         t,
 		path:      path,
 		prefix:    path + "/",
-		spec:      spec,
+		plan:      p,
 		self:      self,
-		strategy:  spec.Strategy,
-		intensity: spec.Intensity.resolve(),
-		children:  make([]*child, 0, len(spec.Children)),
+		strategy:  p.strategy,
+		intensity: p.intensity,
+		children:  make([]*child, 0, len(p.children)),
 		inbox:     make(chan msg, inboxSize),
 		dead:      make(chan struct{}),
 	}
@@ -106,8 +106,8 @@ func newNode(t *Tree, path string, spec *Spec, self *attempt) *node {
 	}
 	n.window = newRestartWindow(n.intensity)
 	n.rng = rand.New(rand.NewPCG(t.seed, fnv64(path)))
-	for i := range spec.Children {
-		c := n.newChild(&spec.Children[i])
+	for i := range p.children {
+		c := n.newChild(&p.children[i])
 		c.index = int32(len(n.children))
 		n.children = append(n.children, c)
 	}
@@ -131,7 +131,7 @@ func (n *node) lookup(name string) *child {
 		n.byName = make(map[string]*child, len(n.children))
 		for _, c := range n.children {
 			if c != nil {
-				n.byName[c.spec.Name] = c
+				n.byName[c.cp.name] = c
 			}
 		}
 	}
@@ -140,7 +140,7 @@ func (n *node) lookup(name string) *child {
 
 // runNested runs a nested supervisor as the body of attempt a.
 func runNested(a *attempt) error {
-	n := newNode(a.c.n.t, a.c.path, a.c.spec.Tree, a)
+	n := newNode(a.c.n.t, a.c.path, a.c.cp.pol.tree, a)
 	n.stopC = a.Done()
 	n.t.mu.Lock()
 	a.sub = n
@@ -310,11 +310,11 @@ func (n *node) launch(c *child) {
 	a := &attempt{c: c, gen: c.gen, num: c.attempt}
 	c.cur = a
 	c.startedAt = n.now
-	gated := c.spec.gated()
+	gated := c.cp.pol.gated
 	n.set(c, StateStarting)
 	n.emit(EventChildStarting, c)
 	if gated {
-		if to := c.spec.startTimeout(); to != Infinity {
+		if to := c.cp.pol.startTimeout; to != Infinity {
 			n.setDeadline(c, n.now+int64(to))
 		}
 	} else {
@@ -402,17 +402,17 @@ func (n *node) exited(c *child, class ExitClass, err error) {
 
 // decide applies the restart type and the strategy to an exit.
 func (n *node) decide(c *child, class ExitClass, err error) {
-	if !restarts(c.spec.Restart, class) {
-		if c.spec.Restart == Temporary {
+	if !restarts(c.cp.pol.restart, class) {
+		if c.cp.pol.restart == Temporary {
 			n.removeChild(c)
 		}
 		return
 	}
-	if n.now-c.startedAt >= int64(c.spec.Backoff.resetAfter()) {
+	if n.now-c.startedAt >= int64(c.cp.pol.backoff.resetAfter()) {
 		c.attempt = 1 // it ran stably: a new streak
 	}
 	c.attempt++
-	delay := c.spec.Backoff.delay(int(c.attempt), n.rng)
+	delay := c.cp.pol.backoff.delay(int(c.attempt), n.rng)
 	if n.strategy != OneForOne {
 		n.beginGroupRestart(c, delay)
 		return
@@ -478,8 +478,8 @@ func (n *node) startFailed(c *child, class ExitClass, err error) {
 		n.escalate(c, err)
 		return
 	}
-	if !restarts(c.spec.Restart, class) {
-		if c.spec.Restart == Temporary {
+	if !restarts(c.cp.pol.restart, class) {
+		if c.cp.pol.restart == Temporary {
 			n.removeChild(c)
 		}
 		n.advanceJob()
@@ -494,7 +494,7 @@ func (n *node) stop(c *child, why stopReason) {
 	a := c.cur
 	a.cancelled = true
 	c.stopWhy = why
-	budget := c.spec.shutdownBudget()
+	budget := c.cp.pol.shutdown
 	at := int64(0)
 	if budget != Infinity {
 		at = n.now + int64(budget)
@@ -688,7 +688,7 @@ func (n *node) removeChild(c *child) {
 	c.removed = true
 	n.set(c, StateStopped)
 	if n.byName != nil {
-		delete(n.byName, c.spec.Name)
+		delete(n.byName, c.cp.name)
 	}
 	n.children[c.index] = nil
 	n.holes++

@@ -129,7 +129,7 @@ func (n *node) advanceJob() {
 func (n *node) groupStopped() {
 	j := n.job
 	for _, m := range j.members {
-		if !m.removed && m.cur == nil && m.spec.Restart == Temporary {
+		if !m.removed && m.cur == nil && m.cp.pol.restart == Temporary {
 			n.removeChild(m) // collateral temporaries are not restarted
 		}
 	}

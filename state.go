@@ -153,7 +153,7 @@ func (n *node) snapshot(out *[]ChildInfo, counts *[numStates]int) {
 			continue
 		}
 		info := ChildInfo{
-			Path: c.path, Name: c.spec.Name, Kind: c.spec.Kind(), Restart: c.spec.Restart,
+			Path: c.path, Name: c.cp.name, Kind: c.cp.pol.kind(), Restart: c.cp.pol.restart,
 			State: c.state, Since: at(c.since), Generation: c.gen, Attempt: int(c.attempt),
 			Restarts: uint64(c.restarts), Abandoned: int(c.zombies),
 		}

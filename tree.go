@@ -29,6 +29,7 @@ type Tree struct {
 	// context (see labelSet); nil if it could not be learnt.
 	labelKey any
 	seed     uint64
+	compiler compiler // used under mu
 	root     *node
 	started  chan error // the root's start result, sent once
 	done     chan struct{}
@@ -56,9 +57,8 @@ type Tree struct {
 // reverse order and Start returns a *StartError naming the child. An invalid
 // spec gives a *ValidationError listing every problem.
 //
-// The tree keeps using spec's Children (and nested specs) for restarts
-// without copying them, as crypto/tls does with a Config: once passed to
-// Start they must not be modified. A spec may be reused for several trees.
+// The tree compiles spec at Start and does not read it afterwards: the
+// caller may change or reuse it.
 func Start(ctx context.Context, spec Spec) (*Tree, error) {
 	root := &spec
 	var v validator
@@ -88,7 +88,7 @@ func Start(ctx context.Context, spec Spec) (*Tree, error) {
 	if size > 0 {
 		t.journal.buf = make([]Event, size)
 	}
-	t.root = newNode(t, "/", root, nil)
+	t.root = newNode(t, "/", t.compiler.spec(root), nil)
 	t.root.stopC = ctx.Done()
 	t.count = len(t.root.children)
 	if root.Logger != nil {

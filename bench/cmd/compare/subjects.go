@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/go-supervisor/supervisor"
+	"github.com/thejerf/suture/v4"
+)
+
+// A subject is one way of supervising goroutines, driven the same way by
+// every scenario.
+type subject struct {
+	name string
+	// restarting supervises one child that runs body again each time it
+	// returns, until stop is called; stop returns once everything ended.
+	restarting func(body func(context.Context) error) (stop func(), err error)
+	// idle supervises n children that each run body; stop returns once all
+	// of them have ended.
+	idle func(n int, body func(context.Context) error) (stop func(), err error)
+}
+
+var subjects = map[string]subject{
+	"go-supervisor": {name: "go-supervisor", restarting: gosupRestarting, idle: gosupIdle},
+	"suture":        {name: "suture", restarting: sutureRestarting, idle: sutureIdle},
+	"floor":         {name: "floor", restarting: floorRestarting, idle: floorIdle},
+}
+
+// subjectOrder is the column order of the report.
+var subjectOrder = []string{"go-supervisor", "suture", "floor"}
+
+var errFail = errors.New("compare: child failed")
+
+var stopAudit = supervisor.Audit{Who: "compare", Why: "measurement done"}
+
+// go-supervisor, configured so that nothing but the engine is measured:
+// restarts are immediate (no backoff, as in the peers) and the intensity
+// never trips.
+func gosupRestarting(body func(context.Context) error) (func(), error) {
+	tree, err := supervisor.Start(context.Background(), supervisor.Spec{
+		Intensity: supervisor.Intensity{MaxRestarts: math.MaxInt32, Period: time.Second},
+		Children:  []supervisor.Child{{Name: "c", Run: body}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return func() { tree.Shutdown(context.Background(), stopAudit) }, nil
+}
+
+func gosupIdle(n int, body func(context.Context) error) (func(), error) {
+	cs := make([]supervisor.Child, n)
+	for i := range cs {
+		cs[i] = supervisor.Child{Name: "c" + strconv.Itoa(i), Run: body}
+	}
+	tree, err := supervisor.Start(context.Background(), supervisor.Spec{Children: cs})
+	if err != nil {
+		return nil, err
+	}
+	return func() { tree.Shutdown(context.Background(), stopAudit) }, nil
+}
+
+// suture v4.0.6 with a no-op event hook (its default logs every event) and a
+// failure threshold it never reaches (its default pauses the whole
+// supervisor for 15 s after 5 quick failures).
+func sutureSpec() suture.Spec {
+	return suture.Spec{
+		EventHook:        func(suture.Event) {},
+		FailureThreshold: math.MaxFloat64,
+		FailureDecay:     1,
+	}
+}
+
+type sutureService func(context.Context) error
+
+func (f sutureService) Serve(ctx context.Context) error { return f(ctx) }
+
+func sutureRestarting(body func(context.Context) error) (func(), error) {
+	sup := suture.New("compare", sutureSpec())
+	sup.Add(sutureService(body))
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := sup.ServeBackground(ctx)
+	return func() { cancel(); <-errc }, nil
+}
+
+func sutureIdle(n int, body func(context.Context) error) (func(), error) {
+	sup := suture.New("compare", sutureSpec())
+	for range n {
+		sup.Add(sutureService(body))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := sup.ServeBackground(ctx)
+	return func() { cancel(); <-errc }, nil
+}
+
+// The floor: one supervising goroutine, a fresh context.WithCancel per run,
+// one exit channel, no bookkeeping. Nothing supervises with less.
+func floorRestarting(body func(context.Context) error) (func(), error) {
+	root, cancelRoot := context.WithCancel(context.Background())
+	exits := make(chan error)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			ctx, cancel := context.WithCancel(root)
+			go func() { exits <- body(ctx) }()
+			<-exits
+			cancel()
+			if root.Err() != nil {
+				return
+			}
+		}
+	}()
+	return func() { cancelRoot(); <-done }, nil
+}
+
+func floorIdle(n int, body func(context.Context) error) (func(), error) {
+	root, cancelRoot := context.WithCancel(context.Background())
+	exits := make(chan error)
+	var started sync.WaitGroup
+	started.Add(1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range n {
+			ctx, cancel := context.WithCancel(root)
+			_ = cancel // cancelled through root
+			go func() { exits <- body(ctx) }()
+		}
+		started.Done()
+		for range n {
+			<-exits
+		}
+	}()
+	started.Wait()
+	return func() { cancelRoot(); <-done }, nil
+}

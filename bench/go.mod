@@ -1,0 +1,12 @@
+module github.com/go-supervisor/supervisor/bench
+
+go 1.26
+
+require (
+	github.com/go-supervisor/supervisor v0.0.0
+	github.com/thejerf/suture/v4 v4.0.6
+)
+
+require go.uber.org/goleak v1.3.0
+
+replace github.com/go-supervisor/supervisor => ../

@@ -1,0 +1,78 @@
+package supervisor
+
+import (
+	"context"
+	"time"
+)
+
+// A plan is a compiled Spec: what a supervisor needs to start and restart
+// its children, taken from the caller's Spec at Start (or AddChild), which
+// the tree then no longer reads. Each child costs 32 bytes in its plan; what
+// it shares with its siblings (restart type, budgets, backoff) is a policy
+// the tree keeps once.
+type plan struct {
+	name      string
+	strategy  Strategy
+	intensity Intensity // defaults applied
+	children  []childPlan
+}
+
+// childPlan is one compiled Child.
+type childPlan struct {
+	name string
+	run  func(context.Context) error
+	pol  *policy
+}
+
+// policy is the part of a Child that children declared alike share, with
+// defaults applied.
+type policy struct {
+	tree         *plan // the nested supervisor's plan, for KindSupervisor
+	restart      RestartType
+	gated        bool // must call Ready before its next sibling starts
+	startTimeout time.Duration
+	shutdown     time.Duration
+	backoff      Backoff
+}
+
+func (p *policy) kind() Kind {
+	if p.tree != nil {
+		return KindSupervisor
+	}
+	return KindWorker
+}
+
+// compiler turns valid specs into plans, sharing identical policies. It
+// belongs to one tree and is used under its lock.
+type compiler struct {
+	policies map[policy]*policy
+}
+
+func (k *compiler) spec(s *Spec) *plan {
+	p := &plan{name: s.Name, strategy: s.Strategy, intensity: s.Intensity.resolve(),
+		children: make([]childPlan, len(s.Children))}
+	for i := range s.Children {
+		p.children[i] = k.child(&s.Children[i])
+	}
+	return p
+}
+
+func (k *compiler) child(c *Child) childPlan {
+	pol := policy{restart: c.Restart, gated: c.gated(), startTimeout: c.startTimeout(),
+		shutdown: c.shutdownBudget(), backoff: c.Backoff}
+	if c.Tree != nil {
+		// A nested supervisor's policy is its own: it is not shared, so that
+		// supervisors added and removed at run time leave nothing behind.
+		pol.tree = k.spec(c.Tree)
+		return childPlan{name: c.Name, run: c.Run, pol: &pol}
+	}
+	if shared, ok := k.policies[pol]; ok {
+		return childPlan{name: c.Name, run: c.Run, pol: shared}
+	}
+	if k.policies == nil {
+		k.policies = make(map[policy]*policy)
+	}
+	shared := &pol
+	k.policies[pol] = shared
+	return childPlan{name: c.Name, run: c.Run, pol: shared}
+}

@@ -1,0 +1,130 @@
+package supervisor_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/go-supervisor/supervisor"
+)
+
+// Scaling tests in the manner of OTP's supervisor_SUITE. A phase run on a
+// tree 100 times larger may take at most 12 times longer per child: linear
+// code stays far below, quadratic code (an O(N) step per child) is 100
+// times slower per child and fails. They measure real time, so they take
+// the best of several runs and that generous factor: they check
+// complexity, not speed (docs/performance.md has the speed). -short skips
+// them.
+
+func skipShort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("scaling tests measure real time")
+	}
+}
+
+// checkScale fails if the per-child time of the large run exceeds factor
+// times that of the small one.
+func checkScale(t *testing.T, phase string, factor float64, small, large int, tSmall, tLarge time.Duration) {
+	t.Helper()
+	perSmall := float64(tSmall) / float64(small)
+	perLarge := float64(tLarge) / float64(large)
+	t.Logf("%s: %d in %v (%.0f ns each), %d in %v (%.0f ns each): %.1f×", phase, small, tSmall, perSmall,
+		large, tLarge, perLarge, perLarge/perSmall)
+	if perLarge > factor*perSmall {
+		t.Errorf("%s does not scale: %.0f ns per child at %d, %.0f at %d (more than %.0f×)",
+			phase, perLarge, large, perSmall, small, factor)
+	}
+}
+
+func best(runs int, f func() time.Duration) time.Duration {
+	b := time.Duration(1<<63 - 1)
+	for range runs {
+		b = min(b, f())
+	}
+	return b
+}
+
+// Start and stop many idle children: 1k, then 100k (OTP:
+// scale_start_stop_many_children).
+func TestScaleStartStop(t *testing.T) {
+	skipShort(t)
+	small, large := 1_000, 100_000
+	run := func(n int) (start, stop time.Duration) {
+		spec := idleSpec(n)
+		t0 := time.Now()
+		tree, err := supervisor.Start(context.Background(), spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start = time.Since(t0)
+		t1 := time.Now()
+		if _, err := tree.Shutdown(context.Background(), audit); err != nil {
+			t.Fatal(err)
+		}
+		return start, time.Since(t1)
+	}
+	s1, p1 := run(small)
+	for range 2 { // best of three
+		s, p := run(small)
+		s1, p1 = min(s1, s), min(p1, p)
+	}
+	s2, p2 := run(large)
+	checkScale(t, "start", 12, small, large, s1, s2)
+	checkScale(t, "stop", 12, small, large, p1, p2)
+}
+
+// Many temporary children exit and are removed: 1k, then 100k (OTP:
+// simple_one_for_one_scale_many_temporary_children). They leave in
+// declaration order, each releasing the next, which is the worst case for a
+// supervisor that would shift the remaining children on each removal.
+func TestScaleTemporaryExits(t *testing.T) {
+	skipShort(t)
+	run := func(n int) time.Duration {
+		next := make([]chan struct{}, n+1)
+		for i := range next {
+			next[i] = make(chan struct{})
+		}
+		cs := make([]supervisor.Child, n)
+		for i := range cs {
+			cs[i] = supervisor.Child{Name: "t" + strconv.Itoa(i), Restart: supervisor.Temporary,
+				Run: func(ctx context.Context) error {
+					select {
+					case <-next[i]:
+						close(next[i+1])
+					case <-ctx.Done():
+					}
+					return nil
+				}}
+		}
+		tree, err := supervisor.Start(context.Background(), supervisor.Spec{Children: cs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tree.Shutdown(context.Background(), audit)
+		sub := tree.Subscribe(4 * n)
+		defer sub.Close()
+		t0 := time.Now()
+		close(next[0])
+		for removed := 0; removed < n; {
+			e, err := sub.Next(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch e.Kind {
+			case supervisor.EventChildRemoved:
+				removed++
+			case supervisor.EventsDropped:
+				t.Fatalf("dropped %d events", e.Count)
+			}
+		}
+		d := time.Since(t0)
+		if got := len(tree.State().Children); got != 0 {
+			t.Fatalf("%d children left", got)
+		}
+		return d
+	}
+	small := best(3, func() time.Duration { return run(1_000) })
+	large := run(100_000)
+	checkScale(t, "temporary exits", 12, 1_000, 100_000, small, large)
+}
