@@ -33,7 +33,7 @@ type config struct {
 }
 
 var (
-	fullConfig  = config{warmup: 1000, restarts: 10000, throughput: 3 * time.Second, sizes: []int{10_000, 100_000}, groupRestarts: 300, dynamic: 10_000}
+	fullConfig  = config{warmup: 20000, restarts: 10000, throughput: 3 * time.Second, sizes: []int{10_000, 100_000}, groupRestarts: 300, dynamic: 10_000}
 	quickConfig = config{warmup: 100, restarts: 1000, throughput: 200 * time.Millisecond, sizes: []int{1_000}, groupRestarts: 20, dynamic: 1_000}
 )
 
