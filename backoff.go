@@ -35,8 +35,13 @@ const (
 // failure that is never restarted (for example because the child is paused
 // during its backoff, or the tree shuts down) never counts.
 //
-// The zero Backoff restarts at once, which is OTP's behaviour.
+// The zero Backoff is unset: the supervisor's Defaults decide, and finally
+// restarts are immediate, which is OTP's behaviour. Off says "immediate"
+// explicitly, whatever the defaults.
 type Backoff struct {
+	// Off restarts at once, whatever the defaults; only ResetAfter may be
+	// set with it.
+	Off bool
 	// Initial is the delay before the first restart of a streak. Zero
 	// disables backoff: restarts are immediate and the fields below, except
 	// ResetAfter, are ignored.
@@ -70,7 +75,7 @@ func (b *Backoff) resetAfter() time.Duration {
 // attempt (2 for the first restart of a streak), with u in [0, 1) as the
 // jitter draw. It is exported for tools that plot or explain a policy.
 func (b Backoff) Delay(attempt int, u float64) time.Duration {
-	if b.Initial <= 0 || attempt < 2 {
+	if b.Off || b.Initial <= 0 || attempt < 2 {
 		return 0
 	}
 	maxDelay := b.Max

@@ -336,7 +336,7 @@ func (n *node) add(cmd *command) {
 		n.finish(cmd, ErrAlreadyExists)
 		return
 	}
-	cp := n.t.compiler.child(cmd.child)
+	cp := n.t.compiler.child(cmd.child, &n.plan.defaults)
 	c := n.newChild(&cp)
 	c.index = int32(len(n.children))
 	c.corr = cmd.id

@@ -14,6 +14,7 @@ type plan struct {
 	name      string
 	strategy  Strategy
 	intensity Intensity // defaults applied
+	defaults  Defaults  // for children added at run time
 	children  []childPlan
 }
 
@@ -50,16 +51,42 @@ type compiler struct {
 
 func (k *compiler) spec(s *Spec) *plan {
 	p := &plan{name: s.Name, strategy: s.Strategy, intensity: s.Intensity.resolve(),
-		children: make([]childPlan, len(s.Children))}
+		defaults: s.Defaults, children: make([]childPlan, len(s.Children))}
 	for i := range s.Children {
-		p.children[i] = k.child(&s.Children[i])
+		p.children[i] = k.child(&s.Children[i], &s.Defaults)
 	}
 	return p
 }
 
-func (k *compiler) child(c *Child) childPlan {
-	pol := policy{restart: c.Restart, gated: c.gated(), startTimeout: c.startTimeout(),
-		shutdown: c.shutdownBudget(), backoff: c.Backoff}
+// firstSet returns the first of vs that is not the zero value.
+func firstSet[T comparable](vs ...T) T {
+	var zero T
+	for _, v := range vs {
+		if v != zero {
+			return v
+		}
+	}
+	return zero
+}
+
+// child compiles c, whose supervisor has defaults d. Each field comes from
+// the first of: the child, the supervisor's defaults, the built-in default.
+func (k *compiler) child(c *Child, d *Defaults) childPlan {
+	shutdown := firstSet(c.Shutdown, d.Shutdown, DefaultShutdown)
+	startTimeout := firstSet(c.StartTimeout, d.StartTimeout, DefaultStartTimeout)
+	if c.Tree != nil {
+		// A nested supervisor bounds itself by its own children's budgets:
+		// unless its Child says otherwise, it waits for them.
+		shutdown = firstSet(c.Shutdown, Infinity)
+		startTimeout = firstSet(c.StartTimeout, Infinity)
+	}
+	pol := policy{
+		restart:      firstSet(c.Restart, d.Restart, Permanent),
+		gated:        c.gated(),
+		startTimeout: startTimeout,
+		shutdown:     shutdown,
+		backoff:      firstSet(c.Backoff, d.Backoff),
+	}
 	if c.Tree != nil {
 		// A nested supervisor's policy is its own: it is not shared, so that
 		// supervisors added and removed at run time leave nothing behind.

@@ -59,6 +59,23 @@ type Spec struct {
 	// Seed seeds the random source used for backoff jitter, so that tests can
 	// reproduce delays. Zero picks a random seed. Root spec only.
 	Seed uint64
+
+	// Defaults apply to the children of this supervisor for every field they
+	// leave unset. They are not inherited by nested supervisors.
+	Defaults Defaults
+}
+
+// Defaults are a supervisor's defaults for its children. Each field applies
+// to a child that leaves the same field unset (zero): a field set on the
+// child wins over its supervisor's default, which wins over the built-in
+// default. The zero Defaults changes nothing.
+type Defaults struct {
+	Restart RestartType
+	// StartTimeout and Shutdown apply to workers only: a nested supervisor
+	// waits for its own children unless its Child sets a budget.
+	StartTimeout time.Duration
+	Shutdown     time.Duration
+	Backoff      Backoff
 }
 
 // Child declares one supervised child: a function run in its own goroutine,
@@ -87,7 +104,8 @@ type Child struct {
 	// restart of the child starts the nested supervisor afresh from Tree.
 	Tree *Spec
 
-	// Restart says when the child is restarted. The zero value is Permanent.
+	// Restart says when the child is restarted. The zero value leaves it to
+	// the supervisor's Defaults, and finally Permanent.
 	Restart RestartType
 
 	// Readiness says when a started child counts as started. With
@@ -106,7 +124,8 @@ type Child struct {
 	// bounds itself by its own children's budgets.
 	Shutdown time.Duration
 
-	// Backoff paces automatic restarts. The zero value restarts at once.
+	// Backoff paces automatic restarts. The zero value leaves it to the
+	// supervisor's Defaults, and finally restarts at once.
 	Backoff Backoff
 }
 
@@ -117,28 +136,6 @@ func (c *Child) Kind() Kind {
 		return KindSupervisor
 	}
 	return KindWorker
-}
-
-// shutdownBudget returns the effective stop budget.
-func (c *Child) shutdownBudget() time.Duration {
-	if c.Shutdown > 0 {
-		return c.Shutdown
-	}
-	if c.Tree != nil {
-		return Infinity
-	}
-	return DefaultShutdown
-}
-
-// startTimeout returns the effective start timeout.
-func (c *Child) startTimeout() time.Duration {
-	if c.StartTimeout > 0 {
-		return c.StartTimeout
-	}
-	if c.Tree != nil {
-		return Infinity
-	}
-	return DefaultStartTimeout
 }
 
 // gated reports whether the child must signal readiness before its next
@@ -171,13 +168,14 @@ func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 //	Temporary    removed           removed
 //
 // A child stopped by its supervisor (a clean stop) is never restarted on its
-// own account.
+// own account. The zero RestartType is unset: the supervisor's Defaults
+// decide, and finally Permanent.
 type RestartType uint8
 
 // Restart types.
 const (
 	// Permanent children are always restarted.
-	Permanent RestartType = iota
+	Permanent RestartType = iota + 1
 	// Transient children are restarted only after an abnormal exit.
 	Transient
 	// Temporary children are never restarted, not even when a sibling's
@@ -185,7 +183,7 @@ const (
 	Temporary
 )
 
-var restartNames = []string{"permanent", "transient", "temporary"}
+var restartNames = []string{"", "permanent", "transient", "temporary"}
 
 func (r RestartType) String() string { return enumString(restartNames, r) }
 
@@ -194,7 +192,7 @@ func (r RestartType) MarshalText() ([]byte, error) { return []byte(r.String()), 
 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (r *RestartType) UnmarshalText(b []byte) error {
-	return enumParse(restartNames, b, r, "restart type")
+	return enumParse(restartNames[1:], b, r, "restart type", 1)
 }
 
 // Readiness says when a started child counts as started.
@@ -218,7 +216,7 @@ func (r Readiness) MarshalText() ([]byte, error) { return []byte(r.String()), ni
 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (r *Readiness) UnmarshalText(b []byte) error {
-	return enumParse(readinessNames, b, r, "readiness")
+	return enumParse(readinessNames, b, r, "readiness", 0)
 }
 
 func enumString[E ~uint8](names []string, e E) string {
@@ -228,10 +226,11 @@ func enumString[E ~uint8](names []string, e E) string {
 	return "invalid"
 }
 
-func enumParse[E ~uint8](names []string, b []byte, e *E, what string) error {
+// enumParse sets e to the value named b: names[i] is the value i+first.
+func enumParse[E ~uint8](names []string, b []byte, e *E, what string, first int) error {
 	for i, n := range names {
 		if string(b) == n {
-			*e = E(i)
+			*e = E(i + first)
 			return nil
 		}
 	}

@@ -55,7 +55,7 @@ func (s State) String() string { return enumString(stateNames, s) }
 func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
-func (s *State) UnmarshalText(b []byte) error { return enumParse(stateNames, b, s, "state") }
+func (s *State) UnmarshalText(b []byte) error { return enumParse(stateNames, b, s, "state", 0) }
 
 // Live reports whether an attempt of the child is running in this state.
 func (s State) Live() bool {

@@ -30,7 +30,7 @@ func (s Strategy) MarshalText() ([]byte, error) { return []byte(s.String()), nil
 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (s *Strategy) UnmarshalText(b []byte) error {
-	return enumParse(strategyNames, b, s, "strategy")
+	return enumParse(strategyNames, b, s, "strategy", 0)
 }
 
 // scope returns the children a restart of failed affects, in declaration

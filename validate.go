@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 )
 
 // Problem is one thing wrong with a spec.
@@ -113,6 +114,7 @@ func (v *validator) spec(s *Spec, at string, root bool) {
 			v.add(field(at, "seed"), "only the root spec seeds the tree's random source; set it there")
 		}
 	}
+	v.defaults(&s.Defaults, field(at, "defaults"))
 	seen := make(map[string]int, len(s.Children))
 	for i := range s.Children {
 		c := &s.Children[i]
@@ -137,39 +139,12 @@ func (v *validator) child(c *Child, at string) {
 	case c.Run != nil && c.Tree != nil:
 		v.add(at, "set only one of run and tree")
 	}
-	if c.Restart > Temporary {
-		v.add(at+".restart", "%d is not a restart type: use Permanent, Transient or Temporary", c.Restart)
-	}
-	if c.Shutdown < 0 {
-		v.add(at+".shutdown", "%v must be more than 0, or 0 for the default (%v), or supervisor.Infinity",
-			c.Shutdown, DefaultShutdown)
-	}
-	if c.StartTimeout < 0 {
-		v.add(at+".startTimeout", "%v must be more than 0, or 0 for the default (%v), or supervisor.Infinity",
-			c.StartTimeout, DefaultStartTimeout)
-	}
+	v.restart(c.Restart, at+".restart")
+	v.durations(c.Shutdown, c.StartTimeout, at)
 	if c.Readiness > ReadinessExplicit {
 		v.add(at+".readiness", "%d is not a readiness mode: use ReadinessImmediate or ReadinessExplicit", c.Readiness)
 	}
-	b := c.Backoff
-	if b.Initial < 0 {
-		v.add(at+".backoff.initial", "%v must be 0 (restart at once) or more", b.Initial)
-	}
-	if b.Max < 0 {
-		v.add(at+".backoff.max", "%v must be 0 (the default, %v) or more", b.Max, DefaultBackoffMax)
-	} else if b.Max > 0 && b.Max < b.Initial {
-		v.add(at+".backoff.max", "%v is less than backoff.initial (%v): the cap must be at least the first delay",
-			b.Max, b.Initial)
-	}
-	if m := b.Multiplier; m != 0 && (m < 1 || math.IsNaN(m) || math.IsInf(m, 0)) {
-		v.add(at+".backoff.multiplier", "%v must be 1 or more (0 means the default, %v)", m, DefaultBackoffMultiplier)
-	}
-	if j := b.Jitter; j < 0 || j > 1 || math.IsNaN(j) {
-		v.add(at+".backoff.jitter", "%v must be between 0 and 1: the fraction of each delay that is random", j)
-	}
-	if b.ResetAfter < 0 {
-		v.add(at+".backoff.resetAfter", "%v must be 0 (the default, %v) or more", b.ResetAfter, DefaultBackoffResetAfter)
-	}
+	v.backoff(&c.Backoff, at+".backoff")
 	if c.Tree != nil {
 		if c.Readiness != ReadinessImmediate {
 			v.add(at+".readiness", "a nested supervisor is ready once its children are; leave readiness unset")
@@ -179,4 +154,51 @@ func (v *validator) child(c *Child, at string) {
 		}
 		v.spec(c.Tree, at+".tree", false)
 	}
+}
+
+func (v *validator) restart(r RestartType, at string) {
+	if r > Temporary {
+		v.add(at, "%d is not a restart type: use Permanent, Transient or Temporary", r)
+	}
+}
+
+func (v *validator) durations(shutdown, start time.Duration, at string) {
+	if shutdown < 0 {
+		v.add(at+".shutdown", "%v must be more than 0, or 0 for the default (%v), or supervisor.Infinity",
+			shutdown, DefaultShutdown)
+	}
+	if start < 0 {
+		v.add(at+".startTimeout", "%v must be more than 0, or 0 for the default (%v), or supervisor.Infinity",
+			start, DefaultStartTimeout)
+	}
+}
+
+func (v *validator) backoff(b *Backoff, at string) {
+	if b.Off && (*b != Backoff{Off: true, ResetAfter: b.ResetAfter}) {
+		v.add(at, "off restarts at once: leave initial, max, multiplier and jitter unset with it")
+	}
+	if b.Initial < 0 {
+		v.add(at+".initial", "%v must be 0 (unset) or more", b.Initial)
+	}
+	if b.Max < 0 {
+		v.add(at+".max", "%v must be 0 (the default, %v) or more", b.Max, DefaultBackoffMax)
+	} else if b.Max > 0 && b.Max < b.Initial {
+		v.add(at+".max", "%v is less than backoff.initial (%v): the cap must be at least the first delay",
+			b.Max, b.Initial)
+	}
+	if m := b.Multiplier; m != 0 && (m < 1 || math.IsNaN(m) || math.IsInf(m, 0)) {
+		v.add(at+".multiplier", "%v must be 1 or more (0 means the default, %v)", m, DefaultBackoffMultiplier)
+	}
+	if j := b.Jitter; j < 0 || j > 1 || math.IsNaN(j) {
+		v.add(at+".jitter", "%v must be between 0 and 1: the fraction of each delay that is random", j)
+	}
+	if b.ResetAfter < 0 {
+		v.add(at+".resetAfter", "%v must be 0 (the default, %v) or more", b.ResetAfter, DefaultBackoffResetAfter)
+	}
+}
+
+func (v *validator) defaults(d *Defaults, at string) {
+	v.restart(d.Restart, at+".restart")
+	v.durations(d.Shutdown, d.StartTimeout, at)
+	v.backoff(&d.Backoff, at+".backoff")
 }
