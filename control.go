@@ -252,7 +252,7 @@ func (n *node) execute(cmd *command) {
 	case c == nil:
 		n.finish(cmd, ErrNotFound)
 	case c.cmd == nil && len(n.queued[c]) == 0:
-		n.apply(c, cmd)
+		n.applyCommand(c, cmd)
 	case c.cmd != nil && cmd.op == opRestart && c.cmd.op == opRestart && len(n.queued[c]) == 0:
 		c.cmd.merged = append(c.cmd.merged, cmd)
 	default: // behind the commands that came first
@@ -263,7 +263,7 @@ func (n *node) execute(cmd *command) {
 	}
 }
 
-func (n *node) apply(c *child, cmd *command) {
+func (n *node) applyCommand(c *child, cmd *command) {
 	c.corr = cmd.id
 	cmd.fromGen = c.gen
 	switch cmd.op {
@@ -336,7 +336,7 @@ func (n *node) add(cmd *command) {
 		n.finish(cmd, ErrAlreadyExists)
 		return
 	}
-	cp := n.t.compiler.child(cmd.child, &n.plan.defaults)
+	cp := n.t.compiler.child(cmd.child, n.plan)
 	c := n.newChild(&cp)
 	c.index = int32(len(n.children))
 	c.corr = cmd.id
@@ -407,7 +407,7 @@ func (n *node) flushRunq() {
 			case c.removed:
 				n.finish(cmd, ErrNotFound)
 			default:
-				n.apply(c, cmd)
+				n.applyCommand(c, cmd)
 			}
 		}
 	}

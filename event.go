@@ -119,6 +119,10 @@ type Event struct {
 	Command    string           `json:"command,omitempty"`
 	Audit      Audit            `json:"audit,omitzero"`
 	Count      uint64           `json:"count,omitempty"`
+	// Rule names what decided, for decisions: an error rule ("rules[0]"),
+	// or a stage of the pipeline ("restart_type", "quarantine", "budget"...);
+	// Reason says why, with the counters at that moment.
+	Rule       string           `json:"rule,omitempty"`
 	Reason     string           `json:"reason,omitempty"`
 	Goroutines []GoroutineStack `json:"goroutines,omitempty"`
 }
@@ -171,6 +175,10 @@ func (e Event) String() string {
 	if e.Count > 0 {
 		b.WriteString(" count=")
 		b.WriteString(strconv.FormatUint(e.Count, 10))
+	}
+	if e.Rule != "" {
+		b.WriteString(" rule=")
+		b.WriteString(e.Rule)
 	}
 	if e.Reason != "" {
 		b.WriteString(" reason=")

@@ -79,6 +79,9 @@ func (e Event) Attrs() []slog.Attr {
 	if e.Count != 0 {
 		a = append(a, slog.Uint64("count", e.Count))
 	}
+	if e.Rule != "" {
+		a = append(a, slog.String("rule", e.Rule))
+	}
 	if e.Reason != "" {
 		a = append(a, slog.String("reason", e.Reason))
 	}

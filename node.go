@@ -18,6 +18,7 @@ const (
 	msgShutdownCtx                // the context of a Shutdown call is done: abandon what is left
 	msgAbort                      // the parent abandons this nested supervisor
 	msgHookPanic                  // an OnAbort hook panicked
+	msgShutdownTree               // a rule shuts the tree down (root only)
 )
 
 type msg struct {
@@ -256,6 +257,12 @@ func (n *node) handle(m msg) {
 		n.abortShutdown("shutdown context done")
 	case msgAbort:
 		n.abortShutdown("abandoned by parent")
+	case msgShutdownTree:
+		if n.shut == nil {
+			n.err = m.err
+			n.corr = n.t.nextCorr()
+			n.beginShutdown(m.err.Error(), Audit{})
+		}
 	case msgHookPanic:
 		e := n.event(EventHookPanicked, m.a.c)
 		e.Generation, e.Attempt = m.a.gen, int(m.a.num)
@@ -370,79 +377,16 @@ func (n *node) onExit(a *attempt, err error) {
 	c.corr = n.t.nextCorr()
 	wasStarting := c.state == StateStarting
 	n.set(c, deadState(class))
+	d := n.judge(c, class, err)
 	e := n.event(EventChildExited, c)
 	e.Exit, e.Err = class, err
+	e.Rule, e.Reason = d.rule, d.reason
 	n.t.publish(&e)
 	if wasStarting {
 		n.startFailed(c, class, err)
 		return
 	}
-	n.exited(c, class, err)
-}
-
-// exited handles an exit the child made on its own account.
-func (n *node) exited(c *child, class ExitClass, err error) {
-	if n.shut != nil {
-		return // it stays down; the drain will find it so
-	}
-	if class == ExitEscalate {
-		n.escalate(c, err)
-		return
-	}
-	if j := n.job; j != nil && n.strategy != OneForOne {
-		if j.kind == jobGroup && j.phase == jobStopping && j.has(c) {
-			n.set(c, StatePending) // the group restart it belongs to brings it back
-			return
-		}
-		n.pending = append(n.pending, c)
-		return
-	}
-	n.decide(c, class, err)
-}
-
-// decide applies the restart type and the strategy to an exit.
-func (n *node) decide(c *child, class ExitClass, err error) {
-	if !restarts(c.cp.pol.restart, class) {
-		if c.cp.pol.restart == Temporary {
-			n.removeChild(c)
-		}
-		return
-	}
-	if n.now-c.startedAt >= int64(c.cp.pol.backoff.resetAfter()) {
-		c.attempt = 1 // it ran stably: a new streak
-	}
-	c.attempt++
-	delay := c.cp.pol.backoff.delay(int(c.attempt), n.rng)
-	if n.strategy != OneForOne {
-		n.beginGroupRestart(c, delay)
-		return
-	}
-	if delay > 0 {
-		n.backoff(c, delay)
-		return
-	}
-	n.restart(c)
-}
-
-// backoff schedules c's restart after delay.
-func (n *node) backoff(c *child, delay time.Duration) {
-	n.setDeadline(c, n.now+int64(delay))
-	n.set(c, StateBackoff)
-	e := n.event(EventChildBackoff, c)
-	e.Delay = delay
-	n.t.publish(&e)
-}
-
-// restart performs an automatic restart of c alone.
-func (n *node) restart(c *child) {
-	if !n.window.allow(n.now) {
-		n.intensityExceeded(c)
-		return
-	}
-	c.restarts++
-	c.starting = true
-	n.emit(EventChildRestarting, c)
-	n.launch(c)
+	n.exited(c, err, d)
 }
 
 // startFailed handles a child that exited (or timed out) before it was ready.
@@ -461,8 +405,9 @@ func (n *node) startFailed(c *child, class ExitClass, err error) {
 		return
 	}
 	n.cmdStartFailed(c, err)
+	d := n.judge(c, class, err)
 	if j == nil || j.wait != c || j.phase != jobStarting {
-		n.exited(c, class, err)
+		n.exited(c, err, d)
 		return
 	}
 	j.wait = nil
@@ -473,20 +418,16 @@ func (n *node) startFailed(c *child, class ExitClass, err error) {
 		return
 	}
 	// A member of a group restart failed to start: the group restart is
-	// retried under the same accounting, as OTP does.
-	if class == ExitEscalate {
-		n.escalate(c, err)
-		return
-	}
-	if !restarts(c.cp.pol.restart, class) {
-		if c.cp.pol.restart == Temporary {
-			n.removeChild(c)
-		}
+	// retried under the same accounting, as OTP does, unless the decision
+	// is not to restart the member.
+	if d.verdict != verdictRestart {
+		j.wait = nil
+		n.exited(c, err, d)
 		n.advanceJob()
 		return
 	}
 	n.job = nil
-	n.decide(c, class, err)
+	n.decide(c, d)
 }
 
 // stop asks c's attempt to stop within its budget.

@@ -15,6 +15,7 @@ type plan struct {
 	strategy  Strategy
 	intensity Intensity // defaults applied
 	defaults  Defaults  // for children added at run time
+	rules     *ruleSet  // Defaults.Rules, shared by children without rules
 	children  []childPlan
 }
 
@@ -30,6 +31,7 @@ type childPlan struct {
 type policy struct {
 	tree         *plan // the nested supervisor's plan, for KindSupervisor
 	restart      RestartType
+	rules        *ruleSet
 	gated        bool // must call Ready before its next sibling starts
 	startTimeout time.Duration
 	shutdown     time.Duration
@@ -52,8 +54,11 @@ type compiler struct {
 func (k *compiler) spec(s *Spec) *plan {
 	p := &plan{name: s.Name, strategy: s.Strategy, intensity: s.Intensity.resolve(),
 		defaults: s.Defaults, children: make([]childPlan, len(s.Children))}
+	if len(s.Defaults.Rules) > 0 {
+		p.rules = &ruleSet{rules: compileRules(s.Defaults.Rules, "defaults.rules")}
+	}
 	for i := range s.Children {
-		p.children[i] = k.child(&s.Children[i], &s.Defaults)
+		p.children[i] = k.child(&s.Children[i], p)
 	}
 	return p
 }
@@ -69,9 +74,11 @@ func firstSet[T comparable](vs ...T) T {
 	return zero
 }
 
-// child compiles c, whose supervisor has defaults d. Each field comes from
-// the first of: the child, the supervisor's defaults, the built-in default.
-func (k *compiler) child(c *Child, d *Defaults) childPlan {
+// child compiles c, a child of the supervisor planned by p. Each field comes
+// from the first of: the child, the supervisor's defaults, the built-in
+// default. Rules are the child's, then the supervisor's.
+func (k *compiler) child(c *Child, p *plan) childPlan {
+	d := &p.defaults
 	shutdown := firstSet(c.Shutdown, d.Shutdown, DefaultShutdown)
 	startTimeout := firstSet(c.StartTimeout, d.StartTimeout, DefaultStartTimeout)
 	if c.Tree != nil {
@@ -86,6 +93,14 @@ func (k *compiler) child(c *Child, d *Defaults) childPlan {
 		startTimeout: startTimeout,
 		shutdown:     shutdown,
 		backoff:      firstSet(c.Backoff, d.Backoff),
+		rules:        p.rules,
+	}
+	if len(c.Rules) > 0 {
+		rs := &ruleSet{rules: compileRules(c.Rules, "rules")}
+		if p.rules != nil {
+			rs.rules = append(rs.rules, p.rules.rules...)
+		}
+		pol.rules = rs
 	}
 	if c.Tree != nil {
 		// A nested supervisor's policy is its own: it is not shared, so that

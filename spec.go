@@ -76,6 +76,8 @@ type Defaults struct {
 	StartTimeout time.Duration
 	Shutdown     time.Duration
 	Backoff      Backoff
+	// Rules are tried after a child's own Rules.
+	Rules []Rule
 }
 
 // Child declares one supervised child: a function run in its own goroutine,
@@ -112,6 +114,10 @@ type Child struct {
 	// ReadinessExplicit the next sibling starts only after this child calls
 	// Ready. A nested supervisor is always ready once its own children are.
 	Readiness Readiness
+
+	// Rules map exit errors to actions before the restart type applies;
+	// see Rule.
+	Rules []Rule
 
 	// StartTimeout bounds how long a child with ReadinessExplicit may take to
 	// call Ready. Zero means DefaultStartTimeout (Infinity for a nested

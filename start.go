@@ -188,7 +188,7 @@ func (n *node) jobDone() {
 		if c.removed || c.cur != nil || c.admin != adminActive {
 			continue
 		}
-		n.decide(c, c.last.class, c.last.err)
+		n.decide(c, n.judge(c, c.last.class, c.last.err))
 	}
 	for len(n.deferred) > 0 && n.job == nil && n.shut == nil {
 		cmd := n.deferred[0]

@@ -145,6 +145,7 @@ func (v *validator) child(c *Child, at string) {
 		v.add(at+".readiness", "%d is not a readiness mode: use ReadinessImmediate or ReadinessExplicit", c.Readiness)
 	}
 	v.backoff(&c.Backoff, at+".backoff")
+	v.rules(c.Rules, at+".rules")
 	if c.Tree != nil {
 		if c.Readiness != ReadinessImmediate {
 			v.add(at+".readiness", "a nested supervisor is ready once its children are; leave readiness unset")
@@ -201,4 +202,5 @@ func (v *validator) defaults(d *Defaults, at string) {
 	v.restart(d.Restart, at+".restart")
 	v.durations(d.Shutdown, d.StartTimeout, at)
 	v.backoff(&d.Backoff, at+".backoff")
+	v.rules(d.Rules, at+".rules")
 }

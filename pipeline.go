@@ -1,0 +1,182 @@
+package supervisor
+
+import (
+	"context"
+	"time"
+)
+
+// The decision pipeline. An exit a child makes on its own goes through
+// these stages, in this order; the first that settles the matter decides,
+// and the events it leads to name it in their Rule field:
+//
+//  1. classification: the ExitClass (an attempt the supervisor had cancelled
+//     is a clean stop and goes no further);
+//  2. error rules: the child's Rules, then its supervisor's Defaults.Rules
+//     ("rules[i]", "defaults.rules[i]");
+//  3. restart type: Permanent, Transient, Temporary ("restart_type"), or
+//     ErrEscalate ("escalate");
+//  4. strategy: which children the restart concerns, and backoff: when
+//     ("backoff");
+//  5. intensity, when the restart is performed ("intensity").
+
+// verdict is what the first stages decided for an exit.
+type verdict uint8
+
+const (
+	verdictRestart verdict = iota
+	verdictStop            // stays down, spec kept
+	verdictRemove          // a Temporary child's spec is removed
+	verdictQuarantine
+	verdictEscalate
+	verdictShutdownTree
+)
+
+// decision is a verdict with the rule or stage that reached it.
+type decision struct {
+	verdict verdict
+	rule    string
+	reason  string
+}
+
+// Reasons of the restart-type stage.
+const (
+	reasonPermanent     = "permanent: always restarted"
+	reasonTransientFail = "transient: restarted after an abnormal exit"
+	reasonTransientDone = "transient: not restarted after a normal exit"
+	reasonTemporary     = "temporary: never restarted, spec removed"
+	reasonEscalate      = "the child returned ErrEscalate"
+)
+
+// judge runs the error rules and the restart type on an exit c made on its
+// own account. It allocates nothing.
+func (n *node) judge(c *child, class ExitClass, err error) decision {
+	pol := c.cp.pol
+	if r := pol.rules.match(err); r != nil {
+		d := decision{rule: r.name, reason: r.reason}
+		switch r.action {
+		case ActionRestart:
+			d.verdict = verdictRestart
+		case ActionStop:
+			d.verdict = verdictStop
+			if pol.restart == Temporary {
+				d.verdict = verdictRemove
+			}
+		case ActionQuarantine:
+			d.verdict = verdictQuarantine
+		case ActionEscalate:
+			d.verdict = verdictEscalate
+		case ActionShutdownTree:
+			d.verdict = verdictShutdownTree
+		}
+		return d
+	}
+	if class == ExitEscalate {
+		return decision{verdict: verdictEscalate, rule: "escalate", reason: reasonEscalate}
+	}
+	switch pol.restart {
+	case Temporary:
+		return decision{verdict: verdictRemove, rule: "restart_type", reason: reasonTemporary}
+	case Transient:
+		if !class.Abnormal() {
+			return decision{verdict: verdictStop, rule: "restart_type", reason: reasonTransientDone}
+		}
+		return decision{verdict: verdictRestart, rule: "restart_type", reason: reasonTransientFail}
+	}
+	return decision{verdict: verdictRestart, rule: "restart_type", reason: reasonPermanent}
+}
+
+// exited acts on an exit the child made on its own account.
+func (n *node) exited(c *child, err error, d decision) {
+	if n.shut != nil {
+		return // it stays down; the drain will find it so
+	}
+	switch d.verdict {
+	case verdictEscalate:
+		n.escalate(c, err)
+		return
+	case verdictShutdownTree:
+		n.shutdownTree(c, d, err)
+		return
+	}
+	if j := n.job; j != nil && n.strategy != OneForOne {
+		if j.kind == jobGroup && j.phase == jobStopping && j.has(c) {
+			n.set(c, StatePending) // the group restart it belongs to brings it back
+			return
+		}
+		n.pending = append(n.pending, c)
+		return
+	}
+	n.decide(c, d)
+}
+
+// decide carries out a decision.
+func (n *node) decide(c *child, d decision) {
+	switch d.verdict {
+	case verdictStop:
+		return
+	case verdictRemove:
+		n.removeChild(c)
+		return
+	case verdictQuarantine:
+		c.admin = adminQuarantined
+		n.set(c, StateQuarantined)
+		e := n.event(EventChildQuarantined, c)
+		e.Rule, e.Reason = d.rule, d.reason
+		n.t.publish(&e)
+		return
+	case verdictEscalate, verdictShutdownTree:
+		return // handled by exited
+	}
+	if n.now-c.startedAt >= int64(c.cp.pol.backoff.resetAfter()) {
+		c.attempt = 1 // it ran stably: a new streak
+	}
+	c.attempt++
+	delay := c.cp.pol.backoff.delay(int(c.attempt), n.rng)
+	if n.strategy != OneForOne {
+		n.beginGroupRestart(c, delay)
+		return
+	}
+	if delay > 0 {
+		n.backoff(c, delay)
+		return
+	}
+	n.restart(c)
+}
+
+// backoff schedules c's restart after delay.
+func (n *node) backoff(c *child, delay time.Duration) {
+	n.setDeadline(c, n.now+int64(delay))
+	n.set(c, StateBackoff)
+	e := n.event(EventChildBackoff, c)
+	e.Delay = delay
+	e.Rule = "backoff"
+	n.t.publish(&e)
+}
+
+// restart performs an automatic restart of c alone.
+func (n *node) restart(c *child) {
+	if !n.window.allow(n.now) {
+		n.intensityExceeded(c)
+		return
+	}
+	c.restarts++
+	c.starting = true
+	n.emit(EventChildRestarting, c)
+	n.launch(c)
+}
+
+// shutdownTree shuts the whole tree down because a rule said so: the root
+// does it, ending with a *RuleError.
+func (n *node) shutdownTree(c *child, d decision, err error) {
+	re := &RuleError{Path: c.path, Rule: d.rule, Err: err}
+	if n.self == nil {
+		n.err = re
+		n.beginShutdown(re.Error(), Audit{})
+		return
+	}
+	root := n.t.root
+	go func() {
+		setLabels(context.Background())
+		root.post(msg{kind: msgShutdownTree, err: re})
+	}()
+}

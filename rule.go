@@ -1,0 +1,159 @@
+package supervisor
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"strings"
+)
+
+// A Rule maps the error a child exited with to an action, overriding what
+// its restart type would do. A child's rules are tried in order, then its
+// supervisor's Defaults.Rules; the first rule whose matchers all match
+// decides. Rules see only exits a child makes on its own: an attempt that
+// returns after its supervisor cancelled it is a clean stop, whatever its
+// error, and no rule applies.
+type Rule struct {
+	// Is matches errors for which errors.Is(err, Is) is true.
+	Is error
+	// As matches errors for which errors.As finds an error of As's type:
+	// As: (*fs.PathError)(nil) matches any error wrapping a *fs.PathError.
+	As error
+	// Message matches errors whose text matches this regular expression.
+	Message string
+	// Action is what to do when the rule matches.
+	Action Action
+}
+
+// Action is what a Rule does with a matching exit.
+type Action uint8
+
+// Actions.
+const (
+	_ Action = iota
+	// ActionRestart restarts the child, whatever its restart type.
+	ActionRestart
+	// ActionStop leaves the child down (a Temporary child is removed as
+	// usual).
+	ActionStop
+	// ActionQuarantine quarantines the child, as QuarantineChild does.
+	ActionQuarantine
+	// ActionEscalate makes the supervisor give up at once, as ErrEscalate.
+	ActionEscalate
+	// ActionShutdownTree shuts the whole tree down; Tree.Wait returns a
+	// *RuleError.
+	ActionShutdownTree
+)
+
+var actionNames = []string{"", "restart", "stop", "quarantine", "escalate", "shutdown_tree"}
+
+func (a Action) String() string { return enumString(actionNames, a) }
+
+// MarshalText implements encoding.TextMarshaler.
+func (a Action) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (a *Action) UnmarshalText(b []byte) error {
+	return enumParse(actionNames[1:], b, a, "action", 1)
+}
+
+// RuleError ends a tree that a rule with ActionShutdownTree shut down.
+type RuleError struct {
+	// Path is the child whose exit matched.
+	Path string
+	// Rule names the rule, such as "rules[1]" or "defaults.rules[0]".
+	Rule string
+	// Err is the child's exit error.
+	Err error
+}
+
+func (e *RuleError) Error() string {
+	return fmt.Sprintf("supervisor: child %s exited (%v) and %s shuts the tree down", e.Path, e.Err, e.Rule)
+}
+
+// Unwrap returns the child's error.
+func (e *RuleError) Unwrap() error { return e.Err }
+
+// compiledRule is a Rule ready to match.
+type compiledRule struct {
+	name    string // "rules[1]", "defaults.rules[0]"
+	is      error
+	as      reflect.Type
+	message *regexp.Regexp
+	action  Action
+	reason  string // what it matched and did, for events
+}
+
+// ruleSet is the rules a child's exits go through, its own then its
+// supervisor's. Children without rules of their own share their
+// supervisor's set.
+type ruleSet struct {
+	rules []compiledRule
+}
+
+// compileRules compiles valid rules, naming them at+"[i]".
+func compileRules(rules []Rule, at string) []compiledRule {
+	out := make([]compiledRule, len(rules))
+	for i, r := range rules {
+		c := compiledRule{name: fmt.Sprintf("%s[%d]", at, i), is: r.Is, action: r.Action}
+		var what []string
+		if r.Is != nil {
+			what = append(what, fmt.Sprintf("is %q", r.Is))
+		}
+		if r.As != nil {
+			c.as = reflect.TypeOf(r.As)
+			what = append(what, "as "+c.as.String())
+		}
+		if r.Message != "" {
+			c.message = regexp.MustCompile(r.Message) // validated
+			what = append(what, fmt.Sprintf("message ~ %q", r.Message))
+		}
+		c.reason = "error " + strings.Join(what, ", ") + ": " + r.Action.String()
+		out[i] = c
+	}
+	return out
+}
+
+// match returns the first rule matching err, or nil.
+func (s *ruleSet) match(err error) *compiledRule {
+	if s == nil || err == nil {
+		return nil
+	}
+	for i := range s.rules {
+		if r := &s.rules[i]; r.matches(err) {
+			return r
+		}
+	}
+	return nil
+}
+
+func (r *compiledRule) matches(err error) bool {
+	if r.is != nil && !errors.Is(err, r.is) {
+		return false
+	}
+	if r.as != nil && !errors.As(err, reflect.New(r.as).Interface()) {
+		return false
+	}
+	if r.message != nil && !r.message.MatchString(errorText(err)) {
+		return false
+	}
+	return true
+}
+
+func (v *validator) rules(rules []Rule, at string) {
+	for i, r := range rules {
+		ri := fmt.Sprintf("%s[%d]", at, i)
+		if r.Is == nil && r.As == nil && r.Message == "" {
+			v.add(ri, "set at least one of is, as and message: a rule without a matcher would match every error")
+		}
+		if r.Message != "" {
+			if _, err := regexp.Compile(r.Message); err != nil {
+				v.add(ri+".message", "%q is not a regular expression: %v", r.Message, err)
+			}
+		}
+		if r.Action == 0 || r.Action > ActionShutdownTree {
+			v.add(ri+".action", "%d is not an action: use ActionRestart, ActionStop, ActionQuarantine, ActionEscalate or ActionShutdownTree", r.Action)
+		}
+	}
+}
