@@ -112,13 +112,13 @@ type Event struct {
 	// State is the child's state after the event.
 	State State `json:"state"`
 
-	Exit       ExitClass        `json:"exit,omitempty"`
-	Err        error            `json:"-"`
-	Delay      time.Duration    `json:"delay,omitempty"`
-	Phase      ShutdownPhase    `json:"phase,omitempty"`
-	Command    string           `json:"command,omitempty"`
-	Audit      Audit            `json:"audit,omitzero"`
-	Count      uint64           `json:"count,omitempty"`
+	Exit    ExitClass     `json:"exit,omitempty"`
+	Err     error         `json:"-"`
+	Delay   time.Duration `json:"delay,omitempty"`
+	Phase   ShutdownPhase `json:"phase,omitempty"`
+	Command string        `json:"command,omitempty"`
+	Audit   Audit         `json:"audit,omitzero"`
+	Count   uint64        `json:"count,omitempty"`
 	// Rule names what decided, for decisions: an error rule ("rules[0]"),
 	// or a stage of the pipeline ("restart_type", "quarantine", "budget"...);
 	// Reason says why, with the counters at that moment.

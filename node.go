@@ -12,13 +12,13 @@ import (
 type msgKind uint8
 
 const (
-	msgExit        msgKind = iota // an attempt returned
-	msgReady                      // an attempt called Ready
-	msgCommand                    // a control command
-	msgShutdownCtx                // the context of a Shutdown call is done: abandon what is left
-	msgAbort                      // the parent abandons this nested supervisor
-	msgHookPanic                  // an OnAbort hook panicked
-	msgShutdownTree               // a rule shuts the tree down (root only)
+	msgExit         msgKind = iota // an attempt returned
+	msgReady                       // an attempt called Ready
+	msgCommand                     // a control command
+	msgShutdownCtx                 // the context of a Shutdown call is done: abandon what is left
+	msgAbort                       // the parent abandons this nested supervisor
+	msgHookPanic                   // an OnAbort hook panicked
+	msgShutdownTree                // a rule shuts the tree down (root only)
 )
 
 type msg struct {

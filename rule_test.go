@@ -135,7 +135,6 @@ func TestRuleOrderAndMatchers(t *testing.T) {
 	})
 }
 
-
 // A context error from the child's own cancellation is a clean stop: no
 // rule sees it. The same error while the context is alive is a failure.
 func TestRulesIgnoreCleanStops(t *testing.T) {
