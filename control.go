@@ -337,6 +337,12 @@ func (n *node) add(cmd *command) {
 		return
 	}
 	cp := n.t.compiler.child(cmd.child, n.plan)
+	if cp.pol.significant {
+		if p := significantProblem(cp.pol.restart, n.plan.autoShutdown); p != "" {
+			n.finish(cmd, &ValidationError{Problems: []Problem{{Field: "child.significant", Message: p}}})
+			return
+		}
+	}
 	c := n.newChild(&cp)
 	c.index = int32(len(n.children))
 	c.corr = cmd.id

@@ -80,6 +80,8 @@ type node struct {
 	err      error // the node's result
 	corr     uint64
 
+	autoShutdown string // the significant child that shut the node down
+
 	now  int64 // loop time: monotonic ns since the tree's base
 	nowT time.Time
 

@@ -14,7 +14,8 @@ import (
 //  2. error rules: the child's Rules, then its supervisor's Defaults.Rules
 //     ("rules[i]", "defaults.rules[i]");
 //  3. restart type: Permanent, Transient, Temporary ("restart_type"), or
-//     ErrEscalate ("escalate");
+//     ErrEscalate ("escalate"); a significant child that is not restarted
+//     may end its supervisor ("auto_shutdown");
 //  4. strategy: which children the restart concerns, and backoff: when
 //     ("backoff");
 //  5. intensity, when the restart is performed ("intensity").
@@ -113,9 +114,15 @@ func (n *node) exited(c *child, err error, d decision) {
 func (n *node) decide(c *child, d decision) {
 	switch d.verdict {
 	case verdictStop:
+		if c.cp.pol.significant {
+			n.terminated(c)
+		}
 		return
 	case verdictRemove:
 		n.removeChild(c)
+		if c.cp.pol.significant {
+			n.terminated(c)
+		}
 		return
 	case verdictQuarantine:
 		c.admin = adminQuarantined

@@ -11,12 +11,13 @@ import (
 // it shares with its siblings (restart type, budgets, backoff) is a policy
 // the tree keeps once.
 type plan struct {
-	name      string
-	strategy  Strategy
-	intensity Intensity // defaults applied
-	defaults  Defaults  // for children added at run time
-	rules     *ruleSet  // Defaults.Rules, shared by children without rules
-	children  []childPlan
+	name         string
+	strategy     Strategy
+	intensity    Intensity // defaults applied
+	defaults     Defaults  // for children added at run time
+	rules        *ruleSet  // Defaults.Rules, shared by children without rules
+	autoShutdown AutoShutdown
+	children     []childPlan
 }
 
 // childPlan is one compiled Child.
@@ -32,6 +33,7 @@ type policy struct {
 	tree         *plan // the nested supervisor's plan, for KindSupervisor
 	restart      RestartType
 	rules        *ruleSet
+	significant  bool
 	gated        bool // must call Ready before its next sibling starts
 	startTimeout time.Duration
 	shutdown     time.Duration
@@ -53,7 +55,7 @@ type compiler struct {
 
 func (k *compiler) spec(s *Spec) *plan {
 	p := &plan{name: s.Name, strategy: s.Strategy, intensity: s.Intensity.resolve(),
-		defaults: s.Defaults, children: make([]childPlan, len(s.Children))}
+		defaults: s.Defaults, autoShutdown: s.AutoShutdown, children: make([]childPlan, len(s.Children))}
 	if len(s.Defaults.Rules) > 0 {
 		p.rules = &ruleSet{rules: compileRules(s.Defaults.Rules, "defaults.rules")}
 	}
@@ -94,6 +96,7 @@ func (k *compiler) child(c *Child, p *plan) childPlan {
 		shutdown:     shutdown,
 		backoff:      firstSet(c.Backoff, d.Backoff),
 		rules:        p.rules,
+		significant:  c.Significant,
 	}
 	if len(c.Rules) > 0 {
 		rs := &ruleSet{rules: compileRules(c.Rules, "rules")}

@@ -177,6 +177,9 @@ func (n *node) publishPhase(kind EventKind, p ShutdownPhase) {
 	e.Phase = p
 	if kind == EventShutdownRequested {
 		e.Reason, e.Audit = n.shut.cause, n.shut.audit
+		if n.autoShutdown != "" {
+			e.Rule = "auto_shutdown"
+		}
 	}
 	n.t.publish(&e)
 }

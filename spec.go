@@ -63,6 +63,11 @@ type Spec struct {
 	// Defaults apply to the children of this supervisor for every field they
 	// leave unset. They are not inherited by nested supervisors.
 	Defaults Defaults
+
+	// AutoShutdown makes the supervisor end when its Significant children
+	// terminate. The zero value, AutoShutdownNever, allows no significant
+	// child.
+	AutoShutdown AutoShutdown
 }
 
 // Defaults are a supervisor's defaults for its children. Each field applies
@@ -118,6 +123,10 @@ type Child struct {
 	// Rules map exit errors to actions before the restart type applies;
 	// see Rule.
 	Rules []Rule
+
+	// Significant children end their supervisor when they terminate on
+	// their own (see AutoShutdown). They must be Transient or Temporary.
+	Significant bool
 
 	// StartTimeout bounds how long a child with ReadinessExplicit may take to
 	// call Ready. Zero means DefaultStartTimeout (Infinity for a nested

@@ -77,6 +77,7 @@ type ChildInfo struct {
 	Name        string      `json:"name"`
 	Kind        Kind        `json:"kind"`
 	Restart     RestartType `json:"restart"`
+	Significant bool        `json:"significant,omitempty"`
 	State       State       `json:"state"`
 	Since       time.Time   `json:"since"` // when it entered State
 	Generation  uint64      `json:"generation"`
@@ -154,7 +155,8 @@ func (n *node) snapshot(out *[]ChildInfo, counts *[numStates]int) {
 		}
 		info := ChildInfo{
 			Path: c.path, Name: c.cp.name, Kind: c.cp.pol.kind(), Restart: c.cp.pol.restart,
-			State: c.state, Since: at(c.since), Generation: c.gen, Attempt: int(c.attempt),
+			Significant: c.cp.pol.significant,
+			State:       c.state, Since: at(c.since), Generation: c.gen, Attempt: int(c.attempt),
 			Restarts: uint64(c.restarts), Abandoned: int(c.zombies),
 		}
 		if c.state == StateBackoff {

@@ -115,11 +115,19 @@ func (v *validator) spec(s *Spec, at string, root bool) {
 		}
 	}
 	v.defaults(&s.Defaults, field(at, "defaults"))
+	if s.AutoShutdown > AllSignificant {
+		v.add(field(at, "autoShutdown"), "%d is not an auto-shutdown mode: use AutoShutdownNever, AnySignificant or AllSignificant", s.AutoShutdown)
+	}
 	seen := make(map[string]int, len(s.Children))
 	for i := range s.Children {
 		c := &s.Children[i]
 		cat := fmt.Sprintf("%s[%d]", field(at, "children"), i)
 		v.child(c, cat)
+		if c.Significant {
+			if p := significantProblem(firstSet(c.Restart, s.Defaults.Restart, Permanent), s.AutoShutdown); p != "" {
+				v.add(cat+".significant", "%s", p)
+			}
+		}
 		if first, dup := seen[c.Name]; dup && c.Name != "" {
 			v.add(cat+".name", "%q is already the name of %s[%d]: names must be unique among siblings",
 				c.Name, field(at, "children"), first)
