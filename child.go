@@ -24,7 +24,7 @@ const (
 	stopNone         stopReason = iota
 	stopShutdown                // the supervisor is shutting down
 	stopGroup                   // a sibling's failure restarts the group
-	stopCommand                 // an operator's command (its c.cmd decides what follows)
+	stopCommand                 // an operator's command (it decides what follows)
 	stopStartTimeout            // the child did not call Ready in time
 )
 
@@ -49,7 +49,7 @@ type child struct {
 	since     int64 // time of the last state change
 	startedAt int64 // time the current (or last) attempt started
 	corr      uint64
-	cmd       *command // command in progress on this child
+	ext       *childExt // what few children need; made on first use
 
 	index    int32  // position in n.children
 	attempt  int32  // attempt number of the next (or current) attempt
@@ -77,6 +77,43 @@ func (c *child) lastExit() exitRecord {
 		return exitRecord{}
 	}
 	return *c.last
+}
+
+// childExt holds the state of a child that only some children need, so
+// that the others do not pay for it.
+type childExt struct {
+	cmd   *command   // command in progress on the child
+	queue []*command // commands waiting for it
+}
+
+// extension returns c's extension, making it.
+func (c *child) extension() *childExt {
+	if c.ext == nil {
+		c.ext = new(childExt)
+	}
+	return c.ext
+}
+
+// command returns the command in progress on c, if any.
+func (c *child) command() *command {
+	if c.ext == nil {
+		return nil
+	}
+	return c.ext.cmd
+}
+
+func (c *child) setCommand(cmd *command) {
+	if cmd != nil || c.ext != nil {
+		c.extension().cmd = cmd
+	}
+}
+
+// queue returns the commands waiting for c's current one.
+func (c *child) queue() []*command {
+	if c.ext == nil {
+		return nil
+	}
+	return c.ext.queue
 }
 
 // DeadlineEntry implements deadline.Owner.

@@ -251,15 +251,14 @@ func (n *node) execute(cmd *command) {
 	switch {
 	case c == nil:
 		n.finish(cmd, ErrNotFound)
-	case c.cmd == nil && len(n.queued[c]) == 0:
+	case c.command() == nil && len(c.queue()) == 0:
 		n.applyCommand(c, cmd)
-	case c.cmd != nil && cmd.op == opRestart && c.cmd.op == opRestart && len(n.queued[c]) == 0:
-		c.cmd.merged = append(c.cmd.merged, cmd)
+	case c.command() != nil && cmd.op == opRestart && c.command().op == opRestart && len(c.queue()) == 0:
+		cur := c.command()
+		cur.merged = append(cur.merged, cmd)
 	default: // behind the commands that came first
-		if n.queued == nil {
-			n.queued = make(map[*child][]*command)
-		}
-		n.queued[c] = append(n.queued[c], cmd)
+		x := c.extension()
+		x.queue = append(x.queue, cmd)
 	}
 }
 
@@ -268,14 +267,14 @@ func (n *node) applyCommand(c *child, cmd *command) {
 	cmd.fromGen = c.gen
 	switch cmd.op {
 	case opRemove:
-		c.cmd = cmd
+		c.setCommand(cmd)
 		if c.cur == nil {
 			n.removeChild(c)
 		} else if c.state != StateStopping {
 			n.stop(c, stopCommand)
 		}
 	case opRestart:
-		c.cmd = cmd
+		c.setCommand(cmd)
 		if c.cur != nil {
 			if c.state != StateStopping {
 				n.stop(c, stopCommand)
@@ -293,12 +292,12 @@ func (n *node) applyCommand(c *child, cmd *command) {
 		n.activate(c)
 		switch {
 		case c.state == StateStopping:
-			c.cmd = cmd
+			c.setCommand(cmd)
 			c.stopWhy = stopCommand
 		case c.cur != nil || c.state == StateBackoff:
 			n.finish(cmd, nil) // running, or restarting soon anyway
 		default:
-			c.cmd = cmd
+			c.setCommand(cmd)
 			n.relaunch(c)
 		}
 	}
@@ -319,7 +318,7 @@ func (n *node) park(c *child, cmd *command, admin adminState) {
 		return
 	}
 	c.admin = admin
-	c.cmd = cmd
+	c.setCommand(cmd)
 	if c.cur != nil {
 		if c.state != StateStopping {
 			n.stop(c, stopCommand)
@@ -346,7 +345,7 @@ func (n *node) add(cmd *command) {
 	c := n.newChild(&cp)
 	c.index = int32(len(n.children))
 	c.corr = cmd.id
-	c.cmd = cmd
+	c.setCommand(cmd)
 	n.children = append(n.children, c)
 	n.byName[c.cp.name] = c
 	n.t.count++
@@ -356,7 +355,7 @@ func (n *node) add(cmd *command) {
 
 // cmdStarted completes a command waiting for c to run.
 func (n *node) cmdStarted(c *child) {
-	cmd := c.cmd
+	cmd := c.command()
 	if cmd != nil && (cmd.op == opRestart || cmd.op == opResume || cmd.op == opAdd) && c.gen > cmd.fromGen {
 		n.complete(c, nil)
 	}
@@ -364,7 +363,7 @@ func (n *node) cmdStarted(c *child) {
 
 // cmdStartFailed completes a command whose start of c failed.
 func (n *node) cmdStartFailed(c *child, err error) {
-	cmd := c.cmd
+	cmd := c.command()
 	if cmd != nil && (cmd.op == opRestart || cmd.op == opResume) && c.gen > cmd.fromGen {
 		n.complete(c, &StartError{Path: c.path, Err: err})
 	}
@@ -372,10 +371,10 @@ func (n *node) cmdStartFailed(c *child, err error) {
 
 // complete answers c's current command and lets the next one run.
 func (n *node) complete(c *child, err error) {
-	cmd := c.cmd
-	c.cmd = nil
+	cmd := c.command()
+	c.setCommand(nil)
 	n.finish(cmd, err)
-	if len(n.queued[c]) > 0 {
+	if len(c.queue()) > 0 {
 		n.runq = append(n.runq, c)
 	}
 }
@@ -400,13 +399,11 @@ func (n *node) flushRunq() {
 	}
 	for i := 0; i < len(n.runq); i++ {
 		c := n.runq[i]
-		for c.cmd == nil && len(n.queued[c]) > 0 {
-			cmd := n.queued[c][0]
-			if rest := n.queued[c][1:]; len(rest) > 0 {
-				n.queued[c] = rest
-			} else {
-				delete(n.queued, c)
-			}
+		for c.command() == nil && len(c.queue()) > 0 {
+			x := c.ext
+			cmd := x.queue[0]
+			x.queue[0] = nil
+			x.queue = x.queue[1:]
 			switch {
 			case n.shut != nil:
 				n.finish(cmd, ErrShuttingDown)

@@ -72,10 +72,9 @@ type node struct {
 
 	phase    nodePhase
 	job      *job
-	pending  []*child              // exits whose decision waits for the current job
-	deferred []*command            // commands waiting for the current job
-	queued   map[*child][]*command // commands waiting for a child's current one
-	runq     []*child              // children whose next queued command may run
+	pending  []*child   // exits whose decision waits for the current job
+	deferred []*command // commands waiting for the current job
+	runq     []*child   // children whose next queued command may run
 	shut     *shutdown
 	err      error // the node's result
 	corr     uint64
@@ -397,7 +396,7 @@ func (n *node) startFailed(c *child, class ExitClass, err error) {
 		class = ExitAbnormal
 	}
 	j := n.job
-	if c.cmd != nil && c.cmd.op == opAdd {
+	if c.command() != nil && c.command().op == opAdd {
 		n.complete(c, &StartError{Path: c.path, Err: err})
 		n.removeChild(c)
 		if j != nil && j.wait == c {
@@ -556,7 +555,7 @@ func (n *node) stopFinished(c *child, a *attempt, abandoned bool) {
 	j := n.job
 	groupStop := j != nil && j.wait == c && j.phase == jobStopping
 	switch {
-	case c.cmd != nil && c.cmd.op == opRemove:
+	case c.command() != nil && c.command().op == opRemove:
 		n.removeChild(c)
 	case c.admin != adminActive:
 		n.parked(c)
@@ -572,7 +571,7 @@ func (n *node) stopFinished(c *child, a *attempt, abandoned bool) {
 		n.set(c, StateFailed)
 		n.startFailed(c, ExitAbnormal, ErrStartTimeout)
 		return
-	case c.cmd != nil && (c.cmd.op == opRestart || c.cmd.op == opResume):
+	case c.command() != nil && (c.command().op == opRestart || c.command().op == opResume):
 		n.relaunch(c)
 	}
 	if j != nil && j.wait == c && n.job == j {
@@ -589,7 +588,7 @@ func (n *node) parked(c *child) {
 	}
 	n.set(c, s)
 	n.emit(kind, c)
-	if c.cmd != nil && (c.cmd.op == opPause || c.cmd.op == opQuarantine) {
+	if c.command() != nil && (c.command().op == opPause || c.command().op == opQuarantine) {
 		n.complete(c, nil)
 	}
 }
@@ -599,7 +598,7 @@ func (n *node) parked(c *child) {
 func (n *node) relaunch(c *child) {
 	n.clearDeadline(c)
 	c.attempt = 1
-	if c.cmd != nil && c.cmd.op == opRestart {
+	if c.command() != nil && c.command().op == opRestart {
 		c.restarts++
 		c.starting = true
 		n.emit(EventChildRestarting, c)
@@ -637,14 +636,14 @@ func (n *node) removeChild(c *child) {
 	n.holes++
 	n.t.count--
 	n.emit(EventChildRemoved, c)
-	if c.cmd != nil {
-		if c.cmd.op == opRemove {
+	if c.command() != nil {
+		if c.command().op == opRemove {
 			n.complete(c, nil)
 		} else {
 			n.complete(c, ErrNotFound)
 		}
 	}
-	if len(n.queued[c]) > 0 {
+	if len(c.queue()) > 0 {
 		n.runq = append(n.runq, c)
 	}
 	if n.holes > 16 && n.holes > len(n.children)/2 && n.shut == nil {

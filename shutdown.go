@@ -149,14 +149,16 @@ func (n *node) beginShutdown(cause string, audit Audit) {
 		if c == nil {
 			continue
 		}
-		if cmd := c.cmd; cmd != nil {
-			c.cmd = nil
+		if cmd := c.command(); cmd != nil {
+			c.setCommand(nil)
 			n.finish(cmd, ErrShuttingDown)
 		}
-		for _, cmd := range n.queued[c] {
-			n.finish(cmd, ErrShuttingDown)
+		if x := c.ext; x != nil {
+			for _, cmd := range x.queue {
+				n.finish(cmd, ErrShuttingDown)
+			}
+			x.queue = nil
 		}
-		delete(n.queued, c)
 		c.starting = false
 		switch c.state {
 		case StateBackoff:
