@@ -84,6 +84,14 @@ func (c *child) lastExit() exitRecord {
 type childExt struct {
 	cmd   *command   // command in progress on the child
 	queue []*command // commands waiting for it
+
+	// Restart limit (see Quarantine).
+	failures    *restartWindow // recent failures, made on the first
+	reason      string         // why it is quarantined, while it is
+	probations  int            // probation attempts of this quarantine
+	quarantined bool           // by its restart limit: it gets probations
+	probation   bool           // the current attempt is a probation attempt
+	due         bool           // a probation waits for a job to end
 }
 
 // extension returns c's extension, making it.

@@ -35,9 +35,10 @@ const (
 	opResume
 	opQuarantine
 	opShutdown
+	opReset
 )
 
-var opNames = [...]string{"add", "remove", "restart", "pause", "resume", "quarantine", "shutdown"}
+var opNames = [...]string{"add", "remove", "restart", "pause", "resume", "quarantine", "shutdown", "reset"}
 
 // command is a control call travelling to, and through, a control loop.
 type command struct {
@@ -288,6 +289,8 @@ func (n *node) applyCommand(c *child, cmd *command) {
 		n.park(c, cmd, adminPaused)
 	case opQuarantine:
 		n.park(c, cmd, adminQuarantined)
+	case opReset:
+		n.reset(c, cmd)
 	case opResume:
 		n.activate(c)
 		switch {
@@ -305,6 +308,7 @@ func (n *node) applyCommand(c *child, cmd *command) {
 
 // activate clears a pause or quarantine.
 func (n *node) activate(c *child) {
+	c.endQuarantine()
 	if c.admin != adminActive {
 		c.admin = adminActive
 		n.emit(EventChildResumed, c)
@@ -313,7 +317,9 @@ func (n *node) activate(c *child) {
 
 // park pauses or quarantines c.
 func (n *node) park(c *child, cmd *command, admin adminState) {
+	c.endQuarantine() // an operator takes over: no probation
 	if c.cur == nil && c.admin == admin {
+		n.clearDeadline(c)
 		n.finish(cmd, nil) // already there
 		return
 	}
@@ -356,7 +362,7 @@ func (n *node) add(cmd *command) {
 // cmdStarted completes a command waiting for c to run.
 func (n *node) cmdStarted(c *child) {
 	cmd := c.command()
-	if cmd != nil && (cmd.op == opRestart || cmd.op == opResume || cmd.op == opAdd) && c.gen > cmd.fromGen {
+	if cmd != nil && (cmd.op == opRestart || cmd.op == opResume || cmd.op == opReset || cmd.op == opAdd) && c.gen > cmd.fromGen {
 		n.complete(c, nil)
 	}
 }
@@ -364,7 +370,7 @@ func (n *node) cmdStarted(c *child) {
 // cmdStartFailed completes a command whose start of c failed.
 func (n *node) cmdStartFailed(c *child, err error) {
 	cmd := c.command()
-	if cmd != nil && (cmd.op == opRestart || cmd.op == opResume) && c.gen > cmd.fromGen {
+	if cmd != nil && (cmd.op == opRestart || cmd.op == opResume || cmd.op == opReset) && c.gen > cmd.fromGen {
 		n.complete(c, &StartError{Path: c.path, Err: err})
 	}
 }

@@ -40,12 +40,19 @@ const (
 	EventChildRestarted
 	// EventChildPaused: the child is stopped and will not restart until resumed.
 	EventChildPaused
-	// EventChildResumed: a paused or quarantined child is allowed to run again.
+	// EventChildResumed: a paused or quarantined child is allowed to run
+	// again: by an operator, or (Rule "probation") because its probation
+	// attempt passed.
 	EventChildResumed
-	// EventChildQuarantined: like paused, marked as quarantined.
+	// EventChildQuarantined: the child is taken out of service: by
+	// QuarantineChild, by an error rule (Rule, Reason) or by its restart
+	// limit (Rule "quarantine", Reason with the count and the next
+	// probation).
 	EventChildQuarantined
 	// EventChildRemoved: the child's spec was deleted.
 	EventChildRemoved
+	// EventChildReset: ResetChild cleared the child's failure counters.
+	EventChildReset
 	// EventChildAbandoned: the attempt overran its stop budget; it is fenced
 	// off and its goroutines (Goroutines, with stacks) are left running.
 	EventChildAbandoned
@@ -83,7 +90,7 @@ const (
 
 var eventNames = []string{"invalid", "tree_started", "child_added", "child_starting", "child_running",
 	"child_ready", "child_stopping", "child_exited", "child_backoff", "child_restarting", "child_restarted",
-	"child_paused", "child_resumed", "child_quarantined", "child_removed", "child_abandoned",
+	"child_paused", "child_resumed", "child_quarantined", "child_removed", "child_reset", "child_abandoned",
 	"abandoned_exited", "hook_panicked", "intensity_exceeded", "escalated", "shutdown_requested", "shutdown_phase",
 	"shutdown_completed", "command_accepted", "command_completed", "events_dropped"}
 

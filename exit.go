@@ -43,19 +43,6 @@ func (c ExitClass) Abnormal() bool {
 	return c == ExitAbnormal || c == ExitPanic || c == ExitEscalate
 }
 
-// restarts reports whether a child of restart type r is restarted after an
-// exit of class c that it made on its own account.
-func restarts(r RestartType, c ExitClass) bool {
-	switch r {
-	case Permanent:
-		return true
-	case Transient:
-		return c.Abnormal()
-	default:
-		return false
-	}
-}
-
 // classify reads the result err of attempt a. It runs on the control loop
 // after the exit report has been received.
 func classify(a *attempt, err error) ExitClass {

@@ -55,7 +55,7 @@ type restartWindow struct {
 	head int
 	n    int
 
-	buckets [windowBuckets + 1]int // bucket mode
+	buckets []int // bucket mode: windowBuckets+1 counts
 	width   int64
 	last    int64 // index of the newest bucket
 	total   int
@@ -65,6 +65,7 @@ func newRestartWindow(i Intensity) restartWindow {
 	w := restartWindow{max: i.MaxRestarts, period: int64(i.Period)}
 	if w.max > exactWindowMax {
 		w.width = max(w.period/windowBuckets, 1)
+		w.buckets = make([]int, windowBuckets+1)
 	}
 	return w
 }

@@ -292,6 +292,12 @@ func (n *node) fire() {
 			}
 		case StateStopping:
 			n.abandon(c)
+		case StateQuarantined:
+			if n.shut == nil {
+				n.probation(c)
+			}
+		case StateRunning, StateReady:
+			n.probationPassed(c)
 		}
 	}
 }
@@ -342,6 +348,9 @@ func (n *node) started(c *child) {
 		n.emit(EventChildRestarted, c)
 	}
 	n.cmdStarted(c)
+	if x := c.ext; x != nil && x.probation {
+		n.setDeadline(c, n.now+int64(c.cp.pol.backoff.resetAfter()))
+	}
 	if j := n.job; j != nil && j.wait == c {
 		j.wait = nil
 		n.advanceJob()

@@ -16,9 +16,11 @@ import (
 //  3. restart type: Permanent, Transient, Temporary ("restart_type"), or
 //     ErrEscalate ("escalate"); a significant child that is not restarted
 //     may end its supervisor ("auto_shutdown");
-//  4. strategy: which children the restart concerns, and backoff: when
+//  4. restart limit: a child failing more often than its Quarantine allows
+//     is quarantined instead ("quarantine");
+//  5. strategy: which children the restart concerns, and backoff: when
 //     ("backoff");
-//  5. intensity, when the restart is performed ("intensity").
+//  6. intensity, when the restart is performed ("intensity").
 
 // verdict is what the first stages decided for an exit.
 type verdict uint8
@@ -112,6 +114,9 @@ func (n *node) exited(c *child, err error, d decision) {
 
 // decide carries out a decision.
 func (n *node) decide(c *child, d decision) {
+	if n.probationOver(c, d) {
+		return
+	}
 	switch d.verdict {
 	case verdictStop:
 		if c.cp.pol.significant {
@@ -125,14 +130,14 @@ func (n *node) decide(c *child, d decision) {
 		}
 		return
 	case verdictQuarantine:
-		c.admin = adminQuarantined
-		n.set(c, StateQuarantined)
-		e := n.event(EventChildQuarantined, c)
-		e.Rule, e.Reason = d.rule, d.reason
-		n.t.publish(&e)
+		n.quarantine(c, d.rule, d.reason)
 		return
 	case verdictEscalate, verdictShutdownTree:
 		return // handled by exited
+	}
+	if why, ok := n.limitReached(c); ok {
+		n.quarantineForLimit(c, why)
+		return
 	}
 	if n.now-c.startedAt >= int64(c.cp.pol.backoff.resetAfter()) {
 		c.attempt = 1 // it ran stably: a new streak
@@ -161,14 +166,20 @@ func (n *node) backoff(c *child, delay time.Duration) {
 }
 
 // restart performs an automatic restart of c alone.
-func (n *node) restart(c *child) {
+func (n *node) restart(c *child) { n.restartFor(c, "", "") }
+
+// restartFor performs an automatic restart of c alone, for the stage rule
+// and reason its event names.
+func (n *node) restartFor(c *child, rule, reason string) {
 	if !n.window.allow(n.now) {
 		n.intensityExceeded(c)
 		return
 	}
 	c.restarts++
 	c.starting = true
-	n.emit(EventChildRestarting, c)
+	e := n.event(EventChildRestarting, c)
+	e.Rule, e.Reason = rule, reason
+	n.t.publish(&e)
 	n.launch(c)
 }
 

@@ -38,6 +38,7 @@ type policy struct {
 	startTimeout time.Duration
 	shutdown     time.Duration
 	backoff      Backoff
+	quarantine   Quarantine
 }
 
 func (p *policy) kind() Kind {
@@ -95,8 +96,12 @@ func (k *compiler) child(c *Child, p *plan) childPlan {
 		startTimeout: startTimeout,
 		shutdown:     shutdown,
 		backoff:      firstSet(c.Backoff, d.Backoff),
+		quarantine:   firstSet(c.Quarantine, d.Quarantine),
 		rules:        p.rules,
 		significant:  c.Significant,
+	}
+	if pol.quarantine.Off {
+		pol.quarantine = Quarantine{}
 	}
 	if len(c.Rules) > 0 {
 		rs := &ruleSet{rules: compileRules(c.Rules, "rules")}

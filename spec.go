@@ -81,6 +81,7 @@ type Defaults struct {
 	StartTimeout time.Duration
 	Shutdown     time.Duration
 	Backoff      Backoff
+	Quarantine   Quarantine
 	// Rules are tried after a child's own Rules.
 	Rules []Rule
 }
@@ -142,6 +143,10 @@ type Child struct {
 	// Backoff paces automatic restarts. The zero value leaves it to the
 	// supervisor's Defaults, and finally restarts at once.
 	Backoff Backoff
+
+	// Quarantine is the child's restart limit. The zero value leaves it
+	// to the supervisor's Defaults, and finally none.
+	Quarantine Quarantine
 }
 
 // Kind returns KindSupervisor if the child is a nested supervisor and

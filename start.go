@@ -185,6 +185,11 @@ func (n *node) jobDone() {
 	for len(n.pending) > 0 && n.job == nil && n.shut == nil {
 		c := n.pending[0]
 		n.pending = n.pending[1:]
+		if x := c.ext; x != nil && x.due {
+			x.due = false
+			n.probation(c)
+			continue
+		}
 		if c.removed || c.cur != nil || c.admin != adminActive {
 			continue
 		}

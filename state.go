@@ -83,7 +83,14 @@ type ChildInfo struct {
 	Generation  uint64      `json:"generation"`
 	Attempt     int         `json:"attempt"`
 	Restarts    uint64      `json:"restarts"` // restarts performed: automatic ones and RestartChild's
-	NextAttempt time.Time   `json:"nextAttempt,omitzero"`
+	// NextAttempt is when a child in StateBackoff restarts, or when a
+	// child quarantined by its restart limit gets its probation attempt.
+	NextAttempt time.Time `json:"nextAttempt,omitzero"`
+	// Reason says why a child is quarantined by an error rule or its
+	// restart limit. Probation is true while the running attempt is a
+	// probation attempt (see Quarantine).
+	Reason    string `json:"reason,omitempty"`
+	Probation bool   `json:"probation,omitempty"`
 	// Ready is true while the running attempt counts as ready: at once for
 	// ReadinessImmediate, after Ready for ReadinessExplicit. A stopping
 	// child is not ready. ReadyAt is when it became ready.
@@ -161,6 +168,12 @@ func (n *node) snapshot(out *[]ChildInfo, counts *[numStates]int) {
 		}
 		if c.state == StateBackoff {
 			info.NextAttempt = at(c.timer.At)
+		}
+		if x := c.ext; x != nil {
+			info.Reason, info.Probation = x.reason, x.probation
+			if x.quarantined && c.state == StateQuarantined && !x.due {
+				info.NextAttempt = at(c.timer.At)
+			}
 		}
 		if c.state == StateRunning || c.state == StateReady {
 			info.Ready = true

@@ -153,6 +153,7 @@ func (v *validator) child(c *Child, at string) {
 		v.add(at+".readiness", "%d is not a readiness mode: use ReadinessImmediate or ReadinessExplicit", c.Readiness)
 	}
 	v.backoff(&c.Backoff, at+".backoff")
+	v.quarantine(&c.Quarantine, at+".quarantine")
 	v.rules(c.Rules, at+".rules")
 	if c.Tree != nil {
 		if c.Readiness != ReadinessImmediate {
@@ -210,5 +211,6 @@ func (v *validator) defaults(d *Defaults, at string) {
 	v.restart(d.Restart, at+".restart")
 	v.durations(d.Shutdown, d.StartTimeout, at)
 	v.backoff(&d.Backoff, at+".backoff")
+	v.quarantine(&d.Quarantine, at+".quarantine")
 	v.rules(d.Rules, at+".rules")
 }
