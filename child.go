@@ -26,6 +26,7 @@ const (
 	stopGroup                   // a sibling's failure restarts the group
 	stopCommand                 // an operator's command (it decides what follows)
 	stopStartTimeout            // the child did not call Ready in time
+	stopStale                   // its Liveness found it stale
 )
 
 // child is a supervisor's record of one child. It is owned by the node's
@@ -86,12 +87,18 @@ type childExt struct {
 	queue []*command // commands waiting for it
 
 	// Restart limit (see Quarantine).
-	failures    *restartWindow // recent failures, made on the first
-	reason      string         // why it is quarantined, while it is
-	probations  int            // probation attempts of this quarantine
-	quarantined bool           // by its restart limit: it gets probations
-	probation   bool           // the current attempt is a probation attempt
-	due         bool           // a probation waits for a job to end
+	failures     *restartWindow // recent failures, made on the first
+	reason       string         // why it is quarantined, while it is
+	probations   int            // probation attempts of this quarantine
+	quarantined  bool           // by its restart limit: it gets probations
+	probation    bool           // the current attempt is a probation attempt
+	due          bool           // a probation waits for a job to end
+	probationEnd int64          // when the running probation attempt passes
+
+	// Liveness (see Liveness), of the current attempt.
+	unhealthy      bool
+	unhealthySince int64
+	staleWhy       string
 }
 
 // extension returns c's extension, making it.

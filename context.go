@@ -40,7 +40,7 @@ func Info(ctx context.Context) (info RunInfo, ok bool) {
 // been replaced, and calls with a context that is not a child's do nothing.
 func Ready(ctx context.Context) {
 	a := attemptFrom(ctx)
-	if a == nil || !a.ready.CompareAndSwap(false, true) {
+	if a == nil || a.flags.Or(flagReady)&flagReady != 0 {
 		return
 	}
 	if a.c.cp.pol.gated {
@@ -48,11 +48,14 @@ func Ready(ctx context.Context) {
 	}
 }
 
-// Heartbeat records that the child owning ctx is alive; State reports the
-// time of the last heartbeat. It costs one atomic store and never blocks.
+// Heartbeat records that the child owning ctx is alive: a report for its
+// Liveness, and the time State shows as ChildInfo.LastHeartbeat. With
+// Liveness.Progress set it does nothing: only Progress counts. It costs an
+// atomic store and two loads and never blocks, except that the first report
+// after the child was marked unhealthy sends the supervisor a message.
 func Heartbeat(ctx context.Context) {
-	if a := attemptFrom(ctx); a != nil {
-		a.beat.Store(int64(time.Since(a.c.n.t.base)))
+	if a := attemptFrom(ctx); a != nil && !a.c.cp.pol.liveness.Progress {
+		a.reported()
 	}
 }
 
@@ -122,16 +125,16 @@ type attempt struct {
 	gen uint64
 
 	mu     sync.Mutex
-	done   atomic.Value // chan struct{}, made lazily
-	ext    *attemptExt  // guarded by mu; made lazily
-	stopAt atomic.Int64 // stop deadline, ns since tree base; 0 if none
-	beat   atomic.Int64 // last heartbeat, ns since tree base; 0 if none
+	done   atomic.Value  // chan struct{}, made lazily
+	ext    *attemptExt   // guarded by mu; made lazily
+	stopAt atomic.Int64  // stop deadline, ns since tree base; 0 if none
+	beat   atomic.Int64  // last liveness report, ns since tree base; 0 if none
+	prog   atomic.Uint64 // Progress counter
 
 	sub *node // the nested supervisor this attempt runs, once it exists
 
-	num      int32
-	canceled atomic.Bool
-	ready    atomic.Bool
+	num   int32
+	flags atomic.Uint32 // flagCanceled, flagReady, flagStale
 
 	// Written by the attempt's goroutine before it reports its exit.
 	returned bool
@@ -143,6 +146,15 @@ type attempt struct {
 	abandoned bool // it overran its budget and was fenced off
 	late      bool // it returned after being abandoned
 }
+
+// Flags of an attempt, shared by its goroutines and the control loop.
+const (
+	flagCanceled uint32 = 1 << iota // the supervisor cancelled it
+	flagReady                       // it called Ready
+	flagStale                       // marked unhealthy: its next report tells the supervisor
+)
+
+func (a *attempt) has(f uint32) bool { return a.flags.Load()&f != 0 }
 
 // attemptExt holds what few attempts need, so that the others do not pay
 // for it.
@@ -182,7 +194,7 @@ func (a *attempt) Done() <-chan struct{} {
 
 // Err implements context.Context.
 func (a *attempt) Err() error {
-	if a.canceled.Load() {
+	if a.has(flagCanceled) {
 		// Never report the error before Done is closed: cancel sets the
 		// flag first, then closes the channel under a.mu.
 		<-a.Done()
@@ -216,7 +228,7 @@ func (a *attempt) String() string { return "supervisor.attempt(" + a.c.path + ")
 func (a *attempt) AfterFunc(f func()) (stop func() bool) {
 	e := &afterFunc{f: f}
 	a.mu.Lock()
-	if a.canceled.Load() {
+	if a.has(flagCanceled) {
 		a.mu.Unlock()
 		go f()
 		return func() bool { return false }
@@ -242,11 +254,11 @@ func (a *attempt) AfterFunc(f func()) (stop func() bool) {
 // contexts run synchronously: they only cancel those contexts.
 func (a *attempt) cancel() {
 	a.mu.Lock()
-	if a.canceled.Load() {
+	if a.has(flagCanceled) {
 		a.mu.Unlock()
 		return
 	}
-	a.canceled.Store(true)
+	a.flags.Or(flagCanceled)
 	if d, _ := a.done.Load().(chan struct{}); d != nil {
 		close(d)
 	} else {

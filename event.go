@@ -53,6 +53,13 @@ const (
 	EventChildRemoved
 	// EventChildReset: ResetChild cleared the child's failure counters.
 	EventChildReset
+	// EventChildUnhealthy: the running child went stale (see Liveness):
+	// Rule "liveness", Reason with what it failed to report, Delay how long
+	// it has been quiet, Count its Progress counter.
+	EventChildUnhealthy
+	// EventChildHealthy: a child marked unhealthy reported again (Delay is
+	// how long it was unhealthy).
+	EventChildHealthy
 	// EventChildAbandoned: the attempt overran its stop budget; it is fenced
 	// off and its goroutines (Goroutines, with stacks) are left running.
 	EventChildAbandoned
@@ -90,7 +97,7 @@ const (
 
 var eventNames = []string{"invalid", "tree_started", "child_added", "child_starting", "child_running",
 	"child_ready", "child_stopping", "child_exited", "child_backoff", "child_restarting", "child_restarted",
-	"child_paused", "child_resumed", "child_quarantined", "child_removed", "child_reset", "child_abandoned",
+	"child_paused", "child_resumed", "child_quarantined", "child_removed", "child_reset", "child_unhealthy", "child_healthy", "child_abandoned",
 	"abandoned_exited", "hook_panicked", "intensity_exceeded", "escalated", "shutdown_requested", "shutdown_phase",
 	"shutdown_completed", "command_accepted", "command_completed", "events_dropped"}
 

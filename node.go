@@ -19,6 +19,7 @@ const (
 	msgAbort                       // the parent abandons this nested supervisor
 	msgHookPanic                   // an OnAbort hook panicked
 	msgShutdownTree                // a rule shuts the tree down (root only)
+	msgHealthy                     // an attempt marked unhealthy reported again
 )
 
 type msg struct {
@@ -264,6 +265,8 @@ func (n *node) handle(m msg) {
 			n.corr = n.t.nextCorr()
 			n.beginShutdown(m.err.Error(), Audit{})
 		}
+	case msgHealthy:
+		n.onHealthy(m.a)
 	case msgHookPanic:
 		e := n.event(EventHookPanicked, m.a.c)
 		e.Generation, e.Attempt = m.a.gen, int(m.a.num)
@@ -297,7 +300,7 @@ func (n *node) fire() {
 				n.probation(c)
 			}
 		case StateRunning, StateReady:
-			n.probationPassed(c)
+			n.watchFired(c)
 		}
 	}
 }
@@ -321,6 +324,9 @@ func (n *node) stopRequested() {
 // launch starts a new attempt of c.
 func (n *node) launch(c *child) {
 	c.gen++
+	if x := c.ext; x != nil {
+		x.unhealthy = false
+	}
 	a := &attempt{c: c, gen: c.gen, num: c.attempt}
 	c.cur = a
 	c.startedAt = n.now
@@ -349,8 +355,9 @@ func (n *node) started(c *child) {
 	}
 	n.cmdStarted(c)
 	if x := c.ext; x != nil && x.probation {
-		n.setDeadline(c, n.now+int64(c.cp.pol.backoff.resetAfter()))
+		x.probationEnd = n.now + int64(c.cp.pol.backoff.resetAfter())
 	}
+	n.watch(c)
 	if j := n.job; j != nil && j.wait == c {
 		j.wait = nil
 		n.advanceJob()
@@ -470,7 +477,7 @@ func (n *node) stop(c *child, why stopReason) {
 	a.cancel()
 }
 
-var stopReasonText = [...]string{"", "shutdown", "group restart", "command", "start timeout"}
+var stopReasonText = [...]string{"", "shutdown", "group restart", "command", "start timeout", "stale"}
 
 // abandon gives up on a stopping child that overran its budget. Go cannot
 // kill a goroutine: the attempt is fenced off (nothing it reports counts any
@@ -539,6 +546,11 @@ func runHook(n *node, a *attempt, f func()) {
 func (n *node) stopFinished(c *child, a *attempt, abandoned bool) {
 	why := c.stopWhy
 	c.stopWhy = stopNone
+	if why == stopStale && n.shut == nil && c.admin == adminActive && c.command() == nil &&
+		(n.job == nil || n.job.wait != c) {
+		n.staleExited(c, a, abandoned)
+		return
+	}
 	stopFrom := c.since // c is still in StateStopping
 	if !abandoned {
 		n.set(c, StateStopped)

@@ -39,6 +39,7 @@ type policy struct {
 	shutdown     time.Duration
 	backoff      Backoff
 	quarantine   Quarantine
+	liveness     Liveness
 }
 
 func (p *policy) kind() Kind {
@@ -102,6 +103,12 @@ func (k *compiler) child(c *Child, p *plan) childPlan {
 	}
 	if pol.quarantine.Off {
 		pol.quarantine = Quarantine{}
+	}
+	if c.Tree == nil {
+		pol.liveness = firstSet(c.Liveness, d.Liveness)
+		if pol.liveness.Off {
+			pol.liveness = Liveness{}
+		}
 	}
 	if len(c.Rules) > 0 {
 		rs := &ruleSet{rules: compileRules(c.Rules, "rules")}

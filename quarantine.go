@@ -141,15 +141,6 @@ func (n *node) probation(c *child) {
 	n.restartFor(c, "quarantine", "probation attempt "+strconv.Itoa(x.probations))
 }
 
-// probationPassed ends the quarantine of c if its probation attempt has
-// run for the stable period: its timer fired.
-func (n *node) probationPassed(c *child) {
-	if x := c.ext; x != nil && x.probation {
-		x.probation = false
-		n.passProbation(c, "the probation attempt ran for "+c.cp.pol.backoff.resetAfter().String())
-	}
-}
-
 func (n *node) passProbation(c *child, why string) {
 	c.endQuarantine()
 	c.ext.failures = nil

@@ -82,6 +82,8 @@ type Defaults struct {
 	Shutdown     time.Duration
 	Backoff      Backoff
 	Quarantine   Quarantine
+	// Liveness applies to workers only.
+	Liveness Liveness
 	// Rules are tried after a child's own Rules.
 	Rules []Rule
 }
@@ -147,6 +149,11 @@ type Child struct {
 	// Quarantine is the child's restart limit. The zero value leaves it
 	// to the supervisor's Defaults, and finally none.
 	Quarantine Quarantine
+
+	// Liveness watches that the running child reports with Heartbeat or
+	// Progress. The zero value leaves it to the supervisor's Defaults, and
+	// finally none. A nested supervisor cannot have one.
+	Liveness Liveness
 }
 
 // Kind returns KindSupervisor if the child is a nested supervisor and

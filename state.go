@@ -91,6 +91,10 @@ type ChildInfo struct {
 	// probation attempt (see Quarantine).
 	Reason    string `json:"reason,omitempty"`
 	Probation bool   `json:"probation,omitempty"`
+	// Unhealthy is true while the running attempt is stale (see
+	// Liveness); Progress is its Progress counter.
+	Unhealthy bool   `json:"unhealthy,omitempty"`
+	Progress  uint64 `json:"progress,omitempty"`
 	// Ready is true while the running attempt counts as ready: at once for
 	// ReadinessImmediate, after Ready for ReadinessExplicit. A stopping
 	// child is not ready. ReadyAt is when it became ready.
@@ -182,6 +186,8 @@ func (n *node) snapshot(out *[]ChildInfo, counts *[numStates]int) {
 		if a := c.cur; a != nil {
 			info.Attempt = int(a.num)
 			info.LastHeartbeat = at(a.beat.Load())
+			info.Progress = a.prog.Load()
+			info.Unhealthy = c.ext != nil && c.ext.unhealthy
 		}
 		if l := c.last; l != nil {
 			info.LastExit = Exit{Class: l.class, Err: l.err, Time: at(l.at)}

@@ -154,8 +154,12 @@ func (v *validator) child(c *Child, at string) {
 	}
 	v.backoff(&c.Backoff, at+".backoff")
 	v.quarantine(&c.Quarantine, at+".quarantine")
+	v.liveness(&c.Liveness, at+".liveness")
 	v.rules(c.Rules, at+".rules")
 	if c.Tree != nil {
+		if c.Liveness != (Liveness{}) {
+			v.add(at+".liveness", "a nested supervisor does not report liveness; leave it unset")
+		}
 		if c.Readiness != ReadinessImmediate {
 			v.add(at+".readiness", "a nested supervisor is ready once its children are; leave readiness unset")
 		}
@@ -212,5 +216,6 @@ func (v *validator) defaults(d *Defaults, at string) {
 	v.durations(d.Shutdown, d.StartTimeout, at)
 	v.backoff(&d.Backoff, at+".backoff")
 	v.quarantine(&d.Quarantine, at+".quarantine")
+	v.liveness(&d.Liveness, at+".liveness")
 	v.rules(d.Rules, at+".rules")
 }
