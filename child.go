@@ -62,6 +62,7 @@ type child struct {
 	stopWhy  stopReason
 	removed  bool
 	starting bool // the current attempt is a restart: report ChildRestarted once it runs
+	inflight bool // the current attempt is a restart in progress (see throttle.go)
 	reported bool // has its outcome in the supervisor's shutdown report
 }
 
@@ -94,6 +95,12 @@ type childExt struct {
 	probation    bool           // the current attempt is a probation attempt
 	due          bool           // a probation waits for a job to end
 	probationEnd int64          // when the running probation attempt passes
+
+	// Waiting for a restart (see Budget and throttle.go).
+	queued     bool  // in the throttle queue
+	queuedAt   int64 // since when
+	budgetWait bool  // in StateBackoff for a budget token
+	booked     bool  // a probation holds its budget token
 
 	// Liveness (see Liveness), of the current attempt.
 	unhealthy      bool

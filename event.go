@@ -36,6 +36,9 @@ const (
 	// EventChildRestarting: a restart is performed now (Reason names the
 	// child whose failure caused it, for group restarts).
 	EventChildRestarting
+	// EventChildQueued: a restart is due but MaxRestarting restarts are in
+	// progress: it waits in the queue (Rule "throttle", Count its place).
+	EventChildQueued
 	// EventChildRestarted: the restarted attempt is running or ready.
 	EventChildRestarted
 	// EventChildPaused: the child is stopped and will not restart until resumed.
@@ -96,7 +99,7 @@ const (
 )
 
 var eventNames = []string{"invalid", "tree_started", "child_added", "child_starting", "child_running",
-	"child_ready", "child_stopping", "child_exited", "child_backoff", "child_restarting", "child_restarted",
+	"child_ready", "child_stopping", "child_exited", "child_backoff", "child_restarting", "child_queued", "child_restarted",
 	"child_paused", "child_resumed", "child_quarantined", "child_removed", "child_reset", "child_unhealthy", "child_healthy", "child_abandoned",
 	"abandoned_exited", "hook_panicked", "intensity_exceeded", "escalated", "shutdown_requested", "shutdown_phase",
 	"shutdown_completed", "command_accepted", "command_completed", "events_dropped"}

@@ -96,6 +96,27 @@ func (w *restartWindow) allow(now int64) bool {
 	return true
 }
 
+// used returns how many restarts the window holds at now.
+func (w *restartWindow) used(now int64) int {
+	if w.width != 0 {
+		const slots = windowBuckets + 1
+		used := 0
+		for i := int64(0); i < slots; i++ { // the buckets still in the window
+			if b := now/w.width - i; b >= 0 && b <= w.last && w.last-b < slots {
+				used += w.buckets[b%slots]
+			}
+		}
+		return used
+	}
+	used := 0
+	for i := range w.n {
+		if w.ring[(w.head+i)%w.max] > now-w.period {
+			used++
+		}
+	}
+	return used
+}
+
 func (w *restartWindow) allowBucketed(now int64) bool {
 	const slots = windowBuckets + 1
 	b := now / w.width

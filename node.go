@@ -59,6 +59,11 @@ type node struct {
 	intensity Intensity
 	window    restartWindow
 	rng       *rand.Rand
+	budget    *tokenBucket // nil without a Budget
+
+	restarting int           // automatic restarts in progress (see throttle.go)
+	throttleQ  throttleQueue // restarts waiting for a slot
+	admitting  bool          // landed is admitting queued restarts
 
 	children []*child          // declaration order; nil where a child was removed
 	holes    int               // nil entries in children
@@ -108,6 +113,7 @@ func newNode(t *Tree, path string, p *plan, self *attempt) *node {
 		n.prefix = "/"
 	}
 	n.window = newRestartWindow(n.intensity)
+	n.budget = newTokenBucket(p.budget)
 	n.rng = rand.New(rand.NewPCG(t.seed, fnv64(path)))
 	for i := range p.children {
 		c := n.newChild(&p.children[i])
@@ -325,7 +331,7 @@ func (n *node) stopRequested() {
 func (n *node) launch(c *child) {
 	c.gen++
 	if x := c.ext; x != nil {
-		x.unhealthy = false
+		x.unhealthy, x.queued, x.budgetWait = false, false, false
 	}
 	a := &attempt{c: c, gen: c.gen, num: c.attempt}
 	c.cur = a
@@ -353,6 +359,7 @@ func (n *node) started(c *child) {
 		c.starting = false
 		n.emit(EventChildRestarted, c)
 	}
+	n.landed(c)
 	n.cmdStarted(c)
 	if x := c.ext; x != nil && x.probation {
 		x.probationEnd = n.now + int64(c.cp.pol.backoff.resetAfter())
@@ -383,6 +390,7 @@ func (n *node) onExit(a *attempt, err error) {
 	}
 	class := classify(a, err)
 	c.cur = nil
+	n.landed(c)
 	n.clearDeadline(c)
 	n.setExit(c, class, err)
 	if c.state == StateStopping {
@@ -546,6 +554,7 @@ func runHook(n *node, a *attempt, f func()) {
 func (n *node) stopFinished(c *child, a *attempt, abandoned bool) {
 	why := c.stopWhy
 	c.stopWhy = stopNone
+	n.landed(c)
 	if why == stopStale && n.shut == nil && c.admin == adminActive && c.command() == nil &&
 		(n.job == nil || n.job.wait != c) {
 		n.staleExited(c, a, abandoned)
@@ -699,7 +708,7 @@ func (n *node) intensityExceeded(c *child) {
 	n.set(c, StateFailed)
 	e := n.nodeEvent(EventIntensityExceeded)
 	e.Correlation = c.corr
-	e.Reason, e.Err = c.path, ie
+	e.Reason, e.Err, e.Rule = c.path, ie, "intensity"
 	n.t.publish(&e)
 	n.err = ie
 	n.beginShutdown("restart intensity exceeded", Audit{})

@@ -18,9 +18,23 @@ import (
 //     may end its supervisor ("auto_shutdown");
 //  4. restart limit: a child failing more often than its Quarantine allows
 //     is quarantined instead ("quarantine");
-//  5. strategy: which children the restart concerns, and backoff: when
-//     ("backoff");
-//  6. intensity, when the restart is performed ("intensity").
+//
+// The stages so far decide whether; the next ones decide when, and each can
+// only make the restart later:
+//
+//  5. strategy and backoff: which children the restart concerns, and the
+//     earliest time the child's own Backoff allows ("backoff");
+//  6. budget: the supervisor's token bucket reserves a token for that time
+//     or a later one ("budget");
+//  7. throttle: once due, the restart waits for a slot if MaxRestarting
+//     restarts are in progress ("throttle");
+//  8. intensity: the restart, now performed, counts toward the supervisor's
+//     intensity, which may give up ("intensity").
+//
+// Backoff comes before the budget and the throttle, because a shared gate
+// passed before a wait no longer holds after it: a token taken before a
+// 30 s backoff would let restarts bunch up beyond the budget's curve, and a
+// slot held through a backoff would hold other children back for nothing.
 
 // verdict is what the first stages decided for an exit.
 type verdict uint8
@@ -148,20 +162,24 @@ func (n *node) decide(c *child, d decision) {
 		n.beginGroupRestart(c, delay)
 		return
 	}
-	if delay > 0 {
-		n.backoff(c, delay)
+	if at, stage := n.when(delay); at > n.now {
+		n.backoff(c, at, stage)
 		return
 	}
 	n.restart(c)
 }
 
-// backoff schedules c's restart after delay.
-func (n *node) backoff(c *child, delay time.Duration) {
-	n.setDeadline(c, n.now+int64(delay))
+// backoff schedules c's restart at at, for stage ("backoff" or "budget").
+func (n *node) backoff(c *child, at int64, stage string) {
+	n.setDeadline(c, at)
 	n.set(c, StateBackoff)
 	e := n.event(EventChildBackoff, c)
-	e.Delay = delay
-	e.Rule = "backoff"
+	e.Delay = time.Duration(at - n.now)
+	e.Rule = stage
+	if stage == "budget" {
+		c.extension().budgetWait = true
+		e.Reason = "restart budget (" + n.plan.budget.String() + ") spent: waiting for a token"
+	}
 	n.t.publish(&e)
 }
 
@@ -171,12 +189,17 @@ func (n *node) restart(c *child) { n.restartFor(c, "", "") }
 // restartFor performs an automatic restart of c alone, for the stage rule
 // and reason its event names.
 func (n *node) restartFor(c *child, rule, reason string) {
+	if n.throttled(c) {
+		return
+	}
 	if !n.window.allow(n.now) {
 		n.intensityExceeded(c)
 		return
 	}
 	c.restarts++
 	c.starting = true
+	c.inflight = true
+	n.restarting++
 	e := n.event(EventChildRestarting, c)
 	e.Rule, e.Reason = rule, reason
 	n.t.publish(&e)

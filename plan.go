@@ -11,13 +11,15 @@ import (
 // it shares with its siblings (restart type, budgets, backoff) is a policy
 // the tree keeps once.
 type plan struct {
-	name         string
-	strategy     Strategy
-	intensity    Intensity // defaults applied
-	defaults     Defaults  // for children added at run time
-	rules        *ruleSet  // Defaults.Rules, shared by children without rules
-	autoShutdown AutoShutdown
-	children     []childPlan
+	name          string
+	strategy      Strategy
+	intensity     Intensity // defaults applied
+	defaults      Defaults  // for children added at run time
+	rules         *ruleSet  // Defaults.Rules, shared by children without rules
+	autoShutdown  AutoShutdown
+	budget        Budget
+	maxRestarting int
+	children      []childPlan
 }
 
 // childPlan is one compiled Child.
@@ -57,7 +59,7 @@ type compiler struct {
 
 func (k *compiler) spec(s *Spec) *plan {
 	p := &plan{name: s.Name, strategy: s.Strategy, intensity: s.Intensity.resolve(),
-		defaults: s.Defaults, autoShutdown: s.AutoShutdown, children: make([]childPlan, len(s.Children))}
+		defaults: s.Defaults, autoShutdown: s.AutoShutdown, budget: s.Budget, maxRestarting: s.MaxRestarting, children: make([]childPlan, len(s.Children))}
 	if len(s.Defaults.Rules) > 0 {
 		p.rules = &ruleSet{rules: compileRules(s.Defaults.Rules, "defaults.rules")}
 	}

@@ -134,6 +134,14 @@ func (n *node) probation(c *child) {
 		n.pending = append(n.pending, c)
 		return
 	}
+	if n.budget != nil && !x.booked { // a probation is a restart: it takes a token
+		x.booked = true
+		if at := n.budget.reserve(n.now); at > n.now {
+			n.setDeadline(c, at)
+			return
+		}
+	}
+	x.booked = false
 	x.probation = true
 	x.probations++
 	c.admin = adminActive
@@ -153,7 +161,7 @@ func (n *node) passProbation(c *child, why string) {
 // operator took over.
 func (c *child) endQuarantine() {
 	if x := c.ext; x != nil {
-		x.quarantined, x.probation, x.due, x.reason, x.probations = false, false, false, "", 0
+		x.quarantined, x.probation, x.due, x.booked, x.reason, x.probations = false, false, false, false, "", 0
 	}
 }
 

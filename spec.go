@@ -47,6 +47,13 @@ type Spec struct {
 	// Intensity bounds automatic restarts. The zero value means 3 restarts
 	// within 5 seconds.
 	Intensity Intensity
+	// Budget paces automatic restarts with a token bucket. The zero value
+	// is no budget.
+	Budget Budget
+	// MaxRestarting caps the automatic restarts in progress at once (see
+	// throttle.go: from the restart until the new attempt runs or is
+	// ready); the others wait in order. Zero means no cap.
+	MaxRestarting int
 	// Children are started in order and stopped in reverse order.
 	Children []Child
 

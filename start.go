@@ -133,9 +133,9 @@ func (n *node) groupStopped() {
 			n.removeChild(m) // collateral temporaries are not restarted
 		}
 	}
-	if j.delay > 0 && !j.trigger.removed {
+	if at, stage := n.when(j.delay); at > n.now && !j.trigger.removed {
 		j.phase = jobDelaying
-		n.backoff(j.trigger, j.delay)
+		n.backoff(j.trigger, at, stage)
 		return
 	}
 	n.performGroupRestart()

@@ -89,8 +89,12 @@ type ChildInfo struct {
 	// Reason says why a child is quarantined by an error rule or its
 	// restart limit. Probation is true while the running attempt is a
 	// probation attempt (see Quarantine).
-	Reason    string `json:"reason,omitempty"`
-	Probation bool   `json:"probation,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// WaitingFor says what a child waiting to restart waits for: "backoff"
+	// or "budget" (in StateBackoff, until NextAttempt), "throttle" (in
+	// StatePending, for a slot; see Spec.MaxRestarting).
+	WaitingFor string `json:"waitingFor,omitempty"`
+	Probation  bool   `json:"probation,omitempty"`
 	// Unhealthy is true while the running attempt is stale (see
 	// Liveness); Progress is its Progress counter.
 	Unhealthy bool   `json:"unhealthy,omitempty"`
@@ -107,6 +111,25 @@ type ChildInfo struct {
 	Abandoned int `json:"abandoned,omitempty"`
 }
 
+// SupervisorInfo is the state of one supervisor's restart protection.
+type SupervisorInfo struct {
+	Path     string   `json:"path"`
+	Strategy Strategy `json:"strategy"`
+	// Intensity is the supervisor's intensity; RecentRestarts the restarts
+	// counted in its current window.
+	Intensity      Intensity `json:"intensity"`
+	RecentRestarts int       `json:"recentRestarts"`
+	// Budget is the supervisor's restart budget (zero for none) and
+	// Tokens the restarts it would allow now without waiting.
+	Budget Budget `json:"budget,omitzero"`
+	Tokens int    `json:"tokens,omitempty"`
+	// Restarting counts the automatic restarts in progress and Queued
+	// those waiting for a slot under MaxRestarting (0 for no cap).
+	Restarting    int `json:"restarting"`
+	Queued        int `json:"queued,omitempty"`
+	MaxRestarting int `json:"maxRestarting,omitempty"`
+}
+
 // Snapshot is a consistent picture of a whole tree at one point of its
 // event sequence.
 type Snapshot struct {
@@ -119,6 +142,9 @@ type Snapshot struct {
 	Children []ChildInfo `json:"children"`
 	// Counts has the number of children in each state.
 	Counts map[State]int `json:"counts"`
+	// Supervisors lists the root and every running nested supervisor, in
+	// the same order as Children.
+	Supervisors []SupervisorInfo `json:"supervisors"`
 }
 
 // Child returns the child at path.
@@ -137,7 +163,7 @@ func (t *Tree) State() Snapshot {
 	t.mu.Lock()
 	s := Snapshot{TreeID: t.id, Time: time.Now(), Seq: t.seq, Children: make([]ChildInfo, 0, t.count)}
 	var counts [numStates]int
-	t.root.snapshot(&s.Children, &counts)
+	t.root.snapshot(&s, &counts, int64(s.Time.Sub(t.base)))
 	t.mu.Unlock()
 	s.Counts = make(map[State]int, numStates)
 	for st, n := range counts {
@@ -153,7 +179,16 @@ func (t *Tree) State() Snapshot {
 	return s
 }
 
-func (n *node) snapshot(out *[]ChildInfo, counts *[numStates]int) {
+func (n *node) snapshot(s *Snapshot, counts *[numStates]int, now int64) {
+	out := &s.Children
+	sup := SupervisorInfo{Path: n.path, Strategy: n.strategy, Intensity: n.intensity,
+		RecentRestarts: n.window.used(now), Budget: n.plan.budget,
+		Restarting: n.restarting, MaxRestarting: n.plan.maxRestarting}
+	if n.budget != nil {
+		sup.Tokens = n.budget.tokens(now)
+	}
+	s.Supervisors = append(s.Supervisors, sup)
+	si := len(s.Supervisors) - 1
 	at := func(ns int64) time.Time {
 		if ns == 0 {
 			return time.Time{}
@@ -172,9 +207,17 @@ func (n *node) snapshot(out *[]ChildInfo, counts *[numStates]int) {
 		}
 		if c.state == StateBackoff {
 			info.NextAttempt = at(c.timer.At)
+			info.WaitingFor = "backoff"
 		}
 		if x := c.ext; x != nil {
 			info.Reason, info.Probation = x.reason, x.probation
+			switch {
+			case x.budgetWait && c.state == StateBackoff:
+				info.WaitingFor = "budget"
+			case x.queued && c.state == StatePending:
+				info.WaitingFor = "throttle"
+				s.Supervisors[si].Queued++
+			}
 			if x.quarantined && c.state == StateQuarantined && !x.due {
 				info.NextAttempt = at(c.timer.At)
 			}
@@ -195,7 +238,7 @@ func (n *node) snapshot(out *[]ChildInfo, counts *[numStates]int) {
 		*out = append(*out, info)
 		counts[c.state]++
 		if c.cur != nil && c.cur.sub != nil {
-			c.cur.sub.snapshot(out, counts)
+			c.cur.sub.snapshot(s, counts, now)
 		}
 	}
 }

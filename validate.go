@@ -103,6 +103,10 @@ func (v *validator) spec(s *Spec, at string, root bool) {
 	case in.Period == 0 && in.MaxRestarts != 0:
 		v.add(field(at, "intensity.period"), "must be more than 0 when maxRestarts is set, such as 5s")
 	}
+	v.budget(s.Budget, field(at, "budget"))
+	if s.MaxRestarting < 0 {
+		v.add(field(at, "maxRestarting"), "%d must be 0 (no cap) or more", s.MaxRestarting)
+	}
 	if !root {
 		if s.Logger != nil {
 			v.add(field(at, "logger"), "only the root spec takes a logger, which logs the whole tree; set it there")

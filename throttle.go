@@ -1,0 +1,78 @@
+package supervisor
+
+import (
+	"fmt"
+	"time"
+)
+
+// The concurrency throttle (Spec.MaxRestarting). An automatic restart is in
+// progress from the moment it is performed until the new attempt runs (is
+// ready, for ReadinessExplicit), fails or is abandoned. With MaxRestarting
+// set, a restart due while that many are in progress waits in a queue, in
+// order, in StatePending with ChildInfo.WaitingFor "throttle"; the first in
+// the queue goes as soon as one lands.
+
+// throttleQueue is a FIFO of children waiting for a restart slot.
+type throttleQueue struct {
+	q    []*child
+	head int
+}
+
+func (t *throttleQueue) len() int { return len(t.q) - t.head }
+
+func (t *throttleQueue) push(c *child) { t.q = append(t.q, c) }
+
+func (t *throttleQueue) pop() *child {
+	c := t.q[t.head]
+	t.q[t.head] = nil
+	t.head++
+	if t.head == len(t.q) {
+		t.q, t.head = t.q[:0], 0
+	} else if t.head > 1024 && t.head*2 > len(t.q) {
+		t.q = append(t.q[:0], t.q[t.head:]...)
+		t.head = 0
+	}
+	return c
+}
+
+// throttled queues c's restart if MaxRestarting restarts are in progress,
+// and reports whether it did.
+func (n *node) throttled(c *child) bool {
+	limit := n.plan.maxRestarting
+	if limit == 0 || n.restarting < limit {
+		return false
+	}
+	x := c.extension()
+	x.queued, x.queuedAt = true, n.now
+	n.set(c, StatePending)
+	n.throttleQ.push(c)
+	e := n.event(EventChildQueued, c)
+	e.Rule, e.Count = "throttle", uint64(n.throttleQ.len())
+	e.Reason = fmt.Sprintf("restarts in progress: %d of at most %d; queued: %d", n.restarting, limit, n.throttleQ.len())
+	n.t.publish(&e)
+	return true
+}
+
+// landed ends c's restart in progress, if it has one, and lets the next
+// queued restart go.
+func (n *node) landed(c *child) {
+	if !c.inflight {
+		return
+	}
+	c.inflight = false
+	n.restarting--
+	if n.throttleQ.len() == 0 || n.admitting || n.shut != nil {
+		return
+	}
+	n.admitting = true
+	for n.throttleQ.len() > 0 && n.restarting < n.plan.maxRestarting && n.shut == nil {
+		q := n.throttleQ.pop()
+		x := q.ext
+		if !x.queued || q.removed || q.cur != nil || q.state != StatePending {
+			continue // an operator or a shutdown took it out of the queue
+		}
+		x.queued = false
+		n.restartFor(q, "throttle", "waited "+time.Duration(n.now-x.queuedAt).String()+" for a restart slot")
+	}
+	n.admitting = false
+}
