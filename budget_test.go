@@ -92,6 +92,7 @@ func TestBudgetAndBackoff(t *testing.T) {
 			t.Fatalf("supervisor %+v", sup)
 		}
 		c1.Fail(errBoom) // backoff 2 s, token free: at 2 s, for the backoff
+		settle()
 		c2.Fail(errBoom) // backoff 2 s, next token at 12 s: for the budget
 		settle()
 		a, b := child(t, tree, "/a"), child(t, tree, "/b")

@@ -21,12 +21,13 @@ const (
 type stopReason uint8
 
 const (
-	stopNone         stopReason = iota
-	stopShutdown                // the supervisor is shutting down
-	stopGroup                   // a sibling's failure restarts the group
-	stopCommand                 // an operator's command (it decides what follows)
-	stopStartTimeout            // the child did not call Ready in time
-	stopStale                   // its Liveness found it stale
+	stopNone            stopReason = iota
+	stopShutdown                   // the supervisor is shutting down
+	stopGroup                      // a sibling's failure restarts the group
+	stopCommand                    // an operator's command (it decides what follows)
+	stopStartTimeout               // the child did not call Ready in time
+	stopStale                      // its Liveness found it stale
+	stopGroupQuarantine            // its group exceeded its intensity
 )
 
 // child is a supervisor's record of one child. It is owned by the node's
@@ -90,6 +91,7 @@ type childExt struct {
 	// Restart limit (see Quarantine).
 	failures     *restartWindow // recent failures, made on the first
 	reason       string         // why it is quarantined, while it is
+	rule         string         // and the rule or stage that did it
 	probations   int            // probation attempts of this quarantine
 	quarantined  bool           // by its restart limit: it gets probations
 	probation    bool           // the current attempt is a probation attempt

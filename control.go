@@ -235,7 +235,7 @@ func (n *node) onCommand(cmd *command) {
 		n.shutdownCommand(cmd)
 	case n.shut != nil:
 		n.finish(cmd, ErrShuttingDown)
-	case n.job != nil:
+	case n.busy():
 		n.deferred = append(n.deferred, cmd)
 	default:
 		n.execute(cmd)
@@ -309,6 +309,9 @@ func (n *node) applyCommand(c *child, cmd *command) {
 // activate clears a pause or quarantine.
 func (n *node) activate(c *child) {
 	c.endQuarantine()
+	if g := c.cp.pol.group; g > 0 {
+		n.scopes[g].quarantined = false
+	}
 	if c.admin != adminActive {
 		c.admin = adminActive
 		n.emit(EventChildResumed, c)
@@ -339,6 +342,10 @@ func (n *node) park(c *child, cmd *command, admin adminState) {
 func (n *node) add(cmd *command) {
 	if n.lookup(cmd.child.Name) != nil {
 		n.finish(cmd, ErrAlreadyExists)
+		return
+	}
+	if p := groupProblem(cmd.child.Group, n.plan); p != "" {
+		n.finish(cmd, &ValidationError{Problems: []Problem{{Field: "child.group", Message: p}}})
 		return
 	}
 	cp := n.t.compiler.child(cmd.child, n.plan)
@@ -400,7 +407,7 @@ func (n *node) finish(cmd *command, err error) {
 // job runs they stay queued, in order, ahead of any command for the same
 // child deferred meanwhile.
 func (n *node) flushRunq() {
-	if n.job != nil && n.shut == nil {
+	if n.shut == nil && n.busy() {
 		return
 	}
 	for i := 0; i < len(n.runq); i++ {

@@ -79,6 +79,9 @@ func (e *PanicError) Unwrap() error {
 type IntensityError struct {
 	// Path is the supervisor's path.
 	Path string
+	// Group is the group whose intensity was exceeded, or "" for the
+	// supervisor's own.
+	Group string
 	// Child is the path of the child whose restart was refused.
 	Child string
 	// Intensity is the limit that was exceeded.
@@ -86,8 +89,12 @@ type IntensityError struct {
 }
 
 func (e *IntensityError) Error() string {
-	return fmt.Sprintf("supervisor %s: restart intensity exceeded (%d restarts in %v) restarting %s",
-		e.Path, e.Intensity.MaxRestarts, e.Intensity.Period, e.Child)
+	what := "supervisor " + e.Path
+	if e.Group != "" {
+		what += " group " + e.Group
+	}
+	return fmt.Sprintf("%s: restart intensity exceeded (%d restarts in %v) restarting %s",
+		what, e.Intensity.MaxRestarts, e.Intensity.Period, e.Child)
 }
 
 // Is reports whether target is ErrIntensity.

@@ -75,6 +75,10 @@ const (
 	// Intensity (Path is the supervisor, Reason the child, Err the
 	// *IntensityError).
 	EventIntensityExceeded
+	// EventGroupQuarantined: a group exceeded its intensity; its members
+	// are stopped and quarantined (Path is the supervisor, Rule
+	// "group_intensity", Reason names the group, Err the *IntensityError).
+	EventGroupQuarantined
 	// EventEscalated: a supervisor gave up and ended with Err, which its
 	// parent handles as an abnormal exit of a child.
 	EventEscalated
@@ -101,7 +105,7 @@ const (
 var eventNames = []string{"invalid", "tree_started", "child_added", "child_starting", "child_running",
 	"child_ready", "child_stopping", "child_exited", "child_backoff", "child_restarting", "child_queued", "child_restarted",
 	"child_paused", "child_resumed", "child_quarantined", "child_removed", "child_reset", "child_unhealthy", "child_healthy", "child_abandoned",
-	"abandoned_exited", "hook_panicked", "intensity_exceeded", "escalated", "shutdown_requested", "shutdown_phase",
+	"abandoned_exited", "hook_panicked", "intensity_exceeded", "group_quarantined", "escalated", "shutdown_requested", "shutdown_phase",
 	"shutdown_completed", "command_accepted", "command_completed", "events_dropped"}
 
 func (k EventKind) String() string { return enumString(eventNames, k) }

@@ -55,15 +55,10 @@ type node struct {
 	plan   *plan
 	self   *attempt // the attempt running this node; nil for the root
 
-	strategy  Strategy
-	intensity Intensity
-	window    restartWindow
 	rng       *rand.Rand
 	budget    *tokenBucket // nil without a Budget
-
-	restarting int           // automatic restarts in progress (see throttle.go)
-	throttleQ  throttleQueue // restarts waiting for a slot
-	admitting  bool          // landed is admitting queued restarts
+	scopes    []*scope     // restart scopes: the supervisor's own, then its groups'
+	admitting bool         // landed is admitting queued restarts
 
 	children []*child          // declaration order; nil where a child was removed
 	holes    int               // nil entries in children
@@ -78,7 +73,6 @@ type node struct {
 
 	phase    nodePhase
 	job      *job
-	pending  []*child   // exits whose decision waits for the current job
 	deferred []*command // commands waiting for the current job
 	runq     []*child   // children whose next queued command may run
 	shut     *shutdown
@@ -98,21 +92,23 @@ type node struct {
 
 func newNode(t *Tree, path string, p *plan, self *attempt) *node {
 	n := &node{
-		t:         t,
-		path:      path,
-		prefix:    path + "/",
-		plan:      p,
-		self:      self,
-		strategy:  p.strategy,
-		intensity: p.intensity,
-		children:  make([]*child, 0, len(p.children)),
-		inbox:     make(chan msg, inboxSize),
-		dead:      make(chan struct{}),
+		t:        t,
+		path:     path,
+		prefix:   path + "/",
+		plan:     p,
+		self:     self,
+		children: make([]*child, 0, len(p.children)),
+		inbox:    make(chan msg, inboxSize),
+		dead:     make(chan struct{}),
 	}
 	if path == "/" {
 		n.prefix = "/"
 	}
-	n.window = newRestartWindow(n.intensity)
+	n.scopes = make([]*scope, 1+len(p.groups))
+	n.scopes[0] = newScope("", p.strategy, p.intensity, p.maxRestarting)
+	for i, g := range p.groups {
+		n.scopes[i+1] = newScope(g.name, g.strategy, g.intensity, g.maxRestarting)
+	}
 	n.budget = newTokenBucket(p.budget)
 	n.rng = rand.New(rand.NewPCG(t.seed, fnv64(path)))
 	for i := range p.children {
@@ -290,8 +286,8 @@ func (n *node) fire() {
 		}
 		switch c.state {
 		case StateBackoff:
-			if j := n.job; j != nil && j.trigger == c && j.phase == jobDelaying {
-				n.performGroupRestart()
+			if j := n.scopeOf(c).job; j != nil && j.trigger == c && j.phase == jobDelaying {
+				n.performGroupRestart(j)
 			} else {
 				n.restart(c)
 			}
@@ -365,9 +361,9 @@ func (n *node) started(c *child) {
 		x.probationEnd = n.now + int64(c.cp.pol.backoff.resetAfter())
 	}
 	n.watch(c)
-	if j := n.job; j != nil && j.wait == c {
+	if j := n.jobOf(c); j != nil && j.wait == c {
 		j.wait = nil
-		n.advanceJob()
+		n.advanceJob(j)
 	}
 }
 
@@ -419,13 +415,13 @@ func (n *node) startFailed(c *child, class ExitClass, err error) {
 	if class == ExitStopped {
 		class = ExitAbnormal
 	}
-	j := n.job
+	j := n.jobOf(c)
 	if c.command() != nil && c.command().op == opAdd {
 		n.complete(c, &StartError{Path: c.path, Err: err})
 		n.removeChild(c)
 		if j != nil && j.wait == c {
 			j.wait = nil
-			n.advanceJob()
+			n.advanceJob(j)
 		}
 		return
 	}
@@ -448,10 +444,10 @@ func (n *node) startFailed(c *child, class ExitClass, err error) {
 	if d.verdict != verdictRestart {
 		j.wait = nil
 		n.exited(c, err, d)
-		n.advanceJob()
+		n.advanceJob(j)
 		return
 	}
-	n.job = nil
+	n.clearJob(j)
 	n.decide(c, d)
 }
 
@@ -485,7 +481,7 @@ func (n *node) stop(c *child, why stopReason) {
 	a.cancel()
 }
 
-var stopReasonText = [...]string{"", "shutdown", "group restart", "command", "start timeout", "stale"}
+var stopReasonText = [...]string{"", "shutdown", "group restart", "command", "start timeout", "stale", "group quarantine"}
 
 // abandon gives up on a stopping child that overran its budget. Go cannot
 // kill a goroutine: the attempt is fenced off (nothing it reports counts any
@@ -556,7 +552,7 @@ func (n *node) stopFinished(c *child, a *attempt, abandoned bool) {
 	c.stopWhy = stopNone
 	n.landed(c)
 	if why == stopStale && n.shut == nil && c.admin == adminActive && c.command() == nil &&
-		(n.job == nil || n.job.wait != c) {
+		(n.jobOf(c) == nil || n.jobOf(c).wait != c) {
 		n.staleExited(c, a, abandoned)
 		return
 	}
@@ -582,7 +578,7 @@ func (n *node) stopFinished(c *child, a *attempt, abandoned bool) {
 		}
 		return
 	}
-	j := n.job
+	j := n.jobOf(c)
 	groupStop := j != nil && j.wait == c && j.phase == jobStopping
 	switch {
 	case c.command() != nil && c.command().op == opRemove:
@@ -604,9 +600,9 @@ func (n *node) stopFinished(c *child, a *attempt, abandoned bool) {
 	case c.command() != nil && (c.command().op == opRestart || c.command().op == opResume):
 		n.relaunch(c)
 	}
-	if j != nil && j.wait == c && n.job == j {
+	if j != nil && j.wait == c && n.current(j) {
 		j.wait = nil
-		n.advanceJob()
+		n.advanceJob(j)
 	}
 }
 
@@ -617,7 +613,11 @@ func (n *node) parked(c *child) {
 		kind, s = EventChildQuarantined, StateQuarantined
 	}
 	n.set(c, s)
-	n.emit(kind, c)
+	e := n.event(kind, c)
+	if x := c.ext; x != nil && s == StateQuarantined {
+		e.Rule, e.Reason = x.rule, x.reason
+	}
+	n.t.publish(&e)
 	if c.command() != nil && (c.command().op == opPause || c.command().op == opQuarantine) {
 		n.complete(c, nil)
 	}
@@ -704,7 +704,7 @@ func (n *node) escalate(c *child, err error) {
 // intensityExceeded ends the supervisor because a restart of c would exceed
 // its intensity.
 func (n *node) intensityExceeded(c *child) {
-	ie := &IntensityError{Path: n.path, Child: c.path, Intensity: n.intensity}
+	ie := &IntensityError{Path: n.path, Child: c.path, Intensity: n.scopes[0].intensity}
 	n.set(c, StateFailed)
 	e := n.nodeEvent(EventIntensityExceeded)
 	e.Correlation = c.corr

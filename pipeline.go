@@ -115,13 +115,15 @@ func (n *node) exited(c *child, err error, d decision) {
 		n.shutdownTree(c, d, err)
 		return
 	}
-	if j := n.job; j != nil && n.strategy != OneForOne {
-		if j.kind == jobGroup && j.phase == jobStopping && j.has(c) {
-			n.set(c, StatePending) // the group restart it belongs to brings it back
+	if sc := n.scopeOf(c); sc.strategy != OneForOne {
+		if j := n.jobOf(c); j != nil {
+			if j.kind == jobGroup && j.phase == jobStopping && j.has(c) {
+				n.set(c, StatePending) // the group restart it belongs to brings it back
+				return
+			}
+			sc.pending = append(sc.pending, c)
 			return
 		}
-		n.pending = append(n.pending, c)
-		return
 	}
 	n.decide(c, d)
 }
@@ -158,7 +160,7 @@ func (n *node) decide(c *child, d decision) {
 	}
 	c.attempt++
 	delay := c.cp.pol.backoff.delay(int(c.attempt), n.rng)
-	if n.strategy != OneForOne {
+	if n.scopeOf(c).strategy != OneForOne {
 		n.beginGroupRestart(c, delay)
 		return
 	}
@@ -192,14 +194,18 @@ func (n *node) restartFor(c *child, rule, reason string) {
 	if n.throttled(c) {
 		return
 	}
-	if !n.window.allow(n.now) {
-		n.intensityExceeded(c)
+	sc := n.scopeOf(c)
+	if !sc.window.allow(n.now) {
+		n.scopeExceeded(sc, c)
 		return
 	}
 	c.restarts++
 	c.starting = true
 	c.inflight = true
-	n.restarting++
+	n.scopes[0].restarting++
+	if sc != n.scopes[0] {
+		sc.restarting++
+	}
 	e := n.event(EventChildRestarting, c)
 	e.Rule, e.Reason = rule, reason
 	n.t.publish(&e)

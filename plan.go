@@ -19,6 +19,7 @@ type plan struct {
 	autoShutdown  AutoShutdown
 	budget        Budget
 	maxRestarting int
+	groups        []groupPlan
 	children      []childPlan
 }
 
@@ -42,6 +43,7 @@ type policy struct {
 	backoff      Backoff
 	quarantine   Quarantine
 	liveness     Liveness
+	group        int // restart scope: 0 for none, i+1 for the plan's groups[i]
 }
 
 func (p *policy) kind() Kind {
@@ -60,6 +62,10 @@ type compiler struct {
 func (k *compiler) spec(s *Spec) *plan {
 	p := &plan{name: s.Name, strategy: s.Strategy, intensity: s.Intensity.resolve(),
 		defaults: s.Defaults, autoShutdown: s.AutoShutdown, budget: s.Budget, maxRestarting: s.MaxRestarting, children: make([]childPlan, len(s.Children))}
+	for _, g := range s.Groups {
+		p.groups = append(p.groups, groupPlan{name: g.Name, strategy: g.Strategy,
+			intensity: g.Intensity.resolve(), maxRestarting: g.MaxRestarting})
+	}
 	if len(s.Defaults.Rules) > 0 {
 		p.rules = &ruleSet{rules: compileRules(s.Defaults.Rules, "defaults.rules")}
 	}
@@ -102,6 +108,7 @@ func (k *compiler) child(c *Child, p *plan) childPlan {
 		quarantine:   firstSet(c.Quarantine, d.Quarantine),
 		rules:        p.rules,
 		significant:  c.Significant,
+		group:        p.group(c.Group),
 	}
 	if pol.quarantine.Off {
 		pol.quarantine = Quarantine{}

@@ -108,7 +108,8 @@ func (n *node) probationOver(c *child, d decision) bool {
 func (n *node) quarantine(c *child, rule, reason string) {
 	c.admin = adminQuarantined
 	n.set(c, StateQuarantined)
-	c.extension().reason = reason
+	x := c.extension()
+	x.reason, x.rule = reason, rule
 	e := n.event(EventChildQuarantined, c)
 	e.Rule, e.Reason = rule, reason
 	n.t.publish(&e)
@@ -129,9 +130,9 @@ func (n *node) probation(c *child) {
 	if x == nil || !x.quarantined {
 		return
 	}
-	if n.job != nil && n.strategy != OneForOne {
+	if sc := n.scopeOf(c); n.jobOf(c) != nil && sc.strategy != OneForOne {
 		x.due = true
-		n.pending = append(n.pending, c)
+		sc.pending = append(sc.pending, c)
 		return
 	}
 	if n.budget != nil && !x.booked { // a probation is a restart: it takes a token
@@ -161,7 +162,7 @@ func (n *node) passProbation(c *child, why string) {
 // operator took over.
 func (c *child) endQuarantine() {
 	if x := c.ext; x != nil {
-		x.quarantined, x.probation, x.due, x.booked, x.reason, x.probations = false, false, false, false, "", 0
+		x.quarantined, x.probation, x.due, x.booked, x.reason, x.rule, x.probations = false, false, false, false, "", "", 0
 	}
 }
 

@@ -140,7 +140,9 @@ func (n *node) beginShutdown(cause string, audit Audit) {
 	n.publishPhase(EventShutdownRequested, PhaseRequestStop)
 
 	n.job = nil
-	n.pending = nil
+	for _, sc := range n.scopes {
+		sc.job, sc.pending = nil, nil
+	}
 	for _, cmd := range n.deferred {
 		n.finish(cmd, ErrShuttingDown)
 	}

@@ -54,6 +54,8 @@ type Spec struct {
 	// throttle.go: from the restart until the new attempt runs or is
 	// ready); the others wait in order. Zero means no cap.
 	MaxRestarting int
+	// Groups are restart scopes within the supervisor (see Group).
+	Groups []Group
 	// Children are started in order and stopped in reverse order.
 	Children []Child
 
@@ -133,6 +135,10 @@ type Child struct {
 	// Rules map exit errors to actions before the restart type applies;
 	// see Rule.
 	Rules []Rule
+
+	// Group names the group of the spec's Groups the child belongs to; ""
+	// is none: the supervisor's own Strategy and Intensity apply.
+	Group string
 
 	// Significant children end their supervisor when they terminate on
 	// their own (see AutoShutdown). They must be Transient or Temporary.

@@ -26,6 +26,7 @@ const (
 
 type job struct {
 	kind    jobKind
+	sc      *scope   // the scope of a group restart; nil for the start
 	trigger *child   // the child whose failure caused a group restart
 	members []*child // declaration order
 	phase   jobPhase
@@ -59,7 +60,7 @@ func (n *node) beginStart() {
 		n.set(c, StatePending)
 	}
 	n.job = &job{kind: jobStart, members: members, phase: jobStarting}
-	n.advanceJob()
+	n.advanceJob(n.job)
 }
 
 // beginGroupRestart restarts the scope of c's failure after delay.
@@ -68,23 +69,42 @@ func (n *node) beginGroupRestart(c *child, delay time.Duration) {
 	for _, m := range members {
 		m.corr = c.corr
 	}
-	n.job = &job{kind: jobGroup, trigger: c, members: members, phase: jobStopping,
+	sc := n.scopeOf(c)
+	j := &job{kind: jobGroup, sc: sc, trigger: c, members: members, phase: jobStopping,
 		i: len(members) - 1, delay: delay}
-	n.advanceJob()
+	sc.job = j
+	n.advanceJob(j)
 }
 
-// advanceJob moves the current job on until it has to wait.
-func (n *node) advanceJob() {
-	j := n.job
-	if j == nil || j.busy {
+// current reports whether j is still running: a group quarantine or a
+// shutdown may have dropped it.
+func (n *node) current(j *job) bool {
+	if j.sc == nil {
+		return n.job == j
+	}
+	return j.sc.job == j
+}
+
+// clearJob drops j.
+func (n *node) clearJob(j *job) {
+	if j.sc == nil {
+		n.job = nil
+	} else {
+		j.sc.job = nil
+	}
+}
+
+// advanceJob moves job j on until it has to wait.
+func (n *node) advanceJob(j *job) {
+	if j == nil || j.busy || !n.current(j) {
 		return
 	}
 	j.busy = true
-	for n.job == j && j.wait == nil {
+	for n.current(j) && j.wait == nil {
 		switch j.phase {
 		case jobStopping:
 			if j.i < 0 {
-				n.groupStopped()
+				n.groupStopped(j)
 				continue
 			}
 			m := j.members[j.i]
@@ -108,7 +128,7 @@ func (n *node) advanceJob() {
 		case jobStarting:
 			if j.i >= len(j.members) {
 				j.busy = false
-				n.jobDone()
+				n.jobDone(j)
 				return
 			}
 			m := j.members[j.i]
@@ -126,8 +146,7 @@ func (n *node) advanceJob() {
 }
 
 // groupStopped continues a group restart once every member is down.
-func (n *node) groupStopped() {
-	j := n.job
+func (n *node) groupStopped(j *job) {
 	for _, m := range j.members {
 		if !m.removed && m.cur == nil && m.cp.pol.restart == Temporary {
 			n.removeChild(m) // collateral temporaries are not restarted
@@ -138,15 +157,14 @@ func (n *node) groupStopped() {
 		n.backoff(j.trigger, at, stage)
 		return
 	}
-	n.performGroupRestart()
+	n.performGroupRestart(j)
 }
 
 // performGroupRestart counts the group restart toward intensity and starts
 // the members again in declaration order.
-func (n *node) performGroupRestart() {
-	j := n.job
-	if !n.window.allow(n.now) {
-		n.intensityExceeded(j.trigger)
+func (n *node) performGroupRestart(j *job) {
+	if !j.sc.window.allow(n.now) {
+		n.scopeExceeded(j.sc, j.trigger)
 		return
 	}
 	j.phase = jobStarting
@@ -165,13 +183,13 @@ func (n *node) performGroupRestart() {
 		e.Reason = j.trigger.path
 		n.t.publish(&e)
 	}
-	n.advanceJob()
+	n.advanceJob(j)
 }
 
-// jobDone ends the current job and runs what waited for it.
-func (n *node) jobDone() {
-	j := n.job
-	n.job = nil
+// jobDone ends job j and runs what waited for it: the exits in its scope
+// (in every scope, for the start) and, once no job runs, the commands.
+func (n *node) jobDone(j *job) {
+	n.clearJob(j)
 	if j.kind == jobStart {
 		n.phase = phaseRunning
 		if n.self == nil {
@@ -182,9 +200,26 @@ func (n *node) jobDone() {
 			n.signalReady = true
 		}
 	}
-	for len(n.pending) > 0 && n.job == nil && n.shut == nil {
-		c := n.pending[0]
-		n.pending = n.pending[1:]
+	if j.sc != nil {
+		n.runPending(j.sc)
+	} else {
+		for _, sc := range n.scopes {
+			n.runPending(sc)
+		}
+	}
+	for len(n.deferred) > 0 && !n.busy() && n.shut == nil {
+		cmd := n.deferred[0]
+		n.deferred = n.deferred[1:]
+		n.execute(cmd)
+	}
+}
+
+// runPending decides the exits that waited for a job in sc, until one of
+// them starts another job.
+func (n *node) runPending(sc *scope) {
+	for len(sc.pending) > 0 && sc.job == nil && n.job == nil && n.shut == nil {
+		c := sc.pending[0]
+		sc.pending = sc.pending[1:]
 		if x := c.ext; x != nil && x.due {
 			x.due = false
 			n.probation(c)
@@ -194,10 +229,5 @@ func (n *node) jobDone() {
 			continue
 		}
 		n.decide(c, n.judge(c, c.last.class, c.last.err))
-	}
-	for len(n.deferred) > 0 && n.job == nil && n.shut == nil {
-		cmd := n.deferred[0]
-		n.deferred = n.deferred[1:]
-		n.execute(cmd)
 	}
 }

@@ -128,6 +128,23 @@ type SupervisorInfo struct {
 	Restarting    int `json:"restarting"`
 	Queued        int `json:"queued,omitempty"`
 	MaxRestarting int `json:"maxRestarting,omitempty"`
+	// Groups has the state of each of the supervisor's groups.
+	Groups []GroupInfo `json:"groups,omitempty"`
+}
+
+// GroupInfo is the state of one group (see Group). Its figures count the
+// group's members only.
+type GroupInfo struct {
+	Name           string    `json:"name"`
+	Strategy       Strategy  `json:"strategy"`
+	Intensity      Intensity `json:"intensity"`
+	RecentRestarts int       `json:"recentRestarts"`
+	Restarting     int       `json:"restarting"`
+	Queued         int       `json:"queued,omitempty"`
+	MaxRestarting  int       `json:"maxRestarting,omitempty"`
+	// Quarantined is true once the group exceeded its intensity, until one
+	// of its members runs again.
+	Quarantined bool `json:"quarantined,omitempty"`
 }
 
 // Snapshot is a consistent picture of a whole tree at one point of its
@@ -181,9 +198,15 @@ func (t *Tree) State() Snapshot {
 
 func (n *node) snapshot(s *Snapshot, counts *[numStates]int, now int64) {
 	out := &s.Children
-	sup := SupervisorInfo{Path: n.path, Strategy: n.strategy, Intensity: n.intensity,
-		RecentRestarts: n.window.used(now), Budget: n.plan.budget,
-		Restarting: n.restarting, MaxRestarting: n.plan.maxRestarting}
+	own := n.scopes[0]
+	sup := SupervisorInfo{Path: n.path, Strategy: own.strategy, Intensity: own.intensity,
+		RecentRestarts: own.window.used(now), Budget: n.plan.budget,
+		Restarting: own.restarting, MaxRestarting: own.maxRestarting}
+	for _, g := range n.scopes[1:] {
+		sup.Groups = append(sup.Groups, GroupInfo{Name: g.name, Strategy: g.strategy, Intensity: g.intensity,
+			RecentRestarts: g.window.used(now), Restarting: g.restarting, MaxRestarting: g.maxRestarting,
+			Quarantined: g.quarantined})
+	}
 	if n.budget != nil {
 		sup.Tokens = n.budget.tokens(now)
 	}
@@ -217,6 +240,9 @@ func (n *node) snapshot(s *Snapshot, counts *[numStates]int, now int64) {
 			case x.queued && c.state == StatePending:
 				info.WaitingFor = "throttle"
 				s.Supervisors[si].Queued++
+				if g := c.cp.pol.group; g > 0 {
+					s.Supervisors[si].Groups[g-1].Queued++
+				}
 			}
 			if x.quarantined && c.state == StateQuarantined && !x.due {
 				info.NextAttempt = at(c.timer.At)

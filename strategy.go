@@ -37,7 +37,8 @@ func (s *Strategy) UnmarshalText(b []byte) error {
 // order. Removed, paused and quarantined children are not part of it.
 func (n *node) scope(failed *child) []*child {
 	var from int
-	switch n.strategy {
+	group := failed.cp.pol.group
+	switch n.scopes[group].strategy {
 	case OneForOne:
 		return []*child{failed}
 	case RestForOne:
@@ -45,7 +46,7 @@ func (n *node) scope(failed *child) []*child {
 	}
 	out := make([]*child, 0, len(n.children)-from)
 	for _, c := range n.children[from:] {
-		if c == nil || c.removed {
+		if c == nil || c.removed || c.cp.pol.group != group {
 			continue
 		}
 		if c != failed && c.admin != adminActive {

@@ -35,38 +35,63 @@ func (t *throttleQueue) pop() *child {
 	return c
 }
 
-// throttled queues c's restart if MaxRestarting restarts are in progress,
-// and reports whether it did.
+// throttled queues c's restart if its group's cap or its supervisor's is
+// reached, and reports whether it did.
 func (n *node) throttled(c *child) bool {
-	limit := n.plan.maxRestarting
-	if limit == 0 || n.restarting < limit {
-		return false
+	sc, top := n.scopeOf(c), n.scopes[0]
+	q := sc
+	if sc == top || sc.maxRestarting == 0 || sc.restarting < sc.maxRestarting {
+		if top.maxRestarting == 0 || top.restarting < top.maxRestarting {
+			return false
+		}
+		q = top
 	}
 	x := c.extension()
 	x.queued, x.queuedAt = true, n.now
 	n.set(c, StatePending)
-	n.throttleQ.push(c)
+	q.throttleQ.push(c)
 	e := n.event(EventChildQueued, c)
-	e.Rule, e.Count = "throttle", uint64(n.throttleQ.len())
-	e.Reason = fmt.Sprintf("restarts in progress: %d of at most %d; queued: %d", n.restarting, limit, n.throttleQ.len())
+	e.Rule, e.Count = "throttle", uint64(q.throttleQ.len())
+	what := "restarts in progress"
+	if q != top {
+		what = "restarts in progress in group " + q.name
+	}
+	e.Reason = fmt.Sprintf("%s: %d of at most %d; queued: %d", what, q.restarting, q.maxRestarting, q.throttleQ.len())
 	n.t.publish(&e)
 	return true
 }
 
 // landed ends c's restart in progress, if it has one, and lets the next
-// queued restart go.
+// queued restarts go: its group's first, then its supervisor's.
 func (n *node) landed(c *child) {
 	if !c.inflight {
 		return
 	}
 	c.inflight = false
-	n.restarting--
-	if n.throttleQ.len() == 0 || n.admitting || n.shut != nil {
+	sc, top := n.scopeOf(c), n.scopes[0]
+	top.restarting--
+	if sc != top {
+		sc.restarting--
+	}
+	if n.admitting || n.shut != nil {
 		return
 	}
 	n.admitting = true
-	for n.throttleQ.len() > 0 && n.restarting < n.plan.maxRestarting && n.shut == nil {
-		q := n.throttleQ.pop()
+	if sc != top {
+		n.admit(sc)
+	}
+	n.admit(top)
+	n.admitting = false
+}
+
+// admit restarts children queued in sc while it and the supervisor have
+// slots.
+func (n *node) admit(sc *scope) {
+	top := n.scopes[0]
+	for sc.throttleQ.len() > 0 && n.shut == nil &&
+		(sc.maxRestarting == 0 || sc.restarting < sc.maxRestarting) &&
+		(top.maxRestarting == 0 || top.restarting < top.maxRestarting) {
+		q := sc.throttleQ.pop()
 		x := q.ext
 		if !x.queued || q.removed || q.cur != nil || q.state != StatePending {
 			continue // an operator or a shutdown took it out of the queue
@@ -74,5 +99,4 @@ func (n *node) landed(c *child) {
 		x.queued = false
 		n.restartFor(q, "throttle", "waited "+time.Duration(n.now-x.queuedAt).String()+" for a restart slot")
 	}
-	n.admitting = false
 }

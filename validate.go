@@ -94,15 +94,8 @@ func (v *validator) spec(s *Spec, at string, root bool) {
 	if s.Strategy > RestForOne {
 		v.add(field(at, "strategy"), "%d is not a strategy: use OneForOne, OneForAll or RestForOne", s.Strategy)
 	}
-	in := s.Intensity
-	switch {
-	case in.MaxRestarts < 0:
-		v.add(field(at, "intensity.maxRestarts"), "%d must be 0 or more", in.MaxRestarts)
-	case in.Period < 0:
-		v.add(field(at, "intensity.period"), "%v must be more than 0", in.Period)
-	case in.Period == 0 && in.MaxRestarts != 0:
-		v.add(field(at, "intensity.period"), "must be more than 0 when maxRestarts is set, such as 5s")
-	}
+	v.intensity(s.Intensity, field(at, "intensity"))
+	groups := v.groups(s.Groups, at)
 	v.budget(s.Budget, field(at, "budget"))
 	if s.MaxRestarting < 0 {
 		v.add(field(at, "maxRestarting"), "%d must be 0 (no cap) or more", s.MaxRestarting)
@@ -127,6 +120,9 @@ func (v *validator) spec(s *Spec, at string, root bool) {
 		c := &s.Children[i]
 		cat := fmt.Sprintf("%s[%d]", field(at, "children"), i)
 		v.child(c, cat)
+		if c.Group != "" && !groups[c.Group] {
+			v.add(cat+".group", "%q is not one of the spec's groups: declare it in groups", c.Group)
+		}
 		if c.Significant {
 			if p := significantProblem(firstSet(c.Restart, s.Defaults.Restart, Permanent), s.AutoShutdown); p != "" {
 				v.add(cat+".significant", "%s", p)
@@ -138,6 +134,17 @@ func (v *validator) spec(s *Spec, at string, root bool) {
 		} else {
 			seen[c.Name] = i
 		}
+	}
+}
+
+func (v *validator) intensity(in Intensity, at string) {
+	switch {
+	case in.MaxRestarts < 0:
+		v.add(at+".maxRestarts", "%d must be 0 or more", in.MaxRestarts)
+	case in.Period < 0:
+		v.add(at+".period", "%v must be more than 0", in.Period)
+	case in.Period == 0 && in.MaxRestarts != 0:
+		v.add(at+".period", "must be more than 0 when maxRestarts is set, such as 5s")
 	}
 }
 
