@@ -28,6 +28,7 @@ const (
 	stopStartTimeout               // the child did not call Ready in time
 	stopStale                      // its Liveness found it stale
 	stopGroupQuarantine            // its group exceeded its intensity
+	stopPrimary                    // a sidecar's primary stopped
 )
 
 // child is a supervisor's record of one child. It is owned by the node's
@@ -103,6 +104,11 @@ type childExt struct {
 	queuedAt   int64 // since when
 	budgetWait bool  // in StateBackoff for a budget token
 	booked     bool  // a probation holds its budget token
+
+	// Sidecars (see sidecar.go).
+	primary     *child   // a sidecar's primary
+	sidecars    []*child // a primary's sidecars
+	waitPrimary bool     // a sidecar waiting for its primary to run
 
 	// Liveness (see Liveness), of the current attempt.
 	unhealthy      bool

@@ -348,6 +348,17 @@ func (n *node) add(cmd *command) {
 		n.finish(cmd, &ValidationError{Problems: []Problem{{Field: "child.group", Message: p}}})
 		return
 	}
+	earlier := func(name string) (*Child, bool) {
+		s := n.lookup(name)
+		if s == nil {
+			return nil, false
+		}
+		return &Child{Role: s.cp.pol.role, Group: n.scopes[s.cp.pol.group].name}, true
+	}
+	if p := roleProblem(cmd.child, earlier); p.Message != "" {
+		n.finish(cmd, &ValidationError{Problems: []Problem{{Field: "child." + p.Field, Message: p.Message}}})
+		return
+	}
 	cp := n.t.compiler.child(cmd.child, n.plan)
 	if cp.pol.significant {
 		if p := significantProblem(cp.pol.restart, n.plan.autoShutdown); p != "" {
@@ -361,6 +372,7 @@ func (n *node) add(cmd *command) {
 	c.setCommand(cmd)
 	n.children = append(n.children, c)
 	n.byName[c.cp.name] = c
+	n.link(c)
 	n.t.count++
 	n.emit(EventChildAdded, c)
 	n.launch(c)

@@ -115,6 +115,7 @@ func newNode(t *Tree, path string, p *plan, self *attempt) *node {
 		c := n.newChild(&p.children[i])
 		c.index = int32(len(n.children))
 		n.children = append(n.children, c)
+		n.link(c)
 	}
 	return n
 }
@@ -356,6 +357,7 @@ func (n *node) started(c *child) {
 		n.emit(EventChildRestarted, c)
 	}
 	n.landed(c)
+	n.primaryUp(c)
 	n.cmdStarted(c)
 	if x := c.ext; x != nil && x.probation {
 		x.probationEnd = n.now + int64(c.cp.pol.backoff.resetAfter())
@@ -387,6 +389,7 @@ func (n *node) onExit(a *attempt, err error) {
 	class := classify(a, err)
 	c.cur = nil
 	n.landed(c)
+	n.primaryDown(c)
 	n.clearDeadline(c)
 	n.setExit(c, class, err)
 	if c.state == StateStopping {
@@ -481,7 +484,7 @@ func (n *node) stop(c *child, why stopReason) {
 	a.cancel()
 }
 
-var stopReasonText = [...]string{"", "shutdown", "group restart", "command", "start timeout", "stale", "group quarantine"}
+var stopReasonText = [...]string{"", "shutdown", "group restart", "command", "start timeout", "stale", "group quarantine", "primary stopped"}
 
 // abandon gives up on a stopping child that overran its budget. Go cannot
 // kill a goroutine: the attempt is fenced off (nothing it reports counts any
@@ -490,6 +493,7 @@ func (n *node) abandon(c *child) {
 	a := c.cur
 	a.abandoned = true
 	c.cur = nil
+	n.primaryDown(c)
 	c.zombies++
 	n.setExit(c, ExitAbandoned, nil)
 	n.runAbort(c, a)
@@ -597,6 +601,8 @@ func (n *node) stopFinished(c *child, a *attempt, abandoned bool) {
 		n.set(c, StateFailed)
 		n.startFailed(c, ExitAbnormal, ErrStartTimeout)
 		return
+	case why == stopPrimary && c.ext.waitPrimary:
+		n.sidecarStopped(c)
 	case c.command() != nil && (c.command().op == opRestart || c.command().op == opResume):
 		n.relaunch(c)
 	}
@@ -658,6 +664,7 @@ func (n *node) removeChild(c *child) {
 	}
 	n.clearDeadline(c)
 	c.removed = true
+	c.unlink()
 	n.set(c, StateStopped)
 	if n.byName != nil {
 		delete(n.byName, c.cp.name)

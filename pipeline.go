@@ -191,7 +191,7 @@ func (n *node) restart(c *child) { n.restartFor(c, "", "") }
 // restartFor performs an automatic restart of c alone, for the stage rule
 // and reason its event names.
 func (n *node) restartFor(c *child, rule, reason string) {
-	if n.throttled(c) {
+	if n.waitsForPrimary(c) || n.throttled(c) {
 		return
 	}
 	sc := n.scopeOf(c)

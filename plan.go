@@ -44,6 +44,8 @@ type policy struct {
 	quarantine   Quarantine
 	liveness     Liveness
 	group        int // restart scope: 0 for none, i+1 for the plan's groups[i]
+	role         Role
+	primary      string // a sidecar's primary
 }
 
 func (p *policy) kind() Kind {
@@ -91,6 +93,7 @@ func firstSet[T comparable](vs ...T) T {
 // default. Rules are the child's, then the supervisor's.
 func (k *compiler) child(c *Child, p *plan) childPlan {
 	d := &p.defaults
+	r := c.Role.Defaults()
 	shutdown := firstSet(c.Shutdown, d.Shutdown, DefaultShutdown)
 	startTimeout := firstSet(c.StartTimeout, d.StartTimeout, DefaultStartTimeout)
 	if c.Tree != nil {
@@ -100,15 +103,17 @@ func (k *compiler) child(c *Child, p *plan) childPlan {
 		startTimeout = firstSet(c.StartTimeout, Infinity)
 	}
 	pol := policy{
-		restart:      firstSet(c.Restart, d.Restart, Permanent),
+		restart:      firstSet(c.Restart, r.Restart, d.Restart, Permanent),
 		gated:        c.gated(),
 		startTimeout: startTimeout,
 		shutdown:     shutdown,
-		backoff:      firstSet(c.Backoff, d.Backoff),
-		quarantine:   firstSet(c.Quarantine, d.Quarantine),
+		backoff:      firstSet(c.Backoff, r.Backoff, d.Backoff),
+		quarantine:   firstSet(c.Quarantine, r.Quarantine, d.Quarantine),
 		rules:        p.rules,
 		significant:  c.Significant,
 		group:        p.group(c.Group),
+		role:         c.Role,
+		primary:      c.Primary,
 	}
 	if pol.quarantine.Off {
 		pol.quarantine = Quarantine{}

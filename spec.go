@@ -136,6 +136,12 @@ type Child struct {
 	// see Rule.
 	Rules []Rule
 
+	// Role gives the child a pack of defaults (see Role); RoleNone leaves
+	// them to the supervisor's Defaults. Primary is a sidecar's primary, an
+	// earlier sibling.
+	Role    Role
+	Primary string
+
 	// Group names the group of the spec's Groups the child belongs to; ""
 	// is none: the supervisor's own Strategy and Intensity apply.
 	Group string

@@ -77,6 +77,7 @@ type ChildInfo struct {
 	Name        string      `json:"name"`
 	Kind        Kind        `json:"kind"`
 	Restart     RestartType `json:"restart"`
+	Role        Role        `json:"role,omitzero"`
 	Significant bool        `json:"significant,omitempty"`
 	State       State       `json:"state"`
 	Since       time.Time   `json:"since"` // when it entered State
@@ -92,7 +93,8 @@ type ChildInfo struct {
 	Reason string `json:"reason,omitempty"`
 	// WaitingFor says what a child waiting to restart waits for: "backoff"
 	// or "budget" (in StateBackoff, until NextAttempt), "throttle" (in
-	// StatePending, for a slot; see Spec.MaxRestarting).
+	// StatePending, for a slot; see Spec.MaxRestarting), "primary" (a
+	// sidecar in StatePending, for its primary to run).
 	WaitingFor string `json:"waitingFor,omitempty"`
 	Probation  bool   `json:"probation,omitempty"`
 	// Unhealthy is true while the running attempt is stale (see
@@ -223,7 +225,7 @@ func (n *node) snapshot(s *Snapshot, counts *[numStates]int, now int64) {
 			continue
 		}
 		info := ChildInfo{
-			Path: c.path, Name: c.cp.name, Kind: c.cp.pol.kind(), Restart: c.cp.pol.restart,
+			Path: c.path, Name: c.cp.name, Kind: c.cp.pol.kind(), Restart: c.cp.pol.restart, Role: c.cp.pol.role,
 			Significant: c.cp.pol.significant,
 			State:       c.state, Since: at(c.since), Generation: c.gen, Attempt: int(c.attempt),
 			Restarts: uint64(c.restarts), Abandoned: int(c.zombies),
@@ -237,6 +239,8 @@ func (n *node) snapshot(s *Snapshot, counts *[numStates]int, now int64) {
 			switch {
 			case x.budgetWait && c.state == StateBackoff:
 				info.WaitingFor = "budget"
+			case x.waitPrimary && c.state == StatePending:
+				info.WaitingFor = "primary"
 			case x.queued && c.state == StatePending:
 				info.WaitingFor = "throttle"
 				s.Supervisors[si].Queued++

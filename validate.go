@@ -96,6 +96,7 @@ func (v *validator) spec(s *Spec, at string, root bool) {
 	}
 	v.intensity(s.Intensity, field(at, "intensity"))
 	groups := v.groups(s.Groups, at)
+	v.roles(s, at)
 	v.budget(s.Budget, field(at, "budget"))
 	if s.MaxRestarting < 0 {
 		v.add(field(at, "maxRestarting"), "%d must be 0 (no cap) or more", s.MaxRestarting)
@@ -124,7 +125,7 @@ func (v *validator) spec(s *Spec, at string, root bool) {
 			v.add(cat+".group", "%q is not one of the spec's groups: declare it in groups", c.Group)
 		}
 		if c.Significant {
-			if p := significantProblem(firstSet(c.Restart, s.Defaults.Restart, Permanent), s.AutoShutdown); p != "" {
+			if p := significantProblem(firstSet(c.Restart, c.Role.Defaults().Restart, s.Defaults.Restart, Permanent), s.AutoShutdown); p != "" {
 				v.add(cat+".significant", "%s", p)
 			}
 		}

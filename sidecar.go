@@ -1,0 +1,120 @@
+package supervisor
+
+// Sidecars (RoleSidecar) follow their primary: when the primary's attempt
+// ends, its sidecars are stopped (reason "primary stopped") and wait in
+// StatePending (ChildInfo.WaitingFor "primary"); once the primary runs (or
+// is ready) again, they start again, each with a child_restarting event
+// (Rule "sidecar"). Such a restart follows the primary's: it counts toward
+// no intensity, budget or throttle. A sidecar's own failure goes through
+// the pipeline as usual, but a restart it leads to waits for the primary
+// if the primary is down. Under OneForAll and RestForOne the strategy
+// already restarts a sidecar with its primary, declared before it, and
+// there is nothing more to do.
+
+// link connects sidecar c with its primary, an earlier sibling.
+func (n *node) link(c *child) {
+	if c.cp.pol.role != RoleSidecar {
+		return
+	}
+	p := n.lookup(c.cp.pol.primary)
+	c.extension().primary = p
+	px := p.extension()
+	px.sidecars = append(px.sidecars, c)
+}
+
+// unlink forgets removed child c as a sidecar or a primary.
+func (c *child) unlink() {
+	x := c.ext
+	if x == nil {
+		return
+	}
+	if p := x.primary; p != nil {
+		for i, s := range p.ext.sidecars {
+			if s == c {
+				p.ext.sidecars = append(p.ext.sidecars[:i], p.ext.sidecars[i+1:]...)
+				break
+			}
+		}
+	}
+	for _, s := range x.sidecars {
+		s.ext.primary = nil // it goes on alone
+	}
+}
+
+// up reports whether c runs (and is ready, if it must say so).
+func (c *child) up() bool {
+	return c.cur != nil && (c.state == StateRunning || c.state == StateReady)
+}
+
+// follows reports whether sidecar following applies in c's scope.
+func (n *node) follows(c *child) bool {
+	return n.shut == nil && n.scopeOf(c).strategy == OneForOne
+}
+
+// primaryDown stops p's sidecars: p's attempt ended.
+func (n *node) primaryDown(p *child) {
+	if p.ext == nil || len(p.ext.sidecars) == 0 || !n.follows(p) {
+		return
+	}
+	for _, s := range p.ext.sidecars {
+		if s.removed || s.admin != adminActive {
+			continue
+		}
+		s.ext.waitPrimary = true
+		switch {
+		case s.cur != nil:
+			if s.state != StateStopping {
+				s.corr = p.corr
+				n.stop(s, stopPrimary)
+			}
+		default: // in backoff, queued or failed: it waits for the primary now
+			n.clearDeadline(s)
+			n.set(s, StatePending)
+		}
+	}
+}
+
+// primaryUp starts p's sidecars that wait for it: p runs again.
+func (n *node) primaryUp(p *child) {
+	if p.ext == nil || len(p.ext.sidecars) == 0 || !n.follows(p) {
+		return
+	}
+	for _, s := range p.ext.sidecars {
+		if s.ext.waitPrimary && s.cur == nil && !s.removed && s.admin == adminActive {
+			n.followPrimary(s)
+		}
+	}
+}
+
+// sidecarStopped runs when sidecar s stopped because its primary did.
+func (n *node) sidecarStopped(s *child) {
+	if p := s.ext.primary; p != nil && p.up() {
+		n.followPrimary(s) // the primary came back while s was stopping
+		return
+	}
+	n.set(s, StatePending)
+}
+
+// waitsForPrimary defers an automatic restart of sidecar c while its
+// primary is down, and reports whether it did.
+func (n *node) waitsForPrimary(c *child) bool {
+	x := c.ext
+	if x == nil || x.primary == nil || x.primary.up() || !n.follows(c) {
+		return false
+	}
+	x.waitPrimary = true
+	n.set(c, StatePending)
+	return true
+}
+
+// followPrimary starts sidecar s after its primary.
+func (n *node) followPrimary(s *child) {
+	s.ext.waitPrimary = false
+	s.attempt = 1
+	s.restarts++
+	s.starting = true
+	e := n.event(EventChildRestarting, s)
+	e.Rule, e.Reason = "sidecar", "after its primary "+s.ext.primary.path
+	n.t.publish(&e)
+	n.launch(s)
+}
