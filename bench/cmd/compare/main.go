@@ -1,6 +1,8 @@
 // Command compare measures go-supervisor against suture v4.0.6 and a
 // hand-rolled floor (one supervising goroutine, a fresh context per run, one
-// exit channel, no bookkeeping), in one run on one machine.
+// exit channel, no bookkeeping), in one run on one machine. The restart
+// scenarios also run on "protected": go-supervisor with every restart
+// protection switched on (see protectedRestarting).
 //
 // Every figure comes from a fresh process: the command re-executes itself
 // once per subject, scenario and repetition, and reports the median of the

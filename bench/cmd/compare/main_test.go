@@ -26,7 +26,11 @@ func TestQuickComparison(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, subj := range subjectOrder {
-		for _, key := range []string{"restart_p50_ns", "restarts_per_sec", "allocs_per_restart", "stop_1k_ms", "mem_1k_B_child"} {
+		keys := []string{"restart_p50_ns", "restarts_per_sec", "allocs_per_restart", "stop_1k_ms", "mem_1k_B_child"}
+		if subj == "protected" {
+			keys = keys[:3] // restart scenarios only
+		}
+		for _, key := range keys {
 			if v, ok := res.Medians[subj][key]; !ok || v <= 0 {
 				t.Errorf("%s: %s = %v, %v", subj, key, v, ok)
 			}
@@ -39,7 +43,7 @@ func TestQuickComparison(t *testing.T) {
 	}
 	var table strings.Builder
 	printTable(&table, res)
-	for _, want := range []string{"restart latency p50", "heap+stack per idle child, 1k", "vs suture", "× ahead"} {
+	for _, want := range []string{"restart latency p50", "heap+stack per idle child, 1k", "vs suture", "× ahead", "protected vs suture"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, table.String())
 		}

@@ -104,7 +104,7 @@ func printTable(w io.Writer, res *Results) {
 	fmt.Fprintf(w, "%s, %d CPUs (GOMAXPROCS %d), %s, %s; median of %d fresh processes per figure; took %s\n\n",
 		m.CPU, m.CPUs, m.GOMAXPROCS, m.Go, m.OS, res.Runs, res.Duration)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "figure\tgo-supervisor\tsuture v4.0.6\tfloor\tvs suture\tvs floor\t")
+	fmt.Fprintln(tw, "figure\tgo-supervisor\tprotected\tsuture v4.0.6\tfloor\tvs suture\tvs floor\tprotected vs suture\t")
 	fmt.Fprintln(tw, "\t\t\t\t\t\t")
 	gs := res.Medians["go-supervisor"]
 	for _, f := range figures(res) {
@@ -113,7 +113,7 @@ func printTable(w io.Writer, res *Results) {
 			continue
 		}
 		cells := []string{f.label, format(v, f)}
-		for _, peer := range []string{"suture", "floor"} {
+		for _, peer := range []string{"protected", "suture", "floor"} {
 			if pv, ok := res.Medians[peer][f.key]; ok {
 				cells = append(cells, format(pv, f))
 			} else {
@@ -128,12 +128,20 @@ func printTable(w io.Writer, res *Results) {
 				cells = append(cells, "")
 			}
 		}
+		pv, ok1 := res.Medians["protected"][f.key]
+		sv, ok2 := res.Medians["suture"][f.key]
+		if r, _ := ratio(pv, sv, f); ok1 && ok2 {
+			cells = append(cells, r)
+		} else {
+			cells = append(cells, "")
+		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nRatios are go-supervisor's value over the peer's: below 1 is ahead for times, sizes and counts,")
 	fmt.Fprintln(w, "above 1 for rates. go-supervisor stops children in reverse order, one at a time (OTP order);")
-	fmt.Fprintln(w, "suture and the floor cancel them all at once.")
+	fmt.Fprintln(w, "suture and the floor cancel them all at once. \"protected\" is go-supervisor with every restart")
+	fmt.Fprintln(w, "protection on (error rules, restart limit, liveness, group, budget, throttle), none of them tripping.")
 }
 
 // behind lists the headline figures on which go-supervisor trails suture.

@@ -42,8 +42,9 @@ func scenarios(cfg config) []scenario {
 		{name: "restart-latency", run: restartLatency},
 		{name: "restart-throughput", run: restartThroughput},
 	}
+	peers := []string{"go-supervisor", "suture", "floor"}
 	for _, n := range cfg.sizes {
-		out = append(out, scenario{name: "idle-" + sizeName(n), run: func(s subject, cfg config) (map[string]float64, error) {
+		out = append(out, scenario{name: "idle-" + sizeName(n), only: peers, run: func(s subject, cfg config) (map[string]float64, error) {
 			return idleChildren(s, n)
 		}})
 	}

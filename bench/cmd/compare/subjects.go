@@ -26,12 +26,13 @@ type subject struct {
 
 var subjects = map[string]subject{
 	"go-supervisor": {name: "go-supervisor", restarting: gosupRestarting, idle: gosupIdle},
+	"protected":     {name: "protected", restarting: protectedRestarting},
 	"suture":        {name: "suture", restarting: sutureRestarting, idle: sutureIdle},
 	"floor":         {name: "floor", restarting: floorRestarting, idle: floorIdle},
 }
 
 // subjectOrder is the column order of the report.
-var subjectOrder = []string{"go-supervisor", "suture", "floor"}
+var subjectOrder = []string{"go-supervisor", "protected", "suture", "floor"}
 
 var errFail = errors.New("compare: child failed")
 
@@ -50,6 +51,36 @@ func gosupRestarting(body func(context.Context) error) (func(), error) {
 	}
 	return func() { tree.Shutdown(context.Background(), stopAudit) }, nil
 }
+
+// protected is go-supervisor with every restart protection of the decision
+// pipeline switched on, none of them tripping, so that each does its
+// bookkeeping on every restart: an error rule that does not match (in the
+// child's rules and the supervisor's), a restart limit (its window in
+// bucket mode), liveness watching, a group with its own intensity and
+// throttle, a restart budget and a supervisor throttle. Backoff is off, as
+// in the plain configuration, since a delay is not an engine cost.
+func protectedRestarting(body func(context.Context) error) (func(), error) {
+	never := supervisor.Rule{Is: errNever, Action: supervisor.ActionStop}
+	forever := supervisor.Intensity{MaxRestarts: math.MaxInt32, Period: time.Second}
+	tree, err := supervisor.Start(context.Background(), supervisor.Spec{
+		Intensity:     forever,
+		Budget:        supervisor.Budget{Burst: math.MaxInt32, Refill: time.Nanosecond},
+		MaxRestarting: 1,
+		Groups:        []supervisor.Group{{Name: "g", Intensity: forever, MaxRestarting: 1}},
+		Defaults:      supervisor.Defaults{Rules: []supervisor.Rule{never}},
+		Children: []supervisor.Child{{Name: "c", Run: body, Group: "g",
+			Rules:      []supervisor.Rule{never},
+			Quarantine: supervisor.Quarantine{After: math.MaxInt32, Within: time.Second},
+			Liveness:   supervisor.Liveness{Interval: time.Hour},
+			Backoff:    supervisor.Backoff{Off: true}}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return func() { tree.Shutdown(context.Background(), stopAudit) }, nil
+}
+
+var errNever = errors.New("compare: never returned")
 
 func gosupIdle(n int, body func(context.Context) error) (func(), error) {
 	cs := make([]supervisor.Child, n)
