@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -248,4 +249,72 @@ func TestBudgetValidation(t *testing.T) {
 			t.Errorf("%+v: %v, want a problem at %s", tc.spec, err, tc.field)
 		}
 	}
+}
+
+// A group's MaxRestarting caps its own restarts in progress; another
+// group's restarts do not wait for it.
+func TestThrottleGroup(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		fail := make(chan struct{})
+		run := func(ctx context.Context) error {
+			if info, _ := supervisor.Info(ctx); info.Generation > 1 {
+				time.Sleep(100 * time.Millisecond) // a slow start
+			}
+			supervisor.Ready(ctx)
+			select {
+			case <-fail:
+				if info, _ := supervisor.Info(ctx); info.Generation == 1 {
+					return errBoom
+				}
+				<-ctx.Done()
+			case <-ctx.Done():
+			}
+			return nil
+		}
+		many := supervisor.Intensity{MaxRestarts: 100, Period: time.Minute}
+		spec := supervisor.Spec{Groups: []supervisor.Group{
+			{Name: "slow", Intensity: many, MaxRestarting: 2},
+			{Name: "free", Intensity: many},
+		}}
+		for i := range 10 {
+			spec.Children = append(spec.Children,
+				supervisor.Child{Name: fmt.Sprint("s", i), Run: run, Readiness: supervisor.ReadinessExplicit, Group: "slow"},
+				supervisor.Child{Name: fmt.Sprint("f", i), Run: run, Readiness: supervisor.ReadinessExplicit, Group: "free"})
+		}
+		tree, rec := start(t, spec)
+		close(fail)
+		settle()
+		sup := tree.State().Supervisors[0]
+		if g := sup.Groups[0]; g.Restarting != 2 || g.Queued != 8 || g.MaxRestarting != 2 {
+			t.Fatalf("slow group %+v", g)
+		}
+		if g := sup.Groups[1]; g.Restarting != 10 || g.Queued != 0 {
+			t.Fatalf("free group %+v: held back by the other group's cap", g)
+		}
+		q, _ := rec.WaitFor(bg(), func(e supervisor.Event) bool { return e.Kind == supervisor.EventChildQueued })
+		if !strings.Contains(q.Reason, "group slow") {
+			t.Fatalf("queued event %v", q)
+		}
+		time.Sleep(time.Second)
+		settle()
+		if s := tree.State(); s.Counts[supervisor.StateReady] != 20 {
+			t.Fatalf("counts %v", s.Counts)
+		}
+		peak, inProgress := 0, 0
+		for _, e := range rec.Events() {
+			if !strings.HasPrefix(e.Path, "/s") {
+				continue
+			}
+			switch e.Kind {
+			case supervisor.EventChildRestarting:
+				inProgress++
+				peak = max(peak, inProgress)
+			case supervisor.EventChildRestarted:
+				inProgress--
+			}
+		}
+		if peak != 2 {
+			t.Fatalf("peak %d restarts in progress in the slow group, cap 2", peak)
+		}
+	})
 }
