@@ -159,3 +159,93 @@ func ExampleIntensity() {
 	// Output:
 	// true /broken
 }
+
+// waitEvent returns the first event of kind in the tree's history.
+func waitEvent(tree *supervisor.Tree, kind supervisor.EventKind) supervisor.Event {
+	sub := tree.Subscribe(0)
+	defer sub.Close()
+	for _, e := range tree.Journal().Events {
+		if e.Kind == kind {
+			return e
+		}
+	}
+	for {
+		e, err := sub.Next(context.Background())
+		if err != nil || e.Kind == kind {
+			return e
+		}
+	}
+}
+
+// A child that fails more often than its restart limit allows is
+// quarantined instead of restarted, while the supervisor goes on; an
+// operator's ResetChild clears its counters and starts it again.
+func ExampleQuarantine() {
+	ctx := context.Background()
+	var runs int
+	tree, _ := supervisor.Start(ctx, supervisor.Spec{Children: []supervisor.Child{{
+		Name: "flaky",
+		Run: func(ctx context.Context) error {
+			if runs++; runs <= 3 {
+				return errors.New("cannot reach the broker")
+			}
+			<-ctx.Done()
+			return nil
+		},
+		Quarantine: supervisor.Quarantine{After: 2, Within: time.Minute},
+	}}})
+	q := waitEvent(tree, supervisor.EventChildQuarantined)
+	fmt.Println(q.Rule+":", q.Reason)
+
+	audit := supervisor.Audit{Who: "ops", Why: "broker is back"}
+	if err := tree.ResetChild(ctx, "/flaky", audit); err != nil {
+		fmt.Println(err)
+	}
+	info, _ := tree.State().Child("/flaky")
+	fmt.Println(info.State)
+	tree.Shutdown(ctx, audit)
+	// Output:
+	// quarantine: 3 failures within 1m0s, more than the 2 allowed; probation in 1m0s
+	// running
+}
+
+// Error rules decide before the restart type: a configuration error is not
+// worth restarting, whatever the restart type says.
+func ExampleRule() {
+	errConfig := errors.New("missing API key")
+	tree, _ := supervisor.Start(context.Background(), supervisor.Spec{Children: []supervisor.Child{{
+		Name:  "client",
+		Run:   func(context.Context) error { return fmt.Errorf("startup: %w", errConfig) },
+		Rules: []supervisor.Rule{{Is: errConfig, Action: supervisor.ActionShutdownTree}},
+	}}})
+	err := tree.Wait()
+	var re *supervisor.RuleError
+	fmt.Println(errors.As(err, &re), re.Rule, errors.Is(err, errConfig))
+	// Output:
+	// true rules[0] true
+}
+
+// Groups isolate a storm: the group that exceeds its own intensity is
+// quarantined as a unit, and the supervisor and its other children go on.
+func ExampleGroup() {
+	tree, _ := supervisor.Start(context.Background(), supervisor.Spec{
+		Groups: []supervisor.Group{{Name: "ingest", Strategy: supervisor.OneForAll,
+			Intensity: supervisor.Intensity{MaxRestarts: 3, Period: time.Minute}}},
+		Children: []supervisor.Child{
+			{Name: "api", Run: func(ctx context.Context) error { <-ctx.Done(); return nil }},
+			{Name: "reader", Group: "ingest", Run: func(context.Context) error { return errors.New("bad feed") }},
+			{Name: "parser", Group: "ingest", Run: func(ctx context.Context) error { <-ctx.Done(); return nil }},
+		},
+	})
+	g := waitEvent(tree, supervisor.EventGroupQuarantined)
+	fmt.Println(g.Reason)
+	for _, c := range tree.State().Children {
+		fmt.Println(c.Path, c.State)
+	}
+	tree.Shutdown(context.Background(), supervisor.Audit{Who: "example", Why: "done"})
+	// Output:
+	// group ingest: more than 3 restarts within 1m0s (the failure of /reader)
+	// /api running
+	// /reader quarantined
+	// /parser quarantined
+}
