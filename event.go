@@ -31,7 +31,10 @@ const (
 	EventChildStopping
 	// EventChildExited: the attempt returned (Exit, Err).
 	EventChildExited
-	// EventChildBackoff: a restart is scheduled after Delay.
+	// EventChildBackoff: a restart is scheduled after Delay: by the child's
+	// backoff (Rule "backoff"), or later for a restart budget token (Rule
+	// "budget"; a quarantined child's probation attempt held back by the
+	// budget reports this too, in StateQuarantined).
 	EventChildBackoff
 	// EventChildRestarting: a restart is performed now (Reason names the
 	// child whose failure caused it, for group restarts).
@@ -44,7 +47,7 @@ const (
 	// EventChildPaused: the child is stopped and will not restart until resumed.
 	EventChildPaused
 	// EventChildResumed: a paused or quarantined child is allowed to run
-	// again: by an operator, or (Rule "probation") because its probation
+	// again: by an operator, or (Rule "quarantine") because its probation
 	// attempt passed.
 	EventChildResumed
 	// EventChildQuarantined: the child is taken out of service: by

@@ -181,6 +181,8 @@ func (n *node) backoff(c *child, at int64, stage string) {
 	if stage == "budget" {
 		c.extension().budgetWait = true
 		e.Reason = "restart budget (" + n.plan.budget.String() + ") spent: waiting for a token"
+	} else if x := c.ext; x != nil {
+		x.budgetWait = false
 	}
 	n.t.publish(&e)
 }

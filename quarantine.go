@@ -139,6 +139,13 @@ func (n *node) probation(c *child) {
 		x.booked = true
 		if at := n.budget.reserve(n.now); at > n.now {
 			n.setDeadline(c, at)
+			x.budgetWait = true
+			e := n.event(EventChildBackoff, c)
+			e.Delay = time.Duration(at - n.now)
+			e.Rule = "budget"
+			e.Reason = fmt.Sprintf("probation attempt %d waits for a token: restart budget (%v) spent",
+				x.probations+1, n.plan.budget)
+			n.t.publish(&e)
 			return
 		}
 	}
@@ -162,7 +169,8 @@ func (n *node) passProbation(c *child, why string) {
 // operator took over.
 func (c *child) endQuarantine() {
 	if x := c.ext; x != nil {
-		x.quarantined, x.probation, x.due, x.booked, x.reason, x.rule, x.probations = false, false, false, false, "", "", 0
+		x.quarantined, x.probation, x.due, x.booked, x.budgetWait = false, false, false, false, false
+		x.reason, x.rule, x.probations = "", "", 0
 	}
 }
 

@@ -130,6 +130,43 @@ func TestProbationPasses(t *testing.T) {
 	})
 }
 
+// A probation attempt is a restart: it takes a budget token, and while it
+// waits for one the snapshot and an event say so.
+func TestProbationWaitsForBudget(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		t0 := time.Now()
+		c := &supervisortest.Child{}
+		tree, rec := start(t, supervisor.Spec{
+			Budget: supervisor.Budget{Burst: 1, Refill: 100 * time.Second},
+			Children: []supervisor.Child{{Name: "flaky", Run: c.Run,
+				Backoff:    supervisor.Backoff{Initial: time.Second},
+				Quarantine: supervisor.Quarantine{After: 1, Within: time.Minute, Probation: 30 * time.Second}}},
+		})
+		c.Fail(errBoom) // restarted at 1 s with the only token
+		time.Sleep(2 * time.Second)
+		settle()
+		c.Fail(errBoom) // quarantined, probation due at 32 s, next token at 101 s
+		time.Sleep(31 * time.Second)
+		settle()
+		info := wantState(t, tree, "/flaky", supervisor.StateQuarantined)
+		if info.WaitingFor != "budget" || !info.NextAttempt.Equal(t0.Add(101*time.Second)) {
+			t.Fatalf("probation held by the budget: %+v", info)
+		}
+		b, err := rec.WaitFor(bg(), func(e supervisor.Event) bool {
+			return e.Kind == supervisor.EventChildBackoff && e.Rule == "budget"
+		})
+		if err != nil || b.State != supervisor.StateQuarantined || b.Delay != 69*time.Second ||
+			!strings.Contains(b.Reason, "probation attempt 1 waits for a token") {
+			t.Fatalf("budget event %v (%v)", b, err)
+		}
+		time.Sleep(69 * time.Second)
+		settle()
+		if info := wantState(t, tree, "/flaky", supervisor.StateRunning); !info.Probation || info.WaitingFor != "" {
+			t.Fatalf("probation attempt: %+v", info)
+		}
+	})
+}
+
 // A probation attempt that exits normally passes too.
 func TestProbationNormalExitPasses(t *testing.T) {
 	bubble(t, func(t *testing.T) {

@@ -14,10 +14,18 @@ import (
 // The packs (see Role.Defaults and docs/defaults.md):
 //
 //	role     restart    backoff (initial, max, jitter)  restart limit (after, within, probation)
-//	service  permanent  100ms, 10s, 0.2                 none: an essential service escalates
+//	service  permanent  100ms, 10s, 0.2                 off: an essential service escalates
 //	worker   permanent  1s, 1m, 0.5                     5 failures in 5m, probation every 1m
 //	job      transient  1s, 30s, 0.2                    3 failures in 10m, probation every 5m
-//	sidecar  permanent  100ms, 5s, 0.2                  none: it follows its primary
+//	sidecar  permanent  100ms, 5s, 0.2                  off: it follows its primary
+//
+// "Off" is Quarantine{Off: true}: it overrides a restart limit in
+// Spec.Defaults, so that a service is never quarantined unless the child
+// itself sets a limit. A worker's limit, by contrast, only acts if the
+// worker fails After times before its supervisor's Intensity is exceeded:
+// with the default Intensity (3 in 5s) a fast crash loop escalates first.
+// Give a supervisor of workers an Intensity above the workers' After, or
+// put them in a Group with its own Intensity.
 //
 // A job runs to completion: Permanent contradicts it and is a validation
 // error. A sidecar serves its Primary, an earlier sibling: it stops when the
@@ -55,7 +63,8 @@ func (r Role) Defaults() Defaults {
 	switch r {
 	case RoleService:
 		return Defaults{Restart: Permanent,
-			Backoff: Backoff{Initial: 100 * time.Millisecond, Max: 10 * time.Second, Jitter: 0.2}}
+			Backoff:    Backoff{Initial: 100 * time.Millisecond, Max: 10 * time.Second, Jitter: 0.2},
+			Quarantine: Quarantine{Off: true}}
 	case RoleWorker:
 		return Defaults{Restart: Permanent,
 			Backoff:    Backoff{Initial: time.Second, Max: time.Minute, Jitter: 0.5},
@@ -66,7 +75,8 @@ func (r Role) Defaults() Defaults {
 			Quarantine: Quarantine{After: 3, Within: 10 * time.Minute, Probation: 5 * time.Minute}}
 	case RoleSidecar:
 		return Defaults{Restart: Permanent,
-			Backoff: Backoff{Initial: 100 * time.Millisecond, Max: 5 * time.Second, Jitter: 0.2}}
+			Backoff:    Backoff{Initial: 100 * time.Millisecond, Max: 5 * time.Second, Jitter: 0.2},
+			Quarantine: Quarantine{Off: true}}
 	}
 	return Defaults{}
 }

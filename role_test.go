@@ -77,14 +77,14 @@ func TestRolePrecedence(t *testing.T) {
 // Each role's pack is what the docs table says.
 func TestRoleDefaults(t *testing.T) {
 	for r, want := range map[supervisor.Role]string{
-		supervisor.RoleService: "permanent 100ms 10s 0.2 0 0s",
-		supervisor.RoleWorker:  "permanent 1s 1m0s 0.5 5 5m0s",
-		supervisor.RoleJob:     "transient 1s 30s 0.2 3 10m0s",
-		supervisor.RoleSidecar: "permanent 100ms 5s 0.2 0 0s",
+		supervisor.RoleService: "permanent 100ms 10s 0.2 0 0s true",
+		supervisor.RoleWorker:  "permanent 1s 1m0s 0.5 5 5m0s false",
+		supervisor.RoleJob:     "transient 1s 30s 0.2 3 10m0s false",
+		supervisor.RoleSidecar: "permanent 100ms 5s 0.2 0 0s true",
 	} {
 		d := r.Defaults()
-		got := fmt.Sprintf("%v %v %v %v %d %v", d.Restart, d.Backoff.Initial, d.Backoff.Max, d.Backoff.Jitter,
-			d.Quarantine.After, d.Quarantine.Within)
+		got := fmt.Sprintf("%v %v %v %v %d %v %v", d.Restart, d.Backoff.Initial, d.Backoff.Max, d.Backoff.Jitter,
+			d.Quarantine.After, d.Quarantine.Within, d.Quarantine.Off)
 		if got != want {
 			t.Errorf("%v pack %q, want %q", r, got, want)
 		}
@@ -92,6 +92,31 @@ func TestRoleDefaults(t *testing.T) {
 	if d := supervisor.RoleNone.Defaults(); d.Restart != 0 || d.Backoff != (supervisor.Backoff{}) {
 		t.Errorf("RoleNone sets %+v", d)
 	}
+}
+
+// A service's "no restart limit" overrides a limit in Spec.Defaults: it
+// keeps restarting where a plain child with the same defaults is
+// quarantined. A limit set on the service itself still applies.
+func TestRoleServiceHasNoLimit(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		limit := supervisor.Quarantine{After: 1, Within: time.Minute}
+		tree, _ := start(t, supervisor.Spec{
+			Intensity: supervisor.Intensity{MaxRestarts: 100, Period: time.Minute},
+			Defaults:  supervisor.Defaults{Quarantine: limit},
+			Children: []supervisor.Child{
+				{Name: "service", Run: failEvery(time.Second), Role: supervisor.RoleService},
+				{Name: "plain", Run: failEvery(time.Second)},
+				{Name: "own", Run: failEvery(time.Second), Role: supervisor.RoleService, Quarantine: limit},
+			},
+		})
+		time.Sleep(10 * time.Second)
+		settle()
+		if st := child(t, tree, "/service").State; st == supervisor.StateQuarantined {
+			t.Errorf("service quarantined by Spec.Defaults' limit")
+		}
+		wantState(t, tree, "/plain", supervisor.StateQuarantined)
+		wantState(t, tree, "/own", supervisor.StateQuarantined)
+	})
 }
 
 // A job role with a permanent restart type is a validation error, as are

@@ -92,7 +92,8 @@ type ChildInfo struct {
 	// probation attempt (see Quarantine).
 	Reason string `json:"reason,omitempty"`
 	// WaitingFor says what a child waiting to restart waits for: "backoff"
-	// or "budget" (in StateBackoff, until NextAttempt), "throttle" (in
+	// or "budget" (in StateBackoff, until NextAttempt; "budget" also in
+	// StateQuarantined, for a probation attempt held back), "throttle" (in
 	// StatePending, for a slot; see Spec.MaxRestarting), "primary" (a
 	// sidecar in StatePending, for its primary to run).
 	WaitingFor string `json:"waitingFor,omitempty"`
@@ -237,7 +238,7 @@ func (n *node) snapshot(s *Snapshot, counts *[numStates]int, now int64) {
 		if x := c.ext; x != nil {
 			info.Reason, info.Probation = x.reason, x.probation
 			switch {
-			case x.budgetWait && c.state == StateBackoff:
+			case x.budgetWait && (c.state == StateBackoff || c.state == StateQuarantined):
 				info.WaitingFor = "budget"
 			case x.waitPrimary && c.state == StatePending:
 				info.WaitingFor = "primary"
