@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -163,5 +164,103 @@ func TestNestedShutdownCorrelation(t *testing.T) {
 				}
 			}
 		}
+	})
+}
+
+// incident returns "kind path" for the recorded events with correlation id
+// corr, in order.
+func incident(rec *supervisortest.Recorder, corr uint64) string {
+	var out []string
+	for _, e := range rec.Events() {
+		if e.Correlation == corr {
+			out = append(out, e.Kind.String()+" "+e.Path)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// Everything one incident causes carries its correlation id: a sidecar's
+// stop with its primary's failure, a stale child's stop and restart with
+// the staleness, the shutdown with the failure that exceeded intensity.
+func TestIncidentCorrelation(t *testing.T) {
+	t.Run("sidecar", func(t *testing.T) {
+		bubble(t, func(t *testing.T) {
+			p := &supervisortest.Child{}
+			_, rec := start(t, supervisor.Spec{Children: []supervisor.Child{
+				{Name: "db", Run: p.Run, Backoff: supervisor.Backoff{Initial: time.Second}},
+				{Name: "proxy", Run: supervisortest.Idle, Role: supervisor.RoleSidecar, Primary: "db"},
+			}})
+			p.Fail(errBoom)
+			time.Sleep(time.Second)
+			settle()
+			exit, _ := rec.WaitFor(bg(), supervisortest.Exited("/db", supervisor.ExitAbnormal))
+			got := incident(rec, exit.Correlation)
+			for _, want := range []string{"child_exited /db", "child_stopping /proxy", "child_exited /proxy",
+				"child_restarting /db", "child_restarting /proxy"} {
+				if !strings.Contains(got, want) {
+					t.Fatalf("incident %s: lacks %s", got, want)
+				}
+			}
+		})
+	})
+	t.Run("stale", func(t *testing.T) {
+		bubble(t, func(t *testing.T) {
+			_, rec := start(t, liveSpec(supervisortest.Idle,
+				supervisor.Liveness{Interval: time.Second, OnStale: supervisor.StaleRestart}))
+			time.Sleep(3 * time.Second)
+			settle()
+			u, _ := rec.WaitFor(bg(), supervisortest.Kind(supervisor.EventChildUnhealthy, "/w"))
+			got := incident(rec, u.Correlation)
+			want := "child_unhealthy /w, child_stopping /w, child_exited /w, child_restarting /w, child_starting /w, " +
+				"child_running /w, child_restarted /w"
+			if got != want {
+				t.Fatalf("incident %s, want %s", got, want)
+			}
+		})
+	})
+	t.Run("intensity", func(t *testing.T) {
+		bubble(t, func(t *testing.T) {
+			c := &supervisortest.Child{}
+			tree, err := supervisor.Start(bg(), supervisor.Spec{Intensity: supervisor.Intensity{MaxRestarts: 0, Period: time.Second},
+				Children: []supervisor.Child{{Name: "c", Run: c.Run}, {Name: "d", Run: supervisortest.Idle}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := supervisortest.Record(tree)
+			c.Fail(errBoom)
+			if err := tree.Wait(); !errors.Is(err, supervisor.ErrIntensity) {
+				t.Fatalf("Wait = %v", err)
+			}
+			exit, _ := rec.WaitFor(bg(), supervisortest.Exited("/c", supervisor.ExitAbnormal))
+			got := incident(rec, exit.Correlation)
+			for _, want := range []string{"intensity_exceeded /", "shutdown_requested /", "child_stopping /d",
+				"shutdown_completed /"} {
+				if !strings.Contains(got, want) {
+					t.Fatalf("incident %s: lacks %s", got, want)
+				}
+			}
+		})
+	})
+	t.Run("rule", func(t *testing.T) {
+		bubble(t, func(t *testing.T) {
+			c := &supervisortest.Child{}
+			inner := &supervisor.Spec{Children: []supervisor.Child{{Name: "c", Run: c.Run,
+				Rules: []supervisor.Rule{{Is: errBoom, Action: supervisor.ActionShutdownTree}}}}}
+			tree, err := supervisor.Start(bg(), supervisor.Spec{Children: []supervisor.Child{{Name: "sub", Tree: inner}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := supervisortest.Record(tree)
+			c.Fail(errBoom)
+			var re *supervisor.RuleError
+			if err := tree.Wait(); !errors.As(err, &re) {
+				t.Fatalf("Wait = %v", err)
+			}
+			exit, _ := rec.WaitFor(bg(), supervisortest.Exited("/sub/c", supervisor.ExitAbnormal))
+			got := incident(rec, exit.Correlation)
+			if !strings.Contains(got, "shutdown_requested /,") || !strings.Contains(got, "shutdown_completed /") {
+				t.Fatalf("incident %s: lacks the root's shutdown", got)
+			}
+		})
 	})
 }

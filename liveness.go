@@ -168,6 +168,9 @@ func (n *node) stale(c *child) bool {
 	}
 	x := c.extension()
 	x.unhealthy, x.unhealthySince = true, n.now
+	// Staleness starts an incident: the unhealthy event, the stop, the
+	// failure and its restart (or the recovery) share its correlation id.
+	c.corr = n.t.nextCorr()
 	what := "heartbeat"
 	if l.Progress {
 		what = fmt.Sprintf("progress (counter at %d)", a.prog.Load())
@@ -204,7 +207,6 @@ func (n *node) onHealthy(a *attempt) {
 func (n *node) staleExited(c *child, a *attempt, abandoned bool) {
 	err := fmt.Errorf("%w: %s", ErrStale, c.ext.staleWhy)
 	n.setExit(c, ExitAbnormal, err)
-	c.corr = n.t.nextCorr()
 	n.set(c, StateFailed)
 	d := n.judge(c, ExitAbnormal, err)
 	if !abandoned {

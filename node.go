@@ -26,7 +26,8 @@ type msg struct {
 	kind msgKind
 	a    *attempt
 	cmd  *command
-	err  error // msgHookPanic: the *PanicError
+	err  error  // msgHookPanic: the *PanicError
+	corr uint64 // msgShutdownTree: the incident's correlation id
 }
 
 // nodePhase is the lifecycle of a supervisor node.
@@ -265,7 +266,7 @@ func (n *node) handle(m msg) {
 	case msgShutdownTree:
 		if n.shut == nil {
 			n.err = m.err
-			n.corr = n.t.nextCorr()
+			n.corr = m.corr
 			n.beginShutdown(m.err.Error(), Audit{})
 		}
 	case msgHealthy:
@@ -389,15 +390,15 @@ func (n *node) onExit(a *attempt, err error) {
 	class := classify(a, err)
 	c.cur = nil
 	n.landed(c)
-	n.primaryDown(c)
 	n.clearDeadline(c)
 	n.setExit(c, class, err)
 	if c.state == StateStopping {
+		n.primaryDown(c)
 		n.stopFinished(c, a, false)
 		return
 	}
-	// An exit the child made on its own starts an incident: its decision and
-	// restart share the exit's correlation id.
+	// An exit the child made on its own starts an incident: its decision,
+	// its sidecars' stops and its restart share the exit's correlation id.
 	c.corr = n.t.nextCorr()
 	wasStarting := c.state == StateStarting
 	n.set(c, deadState(class))
@@ -406,6 +407,7 @@ func (n *node) onExit(a *attempt, err error) {
 	e.Exit, e.Err = class, err
 	e.Rule, e.Reason = d.rule, d.reason
 	n.t.publish(&e)
+	n.primaryDown(c)
 	if wasStarting {
 		n.startFailed(c, class, err)
 		return
@@ -438,6 +440,7 @@ func (n *node) startFailed(c *child, class ExitClass, err error) {
 	if j.kind == jobStart {
 		n.t.startErr = &StartError{Path: c.path, Err: err}
 		n.err = n.t.startErr
+		n.corr = c.corr
 		n.beginShutdown("child "+c.path+" failed to start", Audit{})
 		return
 	}
@@ -705,6 +708,7 @@ func (n *node) compact() {
 // escalate ends the supervisor because a child returned ErrEscalate.
 func (n *node) escalate(c *child, err error) {
 	n.err = &EscalationError{Path: n.path, Child: c.path, Err: err}
+	n.corr = c.corr
 	n.beginShutdown("child "+c.path+" escalated", Audit{})
 }
 
@@ -718,5 +722,6 @@ func (n *node) intensityExceeded(c *child) {
 	e.Reason, e.Err, e.Rule = c.path, ie, "intensity"
 	n.t.publish(&e)
 	n.err = ie
+	n.corr = c.corr
 	n.beginShutdown("restart intensity exceeded", Audit{})
 }

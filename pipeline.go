@@ -220,12 +220,13 @@ func (n *node) shutdownTree(c *child, d decision, err error) {
 	re := &RuleError{Path: c.path, Rule: d.rule, Err: err}
 	if n.self == nil {
 		n.err = re
+		n.corr = c.corr
 		n.beginShutdown(re.Error(), Audit{})
 		return
 	}
-	root := n.t.root
+	root, corr := n.t.root, c.corr
 	go func() {
 		setLabels(context.Background())
-		root.post(msg{kind: msgShutdownTree, err: re})
+		root.post(msg{kind: msgShutdownTree, err: re, corr: corr})
 	}()
 }
