@@ -35,9 +35,11 @@ const (
 // failure that is never restarted (for example because the child is paused
 // during its backoff, or the tree shuts down) never counts.
 //
-// The zero Backoff is unset: the supervisor's Defaults decide, and finally
-// restarts are immediate, which is OTP's behaviour. Off says "immediate"
-// explicitly, whatever the defaults.
+// The zero Backoff is unset: the child's role, then the supervisor's
+// Defaults decide, and finally restarts are immediate, which is OTP's
+// behaviour. A Backoff with any field set replaces the defaults as a whole:
+// fields left zero take their built-in defaults, not the role's or the
+// supervisor's. Off says "immediate" explicitly, whatever the defaults.
 type Backoff struct {
 	// Off restarts at once, whatever the defaults; only ResetAfter may be
 	// set with it.

@@ -31,6 +31,9 @@ type Budget struct {
 }
 
 func (b Budget) String() string {
+	if b == (Budget{}) {
+		return "none"
+	}
 	return fmt.Sprintf("burst %d, one more every %v", b.Burst, b.Refill)
 }
 

@@ -318,3 +318,13 @@ func TestThrottleGroup(t *testing.T) {
 		}
 	})
 }
+
+// A budget describes itself in events and logs; the zero one is none.
+func TestBudgetString(t *testing.T) {
+	if got := (supervisor.Budget{}).String(); got != "none" {
+		t.Errorf("zero budget %q", got)
+	}
+	if got := (supervisor.Budget{Burst: 5, Refill: time.Second}).String(); got != "burst 5, one more every 1s" {
+		t.Errorf("budget %q", got)
+	}
+}

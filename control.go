@@ -62,13 +62,13 @@ type command struct {
 // stopped child.
 func (t *Tree) AddChild(ctx context.Context, parent string, child Child, audit Audit) error {
 	if err := audit.validate(); err != nil {
-		return err
+		return &OpError{Op: opNames[opAdd], Path: parent, Err: err}
 	}
 	spec := &child
 	var v validator
 	v.child(spec, "child")
 	if err := v.err(); err != nil {
-		return &OpError{Op: "add", Path: parent, Err: err}
+		return &OpError{Op: opNames[opAdd], Path: parent, Err: err}
 	}
 	return t.control(ctx, opAdd, parent, spec, audit)
 }
@@ -111,10 +111,10 @@ func (t *Tree) ResumeChild(ctx context.Context, path string, audit Audit) error 
 // answer. If ctx ends first the call returns ctx.Err(), and the command may
 // still take effect.
 func (t *Tree) control(ctx context.Context, op opKind, path string, child *Child, audit Audit) error {
-	if err := audit.validate(); err != nil {
-		return err
-	}
 	opErr := func(err error) error { return &OpError{Op: opNames[op], Path: path, Err: err} }
+	if err := audit.validate(); err != nil {
+		return opErr(err)
+	}
 	n, name, err := t.resolve(op, path)
 	if err != nil {
 		t.rejected(op, path, audit, err)

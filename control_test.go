@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -37,6 +38,10 @@ func TestAuditRequired(t *testing.T) {
 				var ae *supervisor.AuditError
 				if !errors.As(err, &ae) || ae.Field != tc.field || !errors.Is(err, supervisor.ErrInvalidAudit) {
 					t.Errorf("%s with %+v: %v, want an *AuditError for %s", name, tc.a, err, tc.field)
+				}
+				var oe *supervisor.OpError
+				if !errors.As(err, &oe) || oe.Op != name || !strings.HasPrefix(err.Error(), "supervisor: "+name+" /") {
+					t.Errorf("%s with %+v: %v, want an *OpError naming the call and its path", name, tc.a, err)
 				}
 			}
 		}

@@ -45,7 +45,7 @@
 // Children are addressed by path: "/" is the root, "/db" a child of the root
 // and "/workers/w1" a child of the nested supervisor "workers". The control
 // methods (AddChild, RemoveChild, RestartChild, PauseChild, ResumeChild,
-// QuarantineChild, Shutdown) each take an Audit saying who asks and why.
+// QuarantineChild, ResetChild, Shutdown) each take an Audit saying who asks and why.
 // Tree.State returns a Snapshot of every child in one consistent view;
 // Tree.Subscribe and Tree.Journal deliver typed Events, one per transition,
 // sequenced and correlated, without ever slowing a supervisor down.

@@ -173,8 +173,8 @@ func (e *AuditError) Is(target error) bool { return target == ErrInvalidAudit }
 
 // OpError reports a failed control call, like os.PathError.
 type OpError struct {
-	// Op is the call: "add", "remove", "restart", "pause", "resume" or
-	// "quarantine".
+	// Op is the call: "add", "remove", "restart", "pause", "resume",
+	// "quarantine", "reset" or "shutdown".
 	Op string
 	// Path is the child (or, for add, the parent) it addressed.
 	Path string

@@ -133,7 +133,11 @@ type Event struct {
 	// Correlation links the events of one incident (a failure, the decision
 	// taken and the restart it leads to) or of one command.
 	Correlation uint64 `json:"correlation,omitempty"`
-	// State is the child's state after the event.
+	// State is the child's state after the event. An operator's or a
+	// rule's decision about a child (child_resumed, child_reset) is
+	// published before the transitions it causes, each of which has its own
+	// event: child_resumed of a paused child carries StatePaused, and the
+	// child_starting that follows carries StateStarting.
 	State State `json:"state"`
 
 	Exit    ExitClass     `json:"exit,omitempty"`

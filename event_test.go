@@ -3,6 +3,7 @@ package supervisor_test
 import (
 	"context"
 	"errors"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -263,4 +264,19 @@ func TestIncidentCorrelation(t *testing.T) {
 			}
 		})
 	})
+}
+
+// The event table of docs/concepts.md names every kind.
+func TestEventKindsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("docs/concepts.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := string(doc)[strings.Index(string(doc), "| Group | Kinds |"):]
+	table = table[:strings.Index(table, "\n\n")]
+	for k := supervisor.EventKind(1); k.String() != "invalid"; k++ {
+		if !strings.Contains(table, "`"+k.String()+"`") {
+			t.Errorf("docs/concepts.md's event table lacks %s", k)
+		}
+	}
 }

@@ -25,14 +25,21 @@ func (t *Tree) logEvents(l *slog.Logger, s *Subscription) {
 }
 
 // Level returns the log level an event deserves: Error for a supervisor
-// giving up or a child abandoned, Warn for failures and dropped events, Info
-// for other changes and Debug for routine start steps.
+// giving up or a child abandoned, Warn for failures, a child or group
+// taken out of service by a rule or a limit, an unhealthy child and
+// dropped events, Info for other changes (an operator's quarantine
+// included) and Debug for routine start steps.
 func (e Event) Level() slog.Level {
 	switch e.Kind {
 	case EventIntensityExceeded, EventEscalated, EventChildAbandoned, EventHookPanicked:
 		return slog.LevelError
-	case EventsDropped:
+	case EventsDropped, EventGroupQuarantined, EventChildUnhealthy:
 		return slog.LevelWarn
+	case EventChildQuarantined:
+		if e.Rule != "" { // not an operator's command
+			return slog.LevelWarn
+		}
+		return slog.LevelInfo
 	case EventChildExited, EventAbandonedExited:
 		if e.Exit.Abnormal() {
 			return slog.LevelWarn

@@ -53,6 +53,29 @@ func TestLogger(t *testing.T) {
 	})
 }
 
+// Taking a child out of service by a limit, a group by its intensity, and
+// a stale child are warnings; an operator's quarantine is not.
+func TestEventLevel(t *testing.T) {
+	for _, c := range []struct {
+		e    supervisor.Event
+		want slog.Level
+	}{
+		{supervisor.Event{Kind: supervisor.EventChildQuarantined, Rule: "quarantine"}, slog.LevelWarn},
+		{supervisor.Event{Kind: supervisor.EventChildQuarantined, Audit: audit}, slog.LevelInfo},
+		{supervisor.Event{Kind: supervisor.EventGroupQuarantined, Rule: "group_intensity"}, slog.LevelWarn},
+		{supervisor.Event{Kind: supervisor.EventChildUnhealthy, Rule: "liveness"}, slog.LevelWarn},
+		{supervisor.Event{Kind: supervisor.EventChildHealthy, Rule: "liveness"}, slog.LevelInfo},
+		{supervisor.Event{Kind: supervisor.EventIntensityExceeded}, slog.LevelError},
+		{supervisor.Event{Kind: supervisor.EventChildExited, Exit: supervisor.ExitAbnormal}, slog.LevelWarn},
+		{supervisor.Event{Kind: supervisor.EventChildExited, Exit: supervisor.ExitNormal}, slog.LevelInfo},
+		{supervisor.Event{Kind: supervisor.EventChildStarting}, slog.LevelDebug},
+	} {
+		if got := c.e.Level(); got != c.want {
+			t.Errorf("%v (rule %q): level %v, want %v", c.e.Kind, c.e.Rule, got, c.want)
+		}
+	}
+}
+
 // Nested supervisors that restart do not inflate the tree's bookkeeping.
 func TestNestedRestartsKeepCounts(t *testing.T) {
 	bubble(t, func(t *testing.T) {

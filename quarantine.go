@@ -28,10 +28,12 @@ const DefaultProbation = time.Minute
 //
 // The zero Quarantine is unset: the supervisor's Defaults decide, and
 // without them children are never quarantined. Off turns it off whatever
-// the defaults.
+// the defaults. Like Backoff, a Quarantine with any field set replaces the
+// defaults as a whole.
 type Quarantine struct {
-	// After is how many failures within Within a child may have; one more
-	// quarantines it.
+	// After is how many failures within Within a child may have (1 or
+	// more); one more quarantines it. Zero, with the other fields zero, is
+	// unset.
 	After  int
 	Within time.Duration
 	// Probation is the wait before each probation attempt. Zero means

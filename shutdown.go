@@ -468,10 +468,10 @@ func (n *node) shutdownCommand(cmd *command) {
 // shutdown: once it is done, whatever still runs is abandoned at once. A
 // shutdown that is already under way (or over) is joined, and every call
 // returns the same report. The error is the tree's result, as from Wait, or
-// an *AuditError.
+// an *OpError wrapping an *AuditError.
 func (t *Tree) Shutdown(ctx context.Context, audit Audit) (*ShutdownReport, error) {
 	if err := audit.validate(); err != nil {
-		return nil, err
+		return nil, &OpError{Op: opNames[opShutdown], Path: "/", Err: err}
 	}
 	cmd := &command{op: opShutdown, path: "/", audit: audit, ctx: ctx, reply: make(chan error, 1)}
 	// The request is delivered even if ctx is already done, which only means

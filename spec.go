@@ -48,11 +48,14 @@ type Spec struct {
 	// within 5 seconds.
 	Intensity Intensity
 	// Budget paces automatic restarts with a token bucket. The zero value
-	// is no budget.
+	// is no budget. It is shared by all of the supervisor's children,
+	// grouped or not.
 	Budget Budget
-	// MaxRestarting caps the automatic restarts in progress at once (see
-	// throttle.go: from the restart until the new attempt runs or is
-	// ready); the others wait in order. Zero means no cap.
+	// MaxRestarting caps the automatic restarts in progress at once: a
+	// restart is in progress from its child_restarting event until the new
+	// attempt runs (or is ready, for a child with Readiness) or fails. The
+	// others wait in order in StatePending, each with a child_queued event.
+	// Zero means no cap. A Group may set a lower cap of its own.
 	MaxRestarting int
 	// Groups are restart scopes within the supervisor (see Group).
 	Groups []Group
@@ -89,8 +92,10 @@ type Defaults struct {
 	// waits for its own children unless its Child sets a budget.
 	StartTimeout time.Duration
 	Shutdown     time.Duration
-	Backoff      Backoff
-	Quarantine   Quarantine
+	// Backoff and Quarantine apply as a whole: a child (or role) that sets
+	// any field of its own Backoff takes none of these fields.
+	Backoff    Backoff
+	Quarantine Quarantine
 	// Liveness applies to workers only.
 	Liveness Liveness
 	// Rules are tried after a child's own Rules.

@@ -103,13 +103,13 @@ func (v *validator) spec(s *Spec, at string, root bool) {
 	}
 	if !root {
 		if s.Logger != nil {
-			v.add(field(at, "logger"), "only the root spec takes a logger, which logs the whole tree; set it there")
+			v.add(field(at, "logger"), "only the root spec takes a logger, which logs the whole tree: set it there")
 		}
 		if s.JournalSize != 0 {
-			v.add(field(at, "journalSize"), "only the root spec sets the tree's journal size; set it there")
+			v.add(field(at, "journalSize"), "only the root spec sets the tree's journal size: set it there")
 		}
 		if s.Seed != 0 {
-			v.add(field(at, "seed"), "only the root spec seeds the tree's random source; set it there")
+			v.add(field(at, "seed"), "only the root spec seeds the tree's random source: set it there")
 		}
 	}
 	v.defaults(&s.Defaults, field(at, "defaults"))
@@ -170,10 +170,10 @@ func (v *validator) child(c *Child, at string) {
 	v.rules(c.Rules, at+".rules")
 	if c.Tree != nil {
 		if c.Liveness != (Liveness{}) {
-			v.add(at+".liveness", "a nested supervisor does not report liveness; leave it unset")
+			v.add(at+".liveness", "a nested supervisor does not report liveness: leave it unset")
 		}
 		if c.Readiness != ReadinessImmediate {
-			v.add(at+".readiness", "a nested supervisor is ready once its children are; leave readiness unset")
+			v.add(at+".readiness", "a nested supervisor is ready once its children are: leave readiness unset")
 		}
 		if c.Tree.Name != "" && c.Tree.Name != c.Name {
 			v.add(at+".tree.name", "%q differs from the child's name %q: leave it empty", c.Tree.Name, c.Name)
