@@ -2,7 +2,9 @@ package supervisor_test
 
 import (
 	"context"
+	"runtime"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -129,4 +131,73 @@ func TestScaleTemporaryExits(t *testing.T) {
 	small := best(3, func() time.Duration { return run(1_000) })
 	large := best(2, func() time.Duration { return run(100_000) })
 	checkScale(t, "temporary exits", 12, 1_000, 100_000, small, large)
+}
+
+// Memory stays bounded whatever the failure rate, with every restart
+// protection on (issue 4, point 10): the heap retained after 60,000
+// restarts is what it was after 10,000. A structure that kept one entry
+// per restart (a list of failure times, a growing queue) would retain
+// 50,000 entries more, at least 400 KB.
+func TestBoundedMemoryUnderFailures(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		var failures, limit atomic.Int64
+		var gate atomic.Pointer[chan struct{}]
+		open := func(n int64) {
+			limit.Store(n)
+			g := make(chan struct{})
+			if old := gate.Swap(&g); old != nil {
+				close(*old)
+			}
+		}
+		open(10_000)
+		run := func(ctx context.Context) error {
+			if failures.Add(1) <= limit.Load() {
+				return errBoom
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-*gate.Load():
+				return errBoom
+			}
+		}
+		lots := supervisor.Intensity{MaxRestarts: 1 << 20, Period: time.Hour}
+		child := func(name, group string) supervisor.Child {
+			return supervisor.Child{Name: name, Run: run, Group: group, Role: supervisor.RoleWorker,
+				Backoff:    supervisor.Backoff{Off: true},
+				Quarantine: supervisor.Quarantine{After: 1 << 20, Within: time.Hour},
+				Liveness:   supervisor.Liveness{Interval: time.Hour}}
+		}
+		tree, _ := start(t, supervisor.Spec{
+			Intensity:     lots,
+			Budget:        supervisor.Budget{Burst: 1 << 20, Refill: time.Second},
+			MaxRestarting: 2,
+			Groups:        []supervisor.Group{{Name: "g", Strategy: supervisor.OneForAll, Intensity: lots, MaxRestarting: 1}},
+			Children:      []supervisor.Child{child("a", ""), child("b", ""), child("c", "g"), child("d", "g")},
+		})
+		heap := func() uint64 {
+			settle()
+			var m runtime.MemStats
+			runtime.GC()
+			runtime.GC()
+			runtime.ReadMemStats(&m)
+			return m.HeapAlloc
+		}
+		restarts := func() (n uint64) {
+			for _, c := range tree.State().Children {
+				n += c.Restarts
+			}
+			return n
+		}
+		h1, r1 := heap(), restarts()
+		open(60_000)
+		h2, r2 := heap(), restarts()
+		t.Logf("%d restarts: heap %d B; %d restarts: heap %d B", r1, h1, r2, h2)
+		if r2-r1 < 45_000 {
+			t.Fatalf("only %d restarts between the samples", r2-r1)
+		}
+		if h2 > h1 && h2-h1 > 128<<10 {
+			t.Errorf("heap grew by %d B over %d restarts", h2-h1, r2-r1)
+		}
+	})
 }
