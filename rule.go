@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -22,6 +23,10 @@ type Rule struct {
 	As error
 	// Message matches errors whose text matches this regular expression.
 	Message string
+	// ExitCodes matches errors carrying one of these exit codes: an error
+	// in the chain with an ExitCode() int method, such as *exec.ExitError
+	// or the error of a process child.
+	ExitCodes []int
 	// Action is what to do when the rule matches.
 	Action Action
 }
@@ -81,6 +86,7 @@ type compiledRule struct {
 	is      error
 	as      reflect.Type
 	message *regexp.Regexp
+	codes   []int
 	action  Action
 	reason  string // what it matched and did, for events
 }
@@ -108,6 +114,10 @@ func compileRules(rules []Rule, at string) []compiledRule {
 		if r.Message != "" {
 			c.message = regexp.MustCompile(r.Message) // validated
 			what = append(what, fmt.Sprintf("message ~ %q", r.Message))
+		}
+		if len(r.ExitCodes) > 0 {
+			c.codes = slices.Clone(r.ExitCodes)
+			what = append(what, fmt.Sprintf("exit code in %v", r.ExitCodes))
 		}
 		c.reason = "error " + strings.Join(what, ", ") + ": " + r.Action.String()
 		out[i] = c
@@ -138,14 +148,26 @@ func (r *compiledRule) matches(err error) bool {
 	if r.message != nil && !r.message.MatchString(errorText(err)) {
 		return false
 	}
+	if r.codes != nil {
+		var ec exitCoder
+		if !errors.As(err, &ec) || !slices.Contains(r.codes, ec.ExitCode()) {
+			return false
+		}
+	}
 	return true
+}
+
+// exitCoder is an error that carries a process's exit code.
+type exitCoder interface {
+	error
+	ExitCode() int
 }
 
 func (v *validator) rules(rules []Rule, at string) {
 	for i, r := range rules {
 		ri := fmt.Sprintf("%s[%d]", at, i)
-		if r.Is == nil && r.As == nil && r.Message == "" {
-			v.add(ri, "set at least one of is, as and message: a rule without a matcher would match every error")
+		if r.Is == nil && r.As == nil && r.Message == "" && len(r.ExitCodes) == 0 {
+			v.add(ri, "set at least one of is, as, message and exitCodes: a rule without a matcher would match every error")
 		}
 		if r.Message != "" {
 			if _, err := regexp.Compile(r.Message); err != nil {

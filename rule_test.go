@@ -135,6 +135,40 @@ func TestRuleOrderAndMatchers(t *testing.T) {
 	})
 }
 
+// codeError is an error with an exit code, as a process child returns.
+type codeError int
+
+func (e codeError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+func (e codeError) ExitCode() int { return int(e) }
+
+// ExitCodes matches an error in the chain with an ExitCode method whose
+// code is listed, such as a process child's.
+func TestRuleExitCodes(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		c := &supervisortest.Child{}
+		tree, rec := start(t, supervisor.Spec{
+			Intensity: supervisor.Intensity{MaxRestarts: 10, Period: time.Second},
+			Children: []supervisor.Child{{Name: "c", Run: c.Run, Rules: []supervisor.Rule{
+				{ExitCodes: []int{78}, Action: supervisor.ActionStop}, // EX_CONFIG: no point restarting
+			}}},
+		})
+		c.Fail(fmt.Errorf("run: %w", codeError(1)))
+		settle()
+		c.Fail(errors.New("exit status 78")) // the text alone is no exit code
+		settle()
+		c.Fail(fmt.Errorf("run: %w", codeError(78)))
+		settle()
+		var got []string
+		for _, e := range rec.Filter(supervisortest.Exited("/c", supervisor.ExitAbnormal)) {
+			got = append(got, e.Rule)
+		}
+		if want := []string{"restart_type", "restart_type", "rules[0]"}; !slices.Equal(got, want) {
+			t.Fatalf("rules that decided: %q, want %q", got, want)
+		}
+		wantState(t, tree, "/c", supervisor.StateFailed)
+	})
+}
+
 // A context error from the child's own cancellation is a clean stop: no
 // rule sees it. The same error while the context is alive is a failure.
 func TestRulesIgnoreCleanStops(t *testing.T) {
