@@ -178,6 +178,14 @@ type Child struct {
 	// Progress. The zero value leaves it to the supervisor's Defaults, and
 	// finally none. A nested supervisor cannot have one.
 	Liveness Liveness
+
+	// Revision identifies what Run does, for Tree.Apply: a function value
+	// cannot be compared, so Apply restarts a child whose Run is a
+	// different function or whose Revision changed, and otherwise updates
+	// its policies in place. Set it to anything that changes with what Run
+	// captures (a version, a hash of its configuration); package config
+	// sets it to a hash of the child's run or exec keys.
+	Revision string
 }
 
 // Kind returns KindSupervisor if the child is a nested supervisor and
