@@ -162,12 +162,13 @@ func (n *node) newChild(cp *childPlan) *child {
 	return c
 }
 
-// body runs one attempt of the child.
-func (c *child) body(a *attempt) error {
-	if c.cp.pol.tree != nil {
-		return runNested(a)
+// body runs attempt a of the child, planned by cp: the child's plan when
+// the attempt was launched.
+func (c *child) body(a *attempt, cp *childPlan) error {
+	if cp.pol.tree != nil {
+		return runNested(a, cp.pol.tree)
 	}
-	return c.cp.run(a)
+	return cp.run(a)
 }
 
 // set changes the child's state.

@@ -43,7 +43,7 @@ func Ready(ctx context.Context) {
 	if a == nil || a.flags.Or(flagReady)&flagReady != 0 {
 		return
 	}
-	if a.c.cp.pol.gated {
+	if a.has(flagGated) {
 		a.c.n.post(msg{kind: msgReady, a: a})
 	}
 }
@@ -54,7 +54,7 @@ func Ready(ctx context.Context) {
 // atomic store and two loads and never blocks, except that the first report
 // after the child was marked unhealthy sends the supervisor a message.
 func Heartbeat(ctx context.Context) {
-	if a := attemptFrom(ctx); a != nil && !a.c.cp.pol.liveness.Progress {
+	if a := attemptFrom(ctx); a != nil && !a.has(flagProgress) {
 		a.reported()
 	}
 }
@@ -134,7 +134,7 @@ type attempt struct {
 	sub *node // the nested supervisor this attempt runs, once it exists
 
 	num   int32
-	flags atomic.Uint32 // flagCanceled, flagReady, flagStale
+	flags atomic.Uint32 // flagCanceled, flagReady, flagStale, flagGated, flagProgress
 
 	// Written by the attempt's goroutine before it reports its exit.
 	returned bool
@@ -152,6 +152,8 @@ const (
 	flagCanceled uint32 = 1 << iota // the supervisor cancelled it
 	flagReady                       // it called Ready
 	flagStale                       // marked unhealthy: its next report tells the supervisor
+	flagGated                       // its plan says it must call Ready
+	flagProgress                    // its Liveness counts Progress only
 )
 
 func (a *attempt) has(f uint32) bool { return a.flags.Load()&f != 0 }
@@ -275,10 +277,10 @@ func (a *attempt) cancel() {
 }
 
 // run is the attempt's goroutine.
-func (a *attempt) run() {
+func (a *attempt) run(cp *childPlan) {
 	setLabels(a)
 	defer a.recoverExit()
-	err := a.c.body(a)
+	err := a.c.body(a, cp)
 	a.returned = true
 	a.report(err)
 }

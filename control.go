@@ -36,9 +36,14 @@ const (
 	opQuarantine
 	opShutdown
 	opReset
+	opUpdate // Apply: a supervisor's new plan
 )
 
-var opNames = [...]string{"add", "remove", "restart", "pause", "resume", "quarantine", "shutdown", "reset"}
+var opNames = [...]string{"add", "remove", "restart", "pause", "resume", "quarantine", "shutdown", "reset", "update"}
+
+// addressesNode reports whether the op's path names a supervisor (the
+// parent, for add) rather than a child.
+func (op opKind) addressesNode() bool { return op == opAdd || op == opUpdate }
 
 // command is a control call travelling to, and through, a control loop.
 type command struct {
@@ -52,6 +57,8 @@ type command struct {
 	reply   chan error      // buffered: the loop never waits on it
 	fromGen uint64          // the child's generation when the command began
 	merged  []*command      // concurrent restarts answered together
+	upd     *update         // update: the new plan
+	apply   bool            // restart: by Apply, which leaves a paused child paused
 }
 
 // AddChild adds child to the supervisor at parent ("/" for the root) and
@@ -111,18 +118,25 @@ func (t *Tree) ResumeChild(ctx context.Context, path string, audit Audit) error 
 // answer. If ctx ends first the call returns ctx.Err(), and the command may
 // still take effect.
 func (t *Tree) control(ctx context.Context, op opKind, path string, child *Child, audit Audit) error {
-	opErr := func(err error) error { return &OpError{Op: opNames[op], Path: path, Err: err} }
 	if err := audit.validate(); err != nil {
-		return opErr(err)
+		return &OpError{Op: opNames[op], Path: path, Err: err}
 	}
+	return t.send(ctx, &command{op: op, path: path, child: child, audit: audit})
+}
+
+// send delivers cmd, whose op, path, audit and payload are set, to the
+// supervisor owning its path and waits for its answer.
+func (t *Tree) send(ctx context.Context, cmd *command) error {
+	op, path := cmd.op, cmd.path
+	opErr := func(err error) error { return &OpError{Op: opNames[op], Path: path, Err: err} }
 	n, name, err := t.resolve(op, path)
 	if err != nil {
-		t.rejected(op, path, audit, err)
+		t.rejected(op, path, cmd.audit, err)
 		return opErr(err)
 	}
-	cmd := &command{op: op, path: path, name: name, child: child, audit: audit, reply: make(chan error, 1)}
+	cmd.name, cmd.reply = name, make(chan error, 1)
 	if op == opAdd {
-		cmd.path, cmd.name = n.prefix+child.Name, child.Name
+		cmd.path, cmd.name = n.prefix+cmd.child.Name, cmd.child.Name
 	}
 	select {
 	case n.inbox <- msg{kind: msgCommand, cmd: cmd}:
@@ -162,14 +176,14 @@ func (t *Tree) resolve(op opKind, path string) (*node, string, error) {
 	}
 	n := t.root
 	if path == "/" {
-		if op == opAdd {
+		if op.addressesNode() {
 			return n, "", nil
 		}
 		return nil, "", fmt.Errorf("%w: the root is not a child; use Shutdown to stop the tree", ErrNotFound)
 	}
 	segs := strings.Split(path[1:], "/")
 	last := len(segs)
-	if op != opAdd {
+	if !op.addressesNode() {
 		last--
 	}
 	for _, seg := range segs[:last] {
@@ -184,7 +198,7 @@ func (t *Tree) resolve(op opKind, path string) (*node, string, error) {
 		}
 		n = c.cur.sub
 	}
-	if op == opAdd {
+	if op.addressesNode() {
 		return n, "", nil
 	}
 	name := segs[last]
@@ -244,8 +258,12 @@ func (n *node) onCommand(cmd *command) {
 
 // execute runs a command now, or queues it behind the child's current one.
 func (n *node) execute(cmd *command) {
-	if cmd.op == opAdd {
+	switch cmd.op {
+	case opAdd:
 		n.add(cmd)
+		return
+	case opUpdate:
+		n.update(cmd)
 		return
 	}
 	c := n.lookup(cmd.name)
@@ -275,6 +293,12 @@ func (n *node) applyCommand(c *child, cmd *command) {
 			n.stop(c, stopCommand)
 		}
 	case opRestart:
+		if cmd.apply && (c.admin != adminActive || c.cur == nil) {
+			// Apply restarts running code: a child paused, quarantined or
+			// waiting to restart runs its new plan when it next starts.
+			n.finish(cmd, nil)
+			return
+		}
 		c.setCommand(cmd)
 		if c.cur != nil {
 			if c.state != StateStopping {

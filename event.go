@@ -100,6 +100,11 @@ const (
 	// success). A command refused before it reached a supervisor (a bad
 	// path, an unknown child) gets only this event, with the error.
 	EventCommandCompleted
+	// EventSpecUpdated: Tree.Apply changed a child's policies in place
+	// (Path the child) or a supervisor's settings (Path the supervisor);
+	// Reason lists the fields, Audit and Correlation are the update
+	// command's.
+	EventSpecUpdated
 	// EventsDropped is delivered only to a Subscription that fell behind:
 	// Count events before this point were dropped from its queue.
 	EventsDropped
@@ -109,7 +114,7 @@ var eventNames = []string{"invalid", "tree_started", "child_added", "child_start
 	"child_ready", "child_stopping", "child_exited", "child_backoff", "child_restarting", "child_queued", "child_restarted",
 	"child_paused", "child_resumed", "child_quarantined", "child_removed", "child_reset", "child_unhealthy", "child_healthy", "child_abandoned",
 	"abandoned_exited", "hook_panicked", "intensity_exceeded", "group_quarantined", "escalated", "shutdown_requested", "shutdown_phase",
-	"shutdown_completed", "command_accepted", "command_completed", "events_dropped"}
+	"shutdown_completed", "command_accepted", "command_completed", "spec_updated", "events_dropped"}
 
 func (k EventKind) String() string { return enumString(eventNames, k) }
 

@@ -249,3 +249,41 @@ func ExampleGroup() {
 	// /reader quarantined
 	// /parser quarantined
 }
+
+// Apply reconfigures a running tree: here it adds a worker, restarts the
+// api for its new revision and changes the cache's backoff in place.
+func ExampleTree_Apply() {
+	ctx := context.Background()
+	idle := func(ctx context.Context) error { <-ctx.Done(); return nil }
+	spec := supervisor.Spec{Children: []supervisor.Child{
+		{Name: "cache", Run: idle},
+		{Name: "api", Run: idle, Revision: "v1"},
+	}}
+	tree, err := supervisor.Start(ctx, spec)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	spec.Children = []supervisor.Child{
+		{Name: "cache", Run: idle, Backoff: supervisor.Backoff{Initial: time.Second}},
+		{Name: "api", Run: idle, Revision: "v2"},
+		{Name: "worker", Run: idle},
+	}
+	audit := supervisor.Audit{Who: "example", Why: "deploy v2"}
+	plan, err := tree.Apply(ctx, spec, audit)
+	if err != nil {
+		fmt.Println(err)
+	}
+	fmt.Print(plan)
+	for _, c := range tree.State().Children {
+		fmt.Println(c.Path, c.State, "generation", c.Generation)
+	}
+	tree.Shutdown(ctx, audit)
+	// Output:
+	// update /cache: backoff
+	// restart /api: revision
+	// add /worker
+	// /cache running generation 1
+	// /api running generation 2
+	// /worker running generation 1
+}

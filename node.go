@@ -146,8 +146,8 @@ func (n *node) lookup(name string) *child {
 }
 
 // runNested runs a nested supervisor as the body of attempt a.
-func runNested(a *attempt) error {
-	n := newNode(a.c.n.t, a.c.path, a.c.cp.pol.tree, a)
+func runNested(a *attempt, p *plan) error {
+	n := newNode(a.c.n.t, a.c.path, p, a)
 	n.stopC = a.Done()
 	n.t.mu.Lock()
 	a.sub = n
@@ -332,6 +332,14 @@ func (n *node) launch(c *child) {
 		x.unhealthy, x.queued, x.budgetWait = false, false, false
 	}
 	a := &attempt{c: c, gen: c.gen, num: c.attempt}
+	// What the attempt's goroutine reads of its plan is fixed now: Apply
+	// may give the child a new plan while the attempt runs.
+	if c.cp.pol.gated {
+		a.flags.Store(flagGated)
+	}
+	if c.cp.pol.liveness.Progress {
+		a.flags.Or(flagProgress)
+	}
 	c.cur = a
 	c.startedAt = n.now
 	gated := c.cp.pol.gated
@@ -345,7 +353,7 @@ func (n *node) launch(c *child) {
 		n.set(c, StateRunning)
 		n.emit(EventChildRunning, c)
 	}
-	go a.run()
+	go a.run(c.cp)
 	if !gated {
 		n.started(c)
 	}

@@ -7,7 +7,7 @@ import (
 
 // A plan is a compiled Spec: what a supervisor needs to start and restart
 // its children, taken from the caller's Spec at Start (or AddChild), which
-// the tree then no longer reads. Each child costs 32 bytes in its plan; what
+// the tree then no longer reads. Each child costs 48 bytes in its plan; what
 // it shares with its siblings (restart type, budgets, backoff) is a policy
 // the tree keeps once.
 type plan struct {
@@ -28,6 +28,7 @@ type childPlan struct {
 	name string
 	run  func(context.Context) error
 	pol  *policy
+	rev  string // Child.Revision
 }
 
 // policy is the part of a Child that children declared alike share, with
@@ -135,15 +136,15 @@ func (k *compiler) child(c *Child, p *plan) childPlan {
 		// A nested supervisor's policy is its own: it is not shared, so that
 		// supervisors added and removed at run time leave nothing behind.
 		pol.tree = k.spec(c.Tree)
-		return childPlan{name: c.Name, run: c.Run, pol: &pol}
+		return childPlan{name: c.Name, run: c.Run, pol: &pol, rev: c.Revision}
 	}
 	if shared, ok := k.policies[pol]; ok {
-		return childPlan{name: c.Name, run: c.Run, pol: shared}
+		return childPlan{name: c.Name, run: c.Run, pol: shared, rev: c.Revision}
 	}
 	if k.policies == nil {
 		k.policies = make(map[policy]*policy)
 	}
 	shared := &pol
 	k.policies[pol] = shared
-	return childPlan{name: c.Name, run: c.Run, pol: shared}
+	return childPlan{name: c.Name, run: c.Run, pol: shared, rev: c.Revision}
 }

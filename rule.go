@@ -125,6 +125,32 @@ func compileRules(rules []Rule, at string) []compiledRule {
 	return out
 }
 
+// equal reports whether s and o hold the same rules, for Apply.
+func (s *ruleSet) equal(o *ruleSet) bool {
+	if s == nil || o == nil {
+		return s == o
+	}
+	return slices.EqualFunc(s.rules, o.rules, func(a, b compiledRule) bool {
+		return a.name == b.name && a.reason == b.reason && a.action == b.action && a.as == b.as &&
+			sameError(a.is, b.is) && slices.Equal(a.codes, b.codes)
+	})
+}
+
+// sameError reports whether a and b are the same sentinel, without
+// panicking on errors of a type that == cannot compare.
+func sameError(a, b error) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	if reflect.TypeOf(a) != reflect.TypeOf(b) {
+		return false
+	}
+	if reflect.TypeOf(a).Comparable() {
+		return a == b
+	}
+	return reflect.DeepEqual(a, b)
+}
+
 // match returns the first rule matching err, or nil.
 func (s *ruleSet) match(err error) *compiledRule {
 	if s == nil || err == nil {

@@ -79,11 +79,13 @@ type ChildInfo struct {
 	Restart     RestartType `json:"restart"`
 	Role        Role        `json:"role,omitzero"`
 	Significant bool        `json:"significant,omitempty"`
-	State       State       `json:"state"`
-	Since       time.Time   `json:"since"` // when it entered State
-	Generation  uint64      `json:"generation"`
-	Attempt     int         `json:"attempt"`
-	Restarts    uint64      `json:"restarts"` // restarts performed: automatic ones and RestartChild's
+	// Revision is the child's Child.Revision, as last applied.
+	Revision   string    `json:"revision,omitempty"`
+	State      State     `json:"state"`
+	Since      time.Time `json:"since"` // when it entered State
+	Generation uint64    `json:"generation"`
+	Attempt    int       `json:"attempt"`
+	Restarts   uint64    `json:"restarts"` // restarts performed: automatic ones and RestartChild's
 	// NextAttempt is when a child in StateBackoff restarts, or when a
 	// child quarantined by its restart limit gets its probation attempt.
 	NextAttempt time.Time `json:"nextAttempt,omitzero"`
@@ -227,8 +229,8 @@ func (n *node) snapshot(s *Snapshot, counts *[numStates]int, now int64) {
 		}
 		info := ChildInfo{
 			Path: c.path, Name: c.cp.name, Kind: c.cp.pol.kind(), Restart: c.cp.pol.restart, Role: c.cp.pol.role,
-			Significant: c.cp.pol.significant,
-			State:       c.state, Since: at(c.since), Generation: c.gen, Attempt: int(c.attempt),
+			Significant: c.cp.pol.significant, Revision: c.cp.rev,
+			State: c.state, Since: at(c.since), Generation: c.gen, Attempt: int(c.attempt),
 			Restarts: uint64(c.restarts), Abandoned: int(c.zombies),
 		}
 		if c.state == StateBackoff {

@@ -3,6 +3,7 @@ package supervisor
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"runtime/pprof"
 	"strings"
@@ -29,11 +30,14 @@ type Tree struct {
 	// context (see labelSet); nil if it could not be learnt.
 	labelKey any
 	seed     uint64
-	compiler compiler // used under mu
-	root     *node
-	started  chan error // the root's start result, sent once
-	done     chan struct{}
-	logs     sync.WaitGroup
+	// Fixed at Start (see Apply).
+	logger      *slog.Logger
+	journalSize int
+	compiler    compiler // used under mu
+	root        *node
+	started     chan error // the root's start result, sent once
+	done        chan struct{}
+	logs        sync.WaitGroup
 
 	mu             sync.Mutex // the tree lock
 	seq            uint64
@@ -88,6 +92,7 @@ func Start(ctx context.Context, spec Spec) (*Tree, error) {
 	if size > 0 {
 		t.journal.buf = make([]Event, size)
 	}
+	t.logger, t.journalSize = root.Logger, size
 	t.root = newNode(t, "/", t.compiler.spec(root), nil)
 	t.root.stopC = ctx.Done()
 	t.count = len(t.root.children)

@@ -1,0 +1,686 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+)
+
+// Tree.Apply reconfigures a running tree to match a new Spec: the live
+// counterpart of a restart with a new configuration, which keeps every
+// child that did not change running.
+
+// ChangeAction is what a Change does to a child or a supervisor.
+type ChangeAction uint8
+
+// Change actions.
+const (
+	_ ChangeAction = iota
+	// ChangeAdd adds and starts a child the new spec declares.
+	ChangeAdd
+	// ChangeRemove stops and removes a child the new spec no longer
+	// declares.
+	ChangeRemove
+	// ChangeRestart restarts a child whose code changed (its Run function
+	// or its Revision), or replaces it (stops and removes it, then adds it
+	// afresh) when it changed kind, group, primary or whether it is a
+	// sidecar.
+	ChangeRestart
+	// ChangeUpdate changes a child's or a supervisor's policies in place,
+	// without a restart: they apply from their next decision on.
+	ChangeUpdate
+)
+
+var changeNames = []string{"", "add", "remove", "restart", "update"}
+
+func (a ChangeAction) String() string { return enumString(changeNames, a) }
+
+// MarshalText implements encoding.TextMarshaler.
+func (a ChangeAction) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
+
+// Change is one step of a Plan.
+type Change struct {
+	// Path is the child, or for a supervisor's own settings the
+	// supervisor ("/" for the root).
+	Path   string       `json:"path"`
+	Action ChangeAction `json:"action"`
+	// Fields names what differs, by the Spec and Child field names
+	// ("run", "revision", "backoff", "strategy", "order"...).
+	Fields []string `json:"fields,omitempty"`
+	// Err is set by Apply when this step failed.
+	Err error `json:"-"`
+}
+
+func (c Change) String() string {
+	s := c.Action.String() + " " + c.Path
+	if len(c.Fields) > 0 {
+		s += ": " + strings.Join(c.Fields, ", ")
+	}
+	if c.Err != nil {
+		s += " (failed: " + strings.TrimPrefix(c.Err.Error(), "supervisor: ") + ")"
+	}
+	return s
+}
+
+// Plan lists the changes that take a tree from one Spec to another, in the
+// order Apply performs them within each supervisor: removals (and the
+// removal half of replacements), the supervisor's own settings and its
+// children's policies, restarts, additions, then nested supervisors.
+type Plan struct {
+	Changes []Change `json:"changes"`
+}
+
+// Empty reports whether the plan changes nothing.
+func (p *Plan) Empty() bool { return p == nil || len(p.Changes) == 0 }
+
+// String returns one change per line.
+func (p *Plan) String() string {
+	if p.Empty() {
+		return "no changes\n"
+	}
+	var b strings.Builder
+	for _, c := range p.Changes {
+		b.WriteString(c.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// ApplyError reports the steps of an Apply that failed. Each failed step
+// left the tree consistent: a child that failed to be added is not in the
+// tree, a child whose restart failed is handled by its restart policy, as
+// after any failure.
+type ApplyError struct {
+	// Plan is the whole plan, with Err set on the failed changes.
+	Plan *Plan
+}
+
+func (e *ApplyError) Error() string {
+	var failed []string
+	for _, c := range e.Plan.Changes {
+		if c.Err != nil {
+			failed = append(failed, c.String())
+		}
+	}
+	return fmt.Sprintf("supervisor: apply: %d of %d changes failed: %s", len(failed), len(e.Plan.Changes),
+		strings.Join(failed, "; "))
+}
+
+// Unwrap returns the errors of the failed steps.
+func (e *ApplyError) Unwrap() []error {
+	var errs []error
+	for _, c := range e.Plan.Changes {
+		if c.Err != nil {
+			errs = append(errs, c.Err)
+		}
+	}
+	return errs
+}
+
+// Diff returns the plan that Tree.Apply would carry out on a tree started
+// from old to make it match new, as if no child had been added or removed
+// at run time. Both specs must be valid; the error is an *OpError with Op
+// "diff" wrapping the *ValidationError of the one that is not.
+func Diff(old, new Spec) (*Plan, error) {
+	for _, s := range []struct {
+		what string
+		spec *Spec
+	}{{"old", &old}, {"new", &new}} {
+		if err := Validate(*s.spec); err != nil {
+			return nil, &OpError{Op: "diff", Path: s.what + " spec", Err: err}
+		}
+	}
+	var k compiler
+	op, np := k.spec(&old), k.spec(&new)
+	var d differ
+	d.level("/", planLevel(op), &new, np, false)
+	return &d.plan, nil
+}
+
+// Apply reconfigures the running tree to match spec and returns the plan it
+// carried out. Children spec no longer declares are stopped and removed;
+// new ones are added and started; a child whose Run function or Revision
+// changed is restarted with its new code (one paused or quarantined stays
+// so, and runs the new code when resumed); a child whose other fields
+// changed gets its new policies in place, without a restart. The same
+// holds for each supervisor's own settings (strategy, intensity, budget,
+// throttle, groups, defaults), and recursively for running nested
+// supervisors. A changed intensity starts a fresh window.
+//
+// Each step goes through the control loop of the supervisor it changes,
+// as a command with audit and its events (spec_updated for policies
+// changed in place); the tree is consistent after each. A step that fails
+// does not stop the others: the error is then an *ApplyError, and the plan
+// says which steps failed. A spec that is not valid changes nothing: the
+// error is an *OpError with Op "apply" wrapping the *ValidationError.
+// Logger, JournalSize and Seed are fixed when the tree starts: spec must
+// leave them zero or equal.
+func (t *Tree) Apply(ctx context.Context, spec Spec, audit Audit) (*Plan, error) {
+	opErr := func(err error) error { return &OpError{Op: "apply", Path: "/", Err: err} }
+	if err := audit.validate(); err != nil {
+		return nil, opErr(err)
+	}
+	if err := Validate(spec); err != nil {
+		return nil, opErr(err)
+	}
+	if err := t.fixed(&spec); err != nil {
+		return nil, opErr(err)
+	}
+	t.mu.Lock()
+	if t.ended || t.root.phase >= phaseStopping {
+		t.mu.Unlock()
+		return nil, opErr(ErrShuttingDown)
+	}
+	np := t.compiler.spec(&spec)
+	var d differ
+	d.level("/", nodeLevel(t.root), &spec, np, true)
+	t.mu.Unlock()
+
+	for _, l := range d.steps {
+		t.applyLevel(ctx, l, &d, audit)
+		if ctx.Err() != nil {
+			return &d.plan, ctx.Err()
+		}
+	}
+	for _, c := range d.plan.Changes {
+		if c.Err != nil {
+			return &d.plan, &ApplyError{Plan: &d.plan}
+		}
+	}
+	return &d.plan, nil
+}
+
+// fixed checks the fields Apply cannot change.
+func (t *Tree) fixed(s *Spec) error {
+	var v validator
+	if s.Logger != nil && s.Logger != t.logger {
+		v.add("logger", "is fixed when the tree starts: leave it nil, or pass the tree's logger")
+	}
+	if s.JournalSize != 0 && s.JournalSize != t.journalSize {
+		v.add("journalSize", "%d differs from the running tree's %d, which is fixed when the tree starts: leave it 0",
+			s.JournalSize, t.journalSize)
+	}
+	if s.Seed != 0 && s.Seed != t.seed {
+		v.add("seed", "differs from the running tree's, which is fixed when the tree starts: leave it 0")
+	}
+	if s.Name != t.name {
+		v.add("name", "%q differs from the running tree's %q, which is fixed when the tree starts", s.Name, t.name)
+	}
+	return v.err()
+}
+
+// applyLevel carries out the steps for one supervisor.
+func (t *Tree) applyLevel(ctx context.Context, l *levelSteps, d *differ, audit Audit) {
+	record := func(path string, action ChangeAction, err error) {
+		if errors.Is(err, ErrNotFound) && action == ChangeRemove {
+			err = nil // gone already: removed meanwhile, or a temporary child that ended
+		}
+		if i, ok := d.index[changeKey{path, action}]; ok && err != nil {
+			d.plan.Changes[i].Err = err
+		}
+	}
+	child := func(name string) string { return l.prefix + name }
+	for _, name := range l.remove {
+		action := ChangeRemove
+		if slices.Contains(l.replace, name) {
+			action = ChangeRestart
+		}
+		record(child(name), action, t.control(ctx, opRemove, child(name), nil, audit))
+	}
+	cmd := &command{op: opUpdate, path: l.path, audit: audit, upd: &update{plan: l.plan, fields: l.fields}}
+	if err := t.send(ctx, cmd); err != nil {
+		// The supervisor is gone or stopping: nothing below can apply.
+		record(l.path, ChangeUpdate, err)
+		for _, c := range l.changes {
+			record(c.Path, c.Action, err)
+		}
+		return
+	}
+	for _, name := range l.restart {
+		cmd := &command{op: opRestart, path: child(name), audit: audit, apply: true}
+		record(child(name), ChangeRestart, t.send(ctx, cmd))
+	}
+	for _, i := range l.add {
+		c := &l.spec.Children[i]
+		action := ChangeAdd
+		if slices.Contains(l.replace, c.Name) {
+			action = ChangeRestart
+		}
+		record(child(c.Name), action, t.control(ctx, opAdd, l.path, c, audit))
+	}
+	if l.reorder {
+		order := make([]string, len(l.spec.Children))
+		for i := range l.spec.Children {
+			order[i] = l.spec.Children[i].Name
+		}
+		cmd := &command{op: opUpdate, path: l.path, audit: audit, upd: &update{order: order}}
+		record(l.path, ChangeUpdate, t.send(ctx, cmd))
+	}
+}
+
+// update is the payload of an opUpdate command: a supervisor's new plan,
+// or the new order of its children.
+type update struct {
+	plan   *plan
+	fields []string // the supervisor's own settings that changed
+	order  []string
+}
+
+// changeKey finds a change in a plan.
+type changeKey struct {
+	path   string
+	action ChangeAction
+}
+
+// level is a supervisor as Diff sees it: its settings and its children, as
+// planned or as running.
+type level struct {
+	plan     *plan
+	children []levelChild
+}
+
+type levelChild struct {
+	cp  *childPlan
+	sub *node // the running nested supervisor, for Apply
+}
+
+func planLevel(p *plan) level {
+	l := level{plan: p, children: make([]levelChild, len(p.children))}
+	for i := range p.children {
+		l.children[i].cp = &p.children[i]
+	}
+	return l
+}
+
+// nodeLevel describes a running supervisor. The caller holds the tree lock.
+func nodeLevel(n *node) level {
+	l := level{plan: n.plan}
+	for _, c := range n.children {
+		if c == nil || c.removed {
+			continue
+		}
+		lc := levelChild{cp: c.cp}
+		if c.cur != nil && c.cur.sub != nil && c.cur.sub.phase < phaseStopping {
+			lc.sub = c.cur.sub
+		}
+		l.children = append(l.children, lc)
+	}
+	return l
+}
+
+// levelSteps is what Apply does to one supervisor.
+type levelSteps struct {
+	path, prefix string
+	spec         *Spec
+	plan         *plan
+	fields       []string // the supervisor's settings that changed
+	remove       []string // children removed: dropped ones, then replaced ones
+	replace      []string // replaced: removed, then added again
+	restart      []string
+	add          []int // indexes in spec.Children, replaced ones included
+	reorder      bool
+	changes      []Change // this supervisor's changes, for errors
+}
+
+// differ builds a plan, and the steps to carry it out.
+type differ struct {
+	plan  Plan
+	steps []*levelSteps
+	index map[changeKey]int
+}
+
+func (d *differ) change(l *levelSteps, c Change) {
+	if d.index == nil {
+		d.index = make(map[changeKey]int)
+	}
+	d.index[changeKey{c.Path, c.Action}] = len(d.plan.Changes)
+	d.plan.Changes = append(d.plan.Changes, c)
+	l.changes = append(l.changes, c)
+}
+
+// level diffs the supervisor at path, now old, against np compiled from
+// spec, and then its nested supervisors. If running, the supervisor runs
+// and Apply carries out the steps; otherwise its next start takes np.
+func (d *differ) level(path string, old level, spec *Spec, np *plan, running bool) {
+	prefix := path + "/"
+	if path == "/" {
+		prefix = "/"
+	}
+	l := &levelSteps{path: path, prefix: prefix, spec: spec, plan: np}
+	if running {
+		d.steps = append(d.steps, l)
+	}
+	l.fields = settingsChanges(old.plan, np)
+
+	olds := make(map[string]*levelChild, len(old.children))
+	for i := range old.children {
+		olds[old.children[i].cp.name] = &old.children[i]
+	}
+	type nested struct {
+		path    string
+		old     level
+		spec    *Spec
+		plan    *plan
+		running bool
+	}
+	var deeper []nested
+	news := make(map[string]bool, len(np.children))
+	var changes []Change
+	for i := range np.children {
+		ncp := &np.children[i]
+		news[ncp.name] = true
+		oc, ok := olds[ncp.name]
+		if !ok {
+			l.add = append(l.add, i)
+			changes = append(changes, Change{Path: prefix + ncp.name, Action: ChangeAdd})
+			continue
+		}
+		replace, restart, upd := childChanges(oc.cp, old.plan, ncp, np)
+		switch {
+		case len(replace) > 0:
+			l.replace = append(l.replace, ncp.name)
+			l.add = append(l.add, i)
+			changes = append(changes, Change{Path: prefix + ncp.name, Action: ChangeRestart, Fields: replace})
+			continue
+		case len(restart) > 0:
+			l.restart = append(l.restart, ncp.name)
+			changes = append(changes, Change{Path: prefix + ncp.name, Action: ChangeRestart, Fields: append(restart, upd...)})
+		case len(upd) > 0:
+			changes = append(changes, Change{Path: prefix + ncp.name, Action: ChangeUpdate, Fields: upd})
+		}
+		if ncp.pol.tree != nil {
+			ol := planLevel(oc.cp.pol.tree)
+			if oc.sub != nil {
+				ol = nodeLevel(oc.sub)
+			}
+			deeper = append(deeper, nested{prefix + ncp.name, ol, spec.Children[i].Tree, ncp.pol.tree, oc.sub != nil})
+		}
+	}
+	var removed []Change
+	var order []string // the children's order once removals and additions are done
+	for _, oc := range old.children {
+		if !news[oc.cp.name] {
+			l.remove = append(l.remove, oc.cp.name)
+			removed = append(removed, Change{Path: prefix + oc.cp.name, Action: ChangeRemove})
+		} else if !slices.Contains(l.replace, oc.cp.name) {
+			order = append(order, oc.cp.name)
+		}
+	}
+	l.remove = append(l.remove, l.replace...) // dropped children first
+	for _, i := range l.add {
+		order = append(order, np.children[i].name)
+	}
+	want := make([]string, len(np.children))
+	for i := range np.children {
+		want[i] = np.children[i].name
+	}
+	l.reorder = !slices.Equal(order, want)
+	// The order changed for the user if children in both specs come in
+	// another order (a replaced child is put back in its place silently).
+	var was, is []string
+	for _, oc := range old.children {
+		if news[oc.cp.name] {
+			was = append(was, oc.cp.name)
+		}
+	}
+	for i := range np.children {
+		if olds[np.children[i].name] != nil {
+			is = append(is, np.children[i].name)
+		}
+	}
+	if !slices.Equal(was, is) {
+		l.fields = append(l.fields, "order")
+	}
+	// Removals come first, then the supervisor's settings, then children
+	// in the new order: the order Apply performs them in.
+	for _, c := range removed {
+		d.change(l, c)
+	}
+	if len(l.fields) > 0 {
+		d.change(l, Change{Path: path, Action: ChangeUpdate, Fields: l.fields})
+	}
+	for _, c := range changes {
+		d.change(l, c)
+	}
+	for _, n := range deeper {
+		d.level(n.path, n.old, n.spec, n.plan, n.running)
+	}
+}
+
+// settingsChanges names the supervisor settings that differ between o and n.
+func settingsChanges(o, n *plan) []string {
+	var f fields
+	add := f.add
+	add(o.name != n.name, "name")
+	add(o.strategy != n.strategy, "strategy")
+	add(o.intensity != n.intensity, "intensity")
+	add(o.budget != n.budget, "budget")
+	add(o.maxRestarting != n.maxRestarting, "maxRestarting")
+	add(!slices.Equal(o.groups, n.groups), "groups")
+	add(o.autoShutdown != n.autoShutdown, "autoShutdown")
+	add(!reflect.DeepEqual(o.defaults, n.defaults), "defaults")
+	return f
+}
+
+// fields collects the names of fields that differ.
+type fields []string
+
+func (f *fields) add(changed bool, name string) {
+	if changed {
+		*f = append(*f, name)
+	}
+}
+
+// childChanges compares a child as it is (o, in op) with its new plan (n,
+// in np): what needs a replacement, what a restart, and what an update in
+// place.
+func childChanges(o *childPlan, op *plan, n *childPlan, np *plan) (replace, restart, upd []string) {
+	op2, np2 := o.pol, n.pol
+	if op2.kind() != np2.kind() {
+		replace = append(replace, "kind")
+	}
+	if groupName(op, op2.group) != groupName(np, np2.group) {
+		replace = append(replace, "group")
+	}
+	if (op2.role == RoleSidecar) != (np2.role == RoleSidecar) {
+		replace = append(replace, "role")
+	}
+	if op2.primary != np2.primary {
+		replace = append(replace, "primary")
+	}
+	if len(replace) > 0 {
+		return replace, nil, nil
+	}
+	if np2.tree == nil {
+		if funcPointer(o.run) != funcPointer(n.run) {
+			restart = append(restart, "run")
+		}
+		if o.rev != n.rev {
+			restart = append(restart, "revision")
+		}
+	}
+	return nil, restart, policyChanges(op2, np2)
+}
+
+// policyChanges names the fields of a policy that differ, beyond those
+// that need a replacement.
+func policyChanges(o, n *policy) []string {
+	var f fields
+	add := f.add
+	add(o.role != n.role, "role")
+	add(o.restart != n.restart, "restart")
+	add(o.gated != n.gated, "readiness")
+	add(o.significant != n.significant, "significant")
+	add(o.startTimeout != n.startTimeout, "startTimeout")
+	add(o.shutdown != n.shutdown, "shutdown")
+	add(o.backoff != n.backoff, "backoff")
+	add(o.quarantine != n.quarantine, "quarantine")
+	add(o.liveness != n.liveness, "liveness")
+	add(!o.rules.equal(n.rules), "rules")
+	return f
+}
+
+func groupName(p *plan, g int) string {
+	if g == 0 {
+		return ""
+	}
+	return p.groups[g-1].name
+}
+
+// funcPointer identifies a function's code: closures of one function
+// literal share it, which is why Child.Revision exists.
+func funcPointer(f func(context.Context) error) uintptr {
+	if f == nil {
+		return 0
+	}
+	return reflect.ValueOf(f).Pointer()
+}
+
+// update runs an opUpdate command: the supervisor takes its new plan (or
+// its children's new order).
+func (n *node) update(cmd *command) {
+	u := cmd.upd
+	if u.order != nil {
+		n.reorder(u.order)
+		n.finish(cmd, nil)
+		return
+	}
+	np := u.plan
+	index := make(map[string]int, len(np.children))
+	for i := range np.children {
+		index[np.children[i].name] = i
+	}
+	// Scopes: the supervisor's own, then one per group of the new plan,
+	// keeping the state of groups that stay.
+	olds := make(map[string]*scope, len(n.scopes))
+	for _, sc := range n.scopes[1:] {
+		olds[sc.name] = sc
+	}
+	scopes := make([]*scope, 1, 1+len(np.groups))
+	scopes[0] = n.scopes[0]
+	scopes[0].reconfigure(np.strategy, np.intensity, np.maxRestarting)
+	groups := map[string]int{"": 0}
+	for i, g := range np.groups {
+		sc := olds[g.name]
+		if sc == nil {
+			sc = newScope(g.name, g.strategy, g.intensity, g.maxRestarting)
+		} else {
+			sc.reconfigure(g.strategy, g.intensity, g.maxRestarting)
+		}
+		scopes = append(scopes, sc)
+		groups[g.name] = i + 1
+	}
+	for _, c := range n.children {
+		if c == nil || c.removed {
+			continue
+		}
+		sc := n.scopes[c.cp.pol.group]
+		g, ok := groups[sc.name]
+		if !ok { // a group the new plan drops, still in use: it stays
+			scopes = append(scopes, sc)
+			g = len(scopes) - 1
+			groups[sc.name] = g
+		}
+		if i, ok := index[c.cp.name]; ok && np.children[i].pol.group == g {
+			n.swap(c, &np.children[i], cmd)
+			continue
+		}
+		// Not in the new plan (added since, or a removal that failed): it
+		// keeps its policies, in its group's new place.
+		if g != c.cp.pol.group {
+			pol := *c.cp.pol
+			pol.group = g
+			cp := *c.cp
+			cp.pol = &pol
+			c.cp = &cp
+		}
+	}
+	n.scopes = scopes
+	if np.budget != n.plan.budget {
+		b := newTokenBucket(np.budget)
+		if b != nil && n.budget != nil {
+			b.tat = n.budget.tat // tokens spent stay spent
+		}
+		n.budget = b
+	}
+	n.plan = np
+	if len(u.fields) > 0 {
+		e := n.nodeEvent(EventSpecUpdated)
+		e.Correlation, e.Audit = cmd.id, cmd.audit
+		e.Reason = strings.Join(u.fields, ", ")
+		n.t.publish(&e)
+	}
+	for _, sc := range n.scopes[1:] {
+		n.admit(sc) // a cap raised lets queued restarts go
+	}
+	n.admit(n.scopes[0])
+	n.finish(cmd, nil)
+}
+
+// reconfigure gives a scope new settings; a changed intensity starts a
+// fresh window.
+func (sc *scope) reconfigure(s Strategy, i Intensity, maxRestarting int) {
+	sc.strategy, sc.maxRestarting = s, maxRestarting
+	if i != sc.intensity {
+		sc.intensity, sc.window = i, newRestartWindow(i)
+	}
+}
+
+// swap gives c its new plan, and applies what changed at once.
+func (n *node) swap(c *child, cp *childPlan, cmd *command) {
+	old := c.cp
+	c.cp = cp
+	fields := policyChanges(old.pol, cp.pol)
+	if cp.pol.tree == nil {
+		if funcPointer(old.run) != funcPointer(cp.run) {
+			fields = append(fields, "run")
+		}
+		if old.rev != cp.rev {
+			fields = append(fields, "revision")
+		}
+	}
+	if len(fields) == 0 {
+		return
+	}
+	if x := c.ext; x != nil && old.pol.quarantine != cp.pol.quarantine {
+		x.failures = nil // counted against the old limit
+	}
+	if old.pol.liveness != cp.pol.liveness && c.cur != nil && (c.state == StateRunning || c.state == StateReady) {
+		n.watch(c)
+	}
+	e := n.event(EventSpecUpdated, c)
+	e.Correlation, e.Audit = cmd.id, cmd.audit
+	e.Reason = strings.Join(fields, ", ")
+	n.t.publish(&e)
+}
+
+// reorder puts the children in the order named; children it does not name
+// keep their relative order, after the others.
+func (n *node) reorder(order []string) {
+	pos := make(map[string]int, len(order))
+	for i, name := range order {
+		pos[name] = i
+	}
+	live := make([]*child, 0, len(n.children)-n.holes)
+	for _, c := range n.children {
+		if c != nil && !c.removed {
+			live = append(live, c)
+		}
+	}
+	rank := func(c *child) int {
+		if p, ok := pos[c.cp.name]; ok {
+			return p
+		}
+		return len(order)
+	}
+	slices.SortStableFunc(live, func(a, b *child) int { return rank(a) - rank(b) })
+	for i, c := range live {
+		c.index = int32(i)
+	}
+	clear(n.children)
+	n.children = live
+	n.holes = 0
+}
