@@ -41,6 +41,11 @@ func (a ChangeAction) String() string { return enumString(changeNames, a) }
 // MarshalText implements encoding.TextMarshaler.
 func (a ChangeAction) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
 
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (a *ChangeAction) UnmarshalText(b []byte) error {
+	return enumParse(changeNames[1:], b, a, "change action", 1)
+}
+
 // Change is one step of a Plan.
 type Change struct {
 	// Path is the child, or for a supervisor's own settings the

@@ -62,7 +62,7 @@ func (e Event) Attrs() []slog.Attr {
 	if e.Correlation != 0 {
 		a = append(a, slog.Uint64("correlation", e.Correlation))
 	}
-	if e.Kind < EventIntensityExceeded {
+	if e.Kind > EventTreeStarted && e.Kind < EventIntensityExceeded { // a child's event
 		a = append(a, slog.String("state", e.State.String()))
 	}
 	if e.Exit != ExitNone {

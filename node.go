@@ -116,7 +116,9 @@ func newNode(t *Tree, path string, p *plan, self *attempt) *node {
 		c := n.newChild(&p.children[i])
 		c.index = int32(len(n.children))
 		n.children = append(n.children, c)
-		n.link(c)
+	}
+	for _, c := range n.children {
+		n.link(c) // once all are there: link looks its primary up by name
 	}
 	return n
 }

@@ -208,6 +208,25 @@ func TestSidecarFollowsPrimary(t *testing.T) {
 	})
 }
 
+// Children declared after a sidecar are found by name like any other
+// (regression: the name index was built while the children were still
+// being declared, when a sidecar looked its primary up).
+func TestSidecarLaterSiblingsFound(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		tree, _ := start(t, supervisor.Spec{Children: []supervisor.Child{
+			{Name: "db", Run: supervisortest.Idle},
+			{Name: "proxy", Run: supervisortest.Idle, Role: supervisor.RoleSidecar, Primary: "db"},
+			{Name: "later", Run: supervisortest.Idle},
+		}})
+		if err := tree.RestartChild(bg(), "/later", audit); err != nil {
+			t.Fatal(err)
+		}
+		if g := wantState(t, tree, "/later", supervisor.StateRunning).Generation; g != 2 {
+			t.Fatalf("generation %d", g)
+		}
+	})
+}
+
 // An operator's pause of the primary takes the sidecar down with it;
 // resuming the primary brings both back.
 func TestSidecarPrimaryPaused(t *testing.T) {
