@@ -351,3 +351,32 @@ func TestApplyGroups(t *testing.T) {
 		wantState(t, tree, "/a", supervisor.StateRunning)
 	})
 }
+
+// A new order is applied in place; a child that becomes a nested
+// supervisor is replaced.
+func TestApplyOrderAndKind(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		tree, _ := start(t, supervisor.Spec{Children: names("a", "b", "c")})
+		p, err := tree.Apply(bg(), supervisor.Spec{Children: []supervisor.Child{
+			{Name: "c", Run: supervisortest.Idle},
+			{Name: "a", Run: supervisortest.Idle},
+			{Name: "b", Tree: &supervisor.Spec{Children: names("x")}},
+		}}, audit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "update /: order\nrestart /b: kind\n"; p.String() != want {
+			t.Fatalf("plan:\n%s\nwant:\n%s", p, want)
+		}
+		var order []string
+		for _, c := range tree.State().Children {
+			order = append(order, c.Path)
+		}
+		if want := []string{"/c", "/a", "/b", "/b/x"}; !slices.Equal(order, want) {
+			t.Fatalf("children %v, want %v", order, want)
+		}
+		if c := wantState(t, tree, "/c", supervisor.StateRunning); c.Generation != 1 {
+			t.Fatalf("/c restarted: %+v", c)
+		}
+	})
+}
