@@ -1,6 +1,6 @@
 module github.com/go-supervisor/supervisor/bench
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/go-supervisor/supervisor v0.0.0

@@ -1,0 +1,81 @@
+package config
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/go-supervisor/supervisor"
+)
+
+// Error lists every problem found in a config file, sorted by position. Load
+// and Parse return it for any file they cannot turn into a valid
+// supervisor.Spec: a YAML syntax error, an unknown or duplicate key, a value
+// of the wrong type, an unknown registry name, or a problem
+// supervisor.Validate finds in the resulting spec.
+//
+// errors.Is(err, supervisor.ErrInvalidSpec) holds for every *Error.
+type Error struct {
+	// File is the file name given to Load or Parse.
+	File string
+	// Problems are sorted by line, then column.
+	Problems []Problem
+}
+
+// Problem is one thing wrong with a config file.
+type Problem struct {
+	// Path is the key the problem is about, in YAML terms, such as
+	// "children[2].backoff.initial"; "" for the file as a whole (a syntax
+	// error).
+	Path string
+	// Line and Column locate the key, or, if the key is missing, its
+	// nearest ancestor that is in the file. Both count from 1.
+	Line, Column int
+	// Message says what is wrong and how to fix it.
+	Message string
+}
+
+// String formats the problem as "line:column: path: message".
+func (p Problem) String() string {
+	var b strings.Builder
+	b.WriteString(strconv.Itoa(p.Line))
+	b.WriteByte(':')
+	b.WriteString(strconv.Itoa(p.Column))
+	b.WriteString(": ")
+	if p.Path != "" {
+		b.WriteString(p.Path)
+		b.WriteString(": ")
+	}
+	b.WriteString(p.Message)
+	return b.String()
+}
+
+// Error formats one problem per line, as "file:line:column: path: message".
+func (e *Error) Error() string {
+	var b strings.Builder
+	for i, p := range e.Problems {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		if e.File != "" {
+			b.WriteString(e.File)
+			b.WriteByte(':')
+		}
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// Is reports whether target is supervisor.ErrInvalidSpec: a config file with
+// problems describes no valid spec.
+func (e *Error) Is(target error) bool { return target == supervisor.ErrInvalidSpec }
+
+// sortProblems orders problems by position, then path, and drops exact
+// duplicates.
+func sortProblems(ps []Problem) []Problem {
+	slices.SortStableFunc(ps, func(a, b Problem) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column), strings.Compare(a.Path, b.Path))
+	})
+	return slices.Compact(ps)
+}

@@ -1,0 +1,67 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/go-supervisor/supervisor"
+)
+
+// Loader loads config files with the settings a program gives them. The
+// zero Loader loads files whose children are exec and supervisor children
+// only (it has no registry), logging programs' output to slog.Default().
+type Loader struct {
+	// Registry names the functions and errors files may refer to. Nil is
+	// an empty registry.
+	Registry *Registry
+	// Logger receives the output of exec children, one record per line,
+	// and the reports of their kills. Nil means slog.Default(). The tree's
+	// own event log is Spec.Logger, which the program sets on the loaded
+	// spec if it wants one.
+	Logger *slog.Logger
+	// Lookup resolves the ${NAME} references in exec children's env, when
+	// each program starts. Nil means os.LookupEnv.
+	Lookup func(name string) (string, bool)
+}
+
+// Load reads the config file at path and returns the spec it describes,
+// ready for supervisor.Start. A file that cannot be read is an error
+// wrapping the *fs.PathError; a file with problems is an *Error listing all
+// of them.
+func (l *Loader) Load(path string) (supervisor.Spec, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return supervisor.Spec{}, fmt.Errorf("config: %w", err)
+	}
+	return l.Parse(data, path)
+}
+
+// Parse returns the spec the YAML document data describes. filename names
+// it in errors; it may be empty. Any problem makes an *Error listing every
+// problem in data, sorted by position, and a zero Spec.
+func (l *Loader) Parse(data []byte, filename string) (supervisor.Spec, error) {
+	d := newDecoder()
+	doc := d.parseFile(data)
+	var spec supervisor.Spec
+	if doc != nil && !d.tooBig { // a file too big to decode says no more
+		c := converter{decoder: d, reg: l.Registry, logger: l.Logger, lookup: l.Lookup}
+		spec = c.file(doc)
+	}
+	if len(d.problems) > 0 {
+		return supervisor.Spec{}, &Error{File: filename, Problems: d.finish()}
+	}
+	return spec, nil
+}
+
+// Load reads the config file at path with the functions and errors of reg,
+// which may be nil; see Loader.Load.
+func Load(path string, reg *Registry) (supervisor.Spec, error) {
+	return (&Loader{Registry: reg}).Load(path)
+}
+
+// Parse returns the spec the YAML document data describes, with the
+// functions and errors of reg, which may be nil; see Loader.Parse.
+func Parse(data []byte, filename string, reg *Registry) (supervisor.Spec, error) {
+	return (&Loader{Registry: reg}).Parse(data, filename)
+}
