@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/go-supervisor/supervisor"
+	"github.com/go-supervisor/supervisor/config"
+)
+
+// load reads a config file with the command's registry; logger receives
+// the output of its process children.
+func (c *cmd) load(path string, logger *slog.Logger) (supervisor.Spec, error) {
+	l := config.Loader{Registry: c.Registry, Logger: logger, Lookup: c.Lookup}
+	return l.Load(path)
+}
+
+// problem is a config problem as check --json writes it.
+type problem struct {
+	Path    string `json:"path,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Column  int    `json:"column,omitempty"`
+	Message string `json:"message"`
+}
+
+// problems lists what err says is wrong with a config file.
+func problems(err error) []problem {
+	var ce *config.Error
+	if !errors.As(err, &ce) {
+		return []problem{{Message: err.Error()}}
+	}
+	out := make([]problem, len(ce.Problems))
+	for i, p := range ce.Problems {
+		out[i] = problem{Path: p.Path, Line: p.Line, Column: p.Column, Message: p.Message}
+	}
+	return out
+}
+
+func (c *cmd) check(path string, jsonOut bool) int {
+	spec, err := c.load(path, slog.New(slog.DiscardHandler))
+	if jsonOut {
+		out := struct {
+			File     string    `json:"file"`
+			Valid    bool      `json:"valid"`
+			Children int       `json:"children,omitempty"`
+			Problems []problem `json:"problems,omitempty"`
+		}{File: path, Valid: err == nil}
+		if err != nil {
+			out.Problems = problems(err)
+		} else {
+			out.Children = countChildren(&spec)
+		}
+		c.json(out)
+		if err != nil {
+			return ExitInvalid
+		}
+		return ExitOK
+	}
+	if err != nil {
+		fmt.Fprintln(c.Stderr, err)
+		return ExitInvalid
+	}
+	fmt.Fprintf(c.Stdout, "%s: valid, %d children\n", path, countChildren(&spec))
+	return ExitOK
+}
+
+func (c *cmd) plan(oldPath, newPath string, jsonOut bool) int {
+	discard := slog.New(slog.DiscardHandler)
+	old, err := c.load(oldPath, discard)
+	if err != nil {
+		fmt.Fprintln(c.Stderr, err)
+		return ExitInvalid
+	}
+	new, err := c.load(newPath, discard)
+	if err != nil {
+		fmt.Fprintln(c.Stderr, err)
+		return ExitInvalid
+	}
+	p, err := supervisor.Diff(old, new)
+	if err != nil { // both loaded, so both are valid
+		fmt.Fprintln(c.Stderr, err)
+		return ExitInvalid
+	}
+	if jsonOut {
+		c.json(p)
+		return ExitOK
+	}
+	fmt.Fprint(c.Stdout, p)
+	return ExitOK
+}
+
+// json writes v as one line of JSON to stdout.
+func (c *cmd) json(v any) {
+	b, err := json.Marshal(v)
+	if err != nil { // our own types: cannot happen
+		fmt.Fprintln(c.Stderr, err)
+		return
+	}
+	c.Stdout.Write(append(b, '\n'))
+}
+
+// countChildren counts the children a spec declares, nested ones included.
+func countChildren(s *supervisor.Spec) int {
+	n := len(s.Children)
+	for i := range s.Children {
+		if t := s.Children[i].Tree; t != nil {
+			n += countChildren(t)
+		}
+	}
+	return n
+}

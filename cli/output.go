@@ -1,0 +1,189 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/go-supervisor/supervisor"
+)
+
+// output is where run writes: events and process output as log records,
+// status tables, plans. In JSON mode every line is one JSON object (a
+// slog record); in text mode lines are short and aligned for a terminal.
+type output struct {
+	mu     *sync.Mutex // serialises writes to w
+	w      io.Writer
+	json   bool
+	logger *slog.Logger
+}
+
+func newOutput(w io.Writer, jsonOut bool, level slog.Level) *output {
+	o := &output{mu: new(sync.Mutex), w: w, json: jsonOut}
+	if jsonOut {
+		o.logger = slog.New(slog.NewJSONHandler(lockedWriter{o.mu, w}, &slog.HandlerOptions{Level: level}))
+	} else {
+		o.logger = slog.New(&lineHandler{out: o, level: level})
+	}
+	return o
+}
+
+// lockedWriter writes under the output's lock.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// status prints the tree's state: a table in text mode, a record in JSON.
+func (o *output) status(title string, s supervisor.Snapshot) {
+	if o.json {
+		o.logger.Info("status", "title", title, "snapshot", s)
+		return
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "── %s: %d children", title, len(s.Children))
+	for st := supervisor.State(0); st.String() != "invalid"; st++ {
+		if n := s.Counts[st]; n > 0 {
+			fmt.Fprintf(&b, ", %d %s", n, st)
+		}
+	}
+	b.WriteString("\n")
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PATH\tSTATE\tGEN\tRESTARTS\tSINCE\tNOTE")
+	for _, c := range s.Children {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\n", c.Path, c.State, c.Generation, c.Restarts,
+			since(s.Time, c.Since), note(s.Time, c))
+	}
+	tw.Flush()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	io.WriteString(o.w, b.String())
+}
+
+// note says what a child waits for, or why it is out of service.
+func note(now time.Time, c supervisor.ChildInfo) string {
+	var parts []string
+	if c.WaitingFor != "" {
+		w := "waiting for " + c.WaitingFor
+		if !c.NextAttempt.IsZero() {
+			w += " until +" + roundDuration(c.NextAttempt.Sub(now))
+		}
+		parts = append(parts, w)
+	} else if !c.NextAttempt.IsZero() {
+		parts = append(parts, "next attempt +"+roundDuration(c.NextAttempt.Sub(now)))
+	}
+	if c.Unhealthy {
+		parts = append(parts, "unhealthy")
+	}
+	if c.Probation {
+		parts = append(parts, "on probation")
+	}
+	if c.Reason != "" {
+		parts = append(parts, c.Reason)
+	}
+	if c.LastExit.Class.Abnormal() && c.LastExit.Error != "" && (c.State == supervisor.StateFailed || c.State == supervisor.StateBackoff) {
+		parts = append(parts, "last exit: "+c.LastExit.Error)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func since(now, t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return roundDuration(now.Sub(t))
+}
+
+func roundDuration(d time.Duration) string {
+	switch {
+	case d >= time.Minute:
+		return d.Round(time.Second).String()
+	case d >= time.Second:
+		return d.Round(100 * time.Millisecond).String()
+	default:
+		return d.Round(time.Millisecond).String()
+	}
+}
+
+// lineHandler is a slog.Handler writing one short line per record:
+// "15:04:05.000 WARN  child_exited path=/api exit=abnormal error=boom".
+type lineHandler struct {
+	out    *output
+	level  slog.Level
+	attrs  []slog.Attr
+	prefix string // group prefix for keys
+}
+
+func (h *lineHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
+
+func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	b.WriteString(r.Time.Format("15:04:05.000"))
+	b.WriteByte(' ')
+	lvl := r.Level.String()
+	b.WriteString(lvl)
+	b.WriteString(strings.Repeat(" ", max(1, 6-len(lvl))))
+	b.WriteString(r.Message)
+	for _, a := range h.attrs {
+		writeAttr(&b, "", a)
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		writeAttr(&b, h.prefix, a)
+		return true
+	})
+	b.WriteByte('\n')
+	h.out.mu.Lock()
+	defer h.out.mu.Unlock()
+	_, err := io.WriteString(h.out.w, b.String())
+	return err
+}
+
+func (h *lineHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	h2 := *h
+	h2.attrs = append([]slog.Attr(nil), h.attrs...)
+	for _, a := range as {
+		a.Key = h.prefix + a.Key
+		h2.attrs = append(h2.attrs, a)
+	}
+	return &h2
+}
+
+func (h *lineHandler) WithGroup(name string) slog.Handler {
+	h2 := *h
+	h2.prefix = h.prefix + name + "."
+	return &h2
+}
+
+func writeAttr(b *strings.Builder, prefix string, a slog.Attr) {
+	a.Value = a.Value.Resolve()
+	if a.Equal(slog.Attr{}) {
+		return
+	}
+	if a.Value.Kind() == slog.KindGroup {
+		for _, g := range a.Value.Group() {
+			writeAttr(b, prefix+a.Key+".", g)
+		}
+		return
+	}
+	b.WriteByte(' ')
+	b.WriteString(prefix)
+	b.WriteString(a.Key)
+	b.WriteByte('=')
+	s := a.Value.String()
+	if s == "" || strings.ContainsAny(s, " \t\n\"=") {
+		s = strconv.Quote(s)
+	}
+	b.WriteString(s)
+}
