@@ -205,6 +205,8 @@ func (v *validator) backoff(b *Backoff, at string) {
 	}
 	if b.Initial < 0 {
 		v.add(at+".initial", "%v must be 0 (unset) or more", b.Initial)
+	} else if b.Initial == 0 && !b.Off && (b.Max != 0 || b.Multiplier != 0 || b.Jitter != 0) {
+		v.add(at+".initial", "must be set with max, multiplier or jitter: without it restarts are immediate and they would be ignored")
 	}
 	if b.Max < 0 {
 		v.add(at+".max", "%v must be 0 (the default, %v) or more", b.Max, DefaultBackoffMax)
