@@ -106,6 +106,14 @@ func (c *Command) run(ctx context.Context, env []string, red *redactor) error {
 		attrs = append(attrs, slog.String("path", info.Path))
 	}
 	r.log = log.With(append(attrs, slog.Int("pid", r.pid))...)
+	// If the supervisor gives up on this attempt (its stop budget, or the
+	// whole shutdown's, ran out before Run returned), the group is killed
+	// first: an abandoned attempt must not leave its processes behind.
+	supervisor.OnAbort(ctx, func() {
+		if r.signal(syscall.SIGKILL) {
+			r.log.Warn("abandoned by the supervisor: killed process group")
+		}
+	})
 	r.log.LogAttrs(ctx, slog.LevelDebug, "process started", slog.String("program", cmd.Path))
 
 	var readers sync.WaitGroup

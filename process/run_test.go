@@ -154,6 +154,33 @@ func TestRunWithoutSupervisor(t *testing.T) {
 
 // Once the program exits, what is left of its group is killed: a
 // background grandchild does not survive it, and the pipes it held close.
+// A shutdown that gives up at once (its context is done, as after a second
+// signal to the CLI) abandons the attempt: the group is killed first, so
+// that nothing of it survives the supervisor.
+func TestAbandonKillsGroup(t *testing.T) {
+	log, buf := newLogger()
+	cmd := sh(`trap '' TERM; sleep 1000 & echo trapped; wait`)
+	cmd.Logger = log
+	cmd.Ready.Line = "^trapped$"
+	child := cmd.Child("stubborn")
+	child.Shutdown = time.Minute
+	tree, err := supervisor.Start(context.Background(), supervisor.Spec{Children: []supervisor.Child{child}, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := pidOf(t, buf, "/stubborn")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	report, _ := tree.Shutdown(ctx, audit)
+	if o := report.Children[0]; o.Outcome != supervisor.OutcomeAbandoned {
+		t.Fatalf("outcome %v, want abandoned", o.Outcome)
+	}
+	waitGroupDead(t, pid)
+	if !strings.Contains(buf.String(), "abandoned by the supervisor: killed process group") {
+		t.Errorf("no record of the kill:\n%s", buf)
+	}
+}
+
 func TestGrandchildDoesNotSurvive(t *testing.T) {
 	log, buf := newLogger()
 	pidFile := tempFile(t, "grandchild")
