@@ -5,6 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
 
 	"github.com/go-supervisor/supervisor"
 	"github.com/go-supervisor/supervisor/config"
@@ -62,33 +66,84 @@ func (c *cmd) check(path string, jsonOut bool) int {
 		fmt.Fprintln(c.Stderr, err)
 		return ExitInvalid
 	}
-	fmt.Fprintf(c.Stdout, "%s: valid, %d children\n", path, countChildren(&spec))
+	n := countChildren(&spec)
+	what := "children"
+	if n == 1 {
+		what = "child"
+	}
+	fmt.Fprintf(c.Stdout, "%s: valid, %d %s\n", path, n, what)
 	return ExitOK
 }
 
 func (c *cmd) plan(oldPath, newPath string, jsonOut bool) int {
 	discard := slog.New(slog.DiscardHandler)
-	old, err := c.load(oldPath, discard)
-	if err != nil {
+	fail := func(file string, err error) int {
+		if jsonOut {
+			c.json(struct {
+				File     string    `json:"file"`
+				Problems []problem `json:"problems"`
+			}{file, problems(err)})
+		}
 		fmt.Fprintln(c.Stderr, err)
 		return ExitInvalid
+	}
+	old, err := c.load(oldPath, discard)
+	if err != nil {
+		return fail(oldPath, err)
 	}
 	new, err := c.load(newPath, discard)
 	if err != nil {
-		fmt.Fprintln(c.Stderr, err)
-		return ExitInvalid
+		return fail(newPath, err)
 	}
 	p, err := supervisor.Diff(old, new)
-	if err != nil { // both loaded, so both are valid
-		fmt.Fprintln(c.Stderr, err)
-		return ExitInvalid
+	if err != nil { // a change a running tree cannot take
+		return fail(newPath, err)
 	}
+	p = fileTerms(p)
 	if jsonOut {
 		c.json(p)
 		return ExitOK
 	}
 	fmt.Fprint(c.Stdout, p)
 	return ExitOK
+}
+
+// fileTerms names a plan's fields as config files do: max_restarting
+// rather than the Spec's maxRestarting.
+func fileTerms(p *supervisor.Plan) *supervisor.Plan {
+	out := &supervisor.Plan{Changes: make([]supervisor.Change, len(p.Changes))}
+	for i, c := range p.Changes {
+		c.Fields = slices.Clone(c.Fields)
+		for j, f := range c.Fields {
+			c.Fields[j] = snake(f)
+		}
+		out.Changes[i] = c
+	}
+	return out
+}
+
+// snake turns a Go field name into its config key: startTimeout becomes
+// start_timeout.
+func snake(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if unicode.IsUpper(r) {
+			if i > 0 {
+				b.WriteByte('_')
+			}
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// plural is "1 change", "2 changes".
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
 }
 
 // json writes v as one line of JSON to stdout.

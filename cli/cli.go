@@ -80,6 +80,9 @@ func Main(args []string, opts Options) int {
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
+		if len(args) > 1 && args[0] == "help" { // help COMMAND
+			return Main([]string{args[1], "--help"}, c.Options)
+		}
 		c.usage(c.Stdout)
 		return ExitOK
 	}
@@ -103,14 +106,15 @@ type subcommand struct {
 	name, args, summary, help string
 	nargs                     int
 	flags                     func(*flag.FlagSet) // declares the command's flags
+	check                     func() error        // checks the flags' values
 	run                       func(args []string) int
 }
 
 func (c *cmd) commands() []subcommand {
 	var r runFlags
 	var jsonOut bool
-	jsonFlag := func(fs *flag.FlagSet) {
-		fs.BoolVar(&jsonOut, "json", false, "write JSON to stdout (one object per line for run)")
+	jsonFlag := func(what string) func(*flag.FlagSet) {
+		return func(fs *flag.FlagSet) { fs.BoolVar(&jsonOut, "json", false, "write "+what+" to stdout") }
 	}
 	return []subcommand{
 		{name: "run", args: "FILE", nargs: 1, summary: "run the tree a config file describes",
@@ -119,17 +123,18 @@ shuts it down cleanly on SIGINT or SIGTERM (a second signal abandons what
 is still running). SIGHUP reloads FILE and applies the changes to the
 running tree; a file with problems changes nothing. Output of process
 children is printed with their path.`,
-			flags: func(fs *flag.FlagSet) { jsonFlag(fs); r.declare(fs) },
+			flags: func(fs *flag.FlagSet) { jsonFlag("one JSON object per line")(fs); r.declare(fs) },
+			check: r.check,
 			run:   func(a []string) int { return c.run(a[0], jsonOut, r) }},
 		{name: "check", args: "FILE", nargs: 1, summary: "validate a config file and print every problem",
 			help:  "Exits 0 if FILE describes a valid tree, 1 otherwise, with every problem on stderr (on stdout with --json).",
-			flags: jsonFlag,
+			flags: jsonFlag("the result as one JSON object"),
 			run:   func(a []string) int { return c.check(a[0], jsonOut) }},
 		{name: "plan", args: "OLD NEW", nargs: 2, summary: "show what applying NEW to a tree started from OLD would change",
 			help: `Prints the changes, one per line: add, remove, restart (new code, or a
 replacement) and update (policies changed in place), as run applies them
 on SIGHUP.`,
-			flags: jsonFlag,
+			flags: jsonFlag("the plan as one JSON object"),
 			run:   func(a []string) int { return c.plan(a[0], a[1], jsonOut) }},
 		{name: "schema", summary: "print the JSON Schema of config files",
 			run: func([]string) int { return c.write(config.Schema()) }},
@@ -144,31 +149,52 @@ func (c *cmd) dispatch(s subcommand, args []string) int {
 	if s.flags != nil {
 		s.flags(fs)
 	}
-	fs.Usage = func() {
-		w := fs.Output()
-		fmt.Fprintf(w, "Usage: %s %s [flags] %s\n\n%s.\n", c.Name, s.name, s.args, upperFirst(s.summary))
+	fs.Usage = func() {} // printed below, once, where it belongs
+	usage := func(w io.Writer) {
+		fs.SetOutput(w)
+		defer fs.SetOutput(c.Stderr)
+		flags := ""
+		if hasFlags(fs) {
+			flags = " [flags]"
+		}
+		fmt.Fprintf(w, "Usage: %s %s%s %s\n\n%s.\n", c.Name, s.name, flags, s.args, upperFirst(s.summary))
 		if s.help != "" {
 			fmt.Fprintf(w, "\n%s\n", s.help)
 		}
-		if hasFlags(fs) {
+		if flags != "" {
 			fmt.Fprintln(w, "\nFlags:")
 			fs.PrintDefaults()
 		}
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(c.Stdout)
-			fs.Usage()
-			return ExitOK
+	// Flags may come before or after the arguments.
+	var operands []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				usage(c.Stdout)
+				return ExitOK
+			}
+			usage(c.Stderr) // after flag's own message naming the bad flag
+			return ExitUsage
 		}
+		if fs.NArg() == 0 {
+			break
+		}
+		operands = append(operands, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if s.check != nil {
+		if err := s.check(); err != nil {
+			fmt.Fprintf(c.Stderr, "%s %s: %v\n", c.Name, s.name, err)
+			return ExitUsage
+		}
+	}
+	if len(operands) != s.nargs {
+		fmt.Fprintf(c.Stderr, "%s %s: want %d argument(s) (%s), got %d\n\n", c.Name, s.name, s.nargs, s.args, len(operands))
+		usage(c.Stderr)
 		return ExitUsage
 	}
-	if fs.NArg() != s.nargs {
-		fmt.Fprintf(c.Stderr, "%s %s: want %d argument(s) (%s), got %d\n", c.Name, s.name, s.nargs, s.args, fs.NArg())
-		fs.Usage()
-		return ExitUsage
-	}
-	return s.run(fs.Args())
+	return s.run(operands)
 }
 
 func (c *cmd) usage(w io.Writer) {

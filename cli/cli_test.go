@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,6 +70,7 @@ type invocation struct {
 func newInvocation() *invocation {
 	reg := &config.Registry{}
 	reg.Func("test.idle", func(ctx context.Context) error { <-ctx.Done(); return nil })
+	reg.Func("test.multiline", func(ctx context.Context) error { return errors.New("first line\nsecond line") })
 	return &invocation{stdout: newBuffer(), stderr: newBuffer(), sigs: make(chan os.Signal, 4), reg: reg}
 }
 
@@ -130,12 +132,18 @@ func TestUsage(t *testing.T) {
 		{[]string{"check", "-h"}, cli.ExitOK, "Usage: supervisor check [flags] FILE", ""},
 		{[]string{"plan", "a"}, cli.ExitUsage, "", "want 2 argument(s) (OLD NEW), got 1"},
 		{[]string{"check", "--bogus", "x"}, cli.ExitUsage, "", "flag provided but not defined: -bogus"},
+		{[]string{"schema", "--help"}, cli.ExitOK, "Usage: supervisor schema \n", ""},
+		{[]string{"help", "run"}, cli.ExitOK, "Usage: supervisor run [flags] FILE", ""},
+		{[]string{"run", "--status-every", "-1s", "f"}, cli.ExitUsage, "", "must not be negative"},
 	} {
 		inv := newInvocation()
 		code := inv.main(tc.args...)
 		if code != tc.code || !strings.Contains(inv.stdout.String(), tc.stdout) || !strings.Contains(inv.stderr.String(), tc.stderr) {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q; want %d, %q, %q", tc.args, code, inv.stdout, inv.stderr,
 				tc.code, tc.stdout, tc.stderr)
+		}
+		if code == cli.ExitOK && inv.stderr.String() != "" {
+			t.Errorf("%q: help also on stderr: %q", tc.args, inv.stderr)
 		}
 	}
 }
@@ -161,7 +169,7 @@ func TestCheck(t *testing.T) {
 	}
 
 	inv = newInvocation()
-	if code := inv.main("check", "--json", bad); code != cli.ExitInvalid {
+	if code := inv.main("check", bad, "--json"); code != cli.ExitInvalid { // flags may follow the file
 		t.Fatalf("check --json bad: %d", code)
 	}
 	var out struct {
@@ -255,7 +263,7 @@ func TestRun(t *testing.T) {
 	writeFile(t, file, validConfig+"  - {name: b, run: test.idle}\n")
 	inv.sigs <- syscall.SIGHUP
 	inv.stdout.waitFor(t, "── after reload")
-	if out := inv.stdout.String(); !strings.Contains(out, "reload "+file+": 1 changes\nadd /b\n") {
+	if out := inv.stdout.String(); !strings.Contains(out, "reload "+file+": 1 change\nadd /b\n") {
 		t.Errorf("reload output:\n%s", out)
 	}
 
@@ -350,5 +358,75 @@ func TestRunSecrets(t *testing.T) {
 	inv = newInvocation()
 	if c := exitCode(t, inv.start("run", file)); c != cli.ExitStart || !strings.Contains(inv.stderr.String(), secret) {
 		t.Fatalf("missing secret file: exit %d, stderr %s", c, inv.stderr)
+	}
+}
+
+// A signal during the start stops what has started, at once: a child that
+// never becomes ready does not keep the supervisor waiting.
+func TestRunSignalDuringStart(t *testing.T) {
+	file := writeFile(t, filepath.Join(t.TempDir(), "slow.yaml"), `children:
+  - name: never-ready
+    exec:
+      path: /bin/sh
+      args: ["-c", "exec sleep 1000"]
+      ready: {line: "^ready$"}
+    start_timeout: infinity
+    shutdown: 2s
+`)
+	inv := newInvocation()
+	code := inv.start("run", file)
+	inv.sigs <- syscall.SIGTERM
+	if c := exitCode(t, code); c != cli.ExitOK {
+		t.Fatalf("exit %d: %s", c, inv.stderr)
+	}
+	if out := inv.stdout.String(); !strings.Contains(out, "during the start") {
+		t.Fatalf("output:\n%s", out)
+	}
+}
+
+// A signal during a reload is not kept waiting by a child slow to start.
+func TestRunSignalDuringReload(t *testing.T) {
+	file := writeFile(t, filepath.Join(t.TempDir(), "app.yaml"), "children:\n  - {name: a, run: test.idle}\n")
+	inv := newInvocation()
+	code := inv.start("run", file)
+	inv.stdout.waitFor(t, "── started")
+	writeFile(t, file, `children:
+  - {name: a, run: test.idle}
+  - name: slow
+    exec: {path: /bin/sh, args: ["-c", "exec sleep 1000"], ready: {line: "^ready$"}}
+    start_timeout: infinity
+    shutdown: 2s
+`)
+	inv.sigs <- syscall.SIGHUP
+	inv.sigs <- syscall.SIGTERM
+	if c := exitCode(t, code); c != cli.ExitOK {
+		t.Fatalf("exit %d: %s", c, inv.stderr)
+	}
+	if out := inv.stdout.String(); !strings.Contains(out, "shutting down signal=terminated") {
+		t.Fatalf("output:\n%s", out)
+	}
+}
+
+// Text output is safe for a terminal: control characters a child prints
+// are escaped, and values of several lines are indented below their line.
+func TestRunTextOutput(t *testing.T) {
+	file := writeFile(t, filepath.Join(t.TempDir(), "app.yaml"), `children:
+  - name: ansi
+    exec: {path: /bin/sh, args: ["-c", "printf '\\033[2Jcleared\\n'; exec sleep 1000"], ready: {line: "cleared"}}
+  - {name: multi, run: test.multiline, restart: temporary}
+`)
+	inv := newInvocation()
+	code := inv.start("run", file)
+	inv.stdout.waitFor(t, "child_exited")
+	inv.sigs <- syscall.SIGTERM
+	if c := exitCode(t, code); c != cli.ExitOK {
+		t.Fatalf("exit %d: %s", c, inv.stderr)
+	}
+	out := inv.stdout.String()
+	if strings.Contains(out, "\x1b") || !strings.Contains(out, `\x1b[2Jcleared`) {
+		t.Errorf("control characters not escaped:\n%q", out)
+	}
+	if !strings.Contains(out, "error=(below)") || !strings.Contains(out, "\n    error:\n    first line\n    second line\n") {
+		t.Errorf("multi-line value:\n%s", out)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/go-supervisor/supervisor"
 )
@@ -135,15 +136,23 @@ func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
 	lvl := r.Level.String()
 	b.WriteString(lvl)
 	b.WriteString(strings.Repeat(" ", max(1, 6-len(lvl))))
-	b.WriteString(r.Message)
+	b.WriteString(printable(r.Message))
+	var blocks []string
 	for _, a := range h.attrs {
-		writeAttr(&b, "", a)
+		writeAttr(&b, "", a, &blocks)
 	}
 	r.Attrs(func(a slog.Attr) bool {
-		writeAttr(&b, h.prefix, a)
+		writeAttr(&b, h.prefix, a, &blocks)
 		return true
 	})
 	b.WriteByte('\n')
+	for _, blk := range blocks { // multi-line values, such as stacks, indented below
+		for line := range strings.Lines(blk) {
+			b.WriteString("    ")
+			b.WriteString(printable(strings.TrimRight(line, "\n")))
+			b.WriteByte('\n')
+		}
+	}
 	h.out.mu.Lock()
 	defer h.out.mu.Unlock()
 	_, err := io.WriteString(h.out.w, b.String())
@@ -166,14 +175,16 @@ func (h *lineHandler) WithGroup(name string) slog.Handler {
 	return &h2
 }
 
-func writeAttr(b *strings.Builder, prefix string, a slog.Attr) {
+// writeAttr writes " key=value"; a value of several lines goes to blocks,
+// printed below the record's line, and the key says so.
+func writeAttr(b *strings.Builder, prefix string, a slog.Attr, blocks *[]string) {
 	a.Value = a.Value.Resolve()
 	if a.Equal(slog.Attr{}) {
 		return
 	}
 	if a.Value.Kind() == slog.KindGroup {
 		for _, g := range a.Value.Group() {
-			writeAttr(b, prefix+a.Key+".", g)
+			writeAttr(b, prefix+a.Key+".", g, blocks)
 		}
 		return
 	}
@@ -182,8 +193,30 @@ func writeAttr(b *strings.Builder, prefix string, a slog.Attr) {
 	b.WriteString(a.Key)
 	b.WriteByte('=')
 	s := a.Value.String()
-	if s == "" || strings.ContainsAny(s, " \t\n\"=") {
+	if strings.Contains(strings.TrimRight(s, "\n"), "\n") {
+		*blocks = append(*blocks, prefix+a.Key+":\n"+s)
+		s = "(below)"
+	} else if s == "" || strings.ContainsAny(s, " \t\n\"=") || printable(s) != s {
 		s = strconv.Quote(s)
 	}
 	b.WriteString(s)
 }
+
+// printable escapes control characters, so that a child's output cannot
+// move the cursor or clear the terminal.
+func printable(s string) string {
+	if !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if isControl(r) {
+			b.WriteString(strings.Trim(strconv.QuoteRune(r), "'"))
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool { return r != '\t' && unicode.IsControl(r) }

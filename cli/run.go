@@ -23,10 +23,20 @@ type runFlags struct {
 
 func (f *runFlags) declare(fs *flag.FlagSet) {
 	fs.DurationVar(&f.status, "status-every", 0,
-		"also print the status table at this interval (0: at start, on reload and at the end only)")
+		"also print the status table at this interval, such as 30s (0: at start and after a reload only)")
 	fs.DurationVar(&f.timeout, "shutdown-timeout", 0,
 		"bound the whole shutdown: children still running after it are abandoned (0: each child's own budget)")
 	fs.BoolVar(&f.verbose, "v", false, "also print routine events (starting, running, shutdown phases)")
+}
+
+func (f *runFlags) check() error {
+	switch {
+	case f.status < 0:
+		return fmt.Errorf("--status-every %v must not be negative: use 0 for no periodic status", f.status)
+	case f.timeout < 0:
+		return fmt.Errorf("--shutdown-timeout %v must not be negative: use 0 for the children's own budgets", f.timeout)
+	}
+	return nil
 }
 
 // run starts the tree described by path and supervises it until it ends.
@@ -50,10 +60,13 @@ func (c *cmd) run(path string, jsonOut bool, f runFlags) int {
 		defer signal.Stop(ch)
 		sigs = ch
 	}
-	tree, err := supervisor.Start(context.Background(), spec)
-	if err != nil {
-		fmt.Fprintf(c.Stderr, "%s: %s did not start: %v\n", c.Name, path, err)
-		return ExitStart
+	// Start's context is the tree's: cancelling it during the start stops
+	// what has started; afterwards a signal goes through Shutdown instead.
+	treeCtx, interrupt := context.WithCancel(context.Background())
+	defer interrupt()
+	tree, code := c.start(treeCtx, interrupt, spec, path, sigs, out)
+	if tree == nil {
+		return code
 	}
 	out.status("started "+path, tree.State())
 
@@ -63,19 +76,39 @@ func (c *cmd) run(path string, jsonOut bool, f runFlags) int {
 		defer t.Stop()
 		tick = t.C
 	}
+	// Reloads run beside the loop, so that a signal is never kept waiting
+	// by a child slow to start; they stop waiting once a shutdown begins.
+	applyCtx, stopApplying := context.WithCancel(context.Background())
+	defer stopApplying()
 	var (
 		shutdownDone <-chan struct{}
 		abort        context.CancelFunc
+		reloading    <-chan struct{}
+		again        bool // another SIGHUP came during a reload
 	)
+	reload := func() {
+		done := make(chan struct{})
+		reloading = done
+		go func() {
+			defer close(done)
+			c.reload(applyCtx, tree, path, out)
+		}()
+	}
 loop:
 	for {
 		select {
 		case sig := <-sigs:
 			switch {
+			case sig == syscall.SIGHUP && shutdownDone != nil:
+				out.logger.Warn("SIGHUP during shutdown: not reloaded")
+			case sig == syscall.SIGHUP && reloading != nil:
+				again = true
+				out.logger.Info("SIGHUP during a reload: reloading again after it")
 			case sig == syscall.SIGHUP:
-				c.reload(tree, path, out)
+				reload()
 			case shutdownDone == nil:
 				out.logger.Info("shutting down", "signal", sig.String())
+				stopApplying()
 				ctx, cancel := context.WithCancel(context.Background())
 				if f.timeout > 0 {
 					ctx, cancel = context.WithTimeout(context.Background(), f.timeout)
@@ -91,11 +124,21 @@ loop:
 				out.logger.Warn("second signal: abandoning what still runs", "signal", sig.String())
 				abort()
 			}
+		case <-reloading:
+			reloading = nil
+			if again && shutdownDone == nil {
+				again = false
+				reload()
+			}
 		case <-tick:
 			out.status("status", tree.State())
 		case <-tree.Done():
 			break loop
 		}
+	}
+	stopApplying()
+	if reloading != nil {
+		<-reloading
 	}
 	if shutdownDone != nil {
 		<-shutdownDone
@@ -104,27 +147,72 @@ loop:
 	return c.ended(tree, out)
 }
 
+// start starts the tree with ctx. A signal during the start cancels ctx,
+// which stops what has started: the tree is then nil, and so it is if the
+// start failed, with the exit code.
+func (c *cmd) start(ctx context.Context, interrupt context.CancelFunc, spec supervisor.Spec, path string,
+	sigs <-chan os.Signal, out *output) (*supervisor.Tree, int) {
+	type result struct {
+		tree *supervisor.Tree
+		err  error
+	}
+	started := make(chan result, 1)
+	go func() {
+		t, err := supervisor.Start(ctx, spec)
+		started <- result{t, err}
+	}()
+	interrupted := ""
+	for {
+		select {
+		case r := <-started:
+			switch {
+			case r.err == nil:
+				return r.tree, ExitOK
+			case interrupted != "":
+				out.logger.Info("stopped", "cause", "signal "+interrupted+" during the start", "exit_code", ExitOK)
+				return nil, ExitOK
+			}
+			fmt.Fprintf(c.Stderr, "%s: %s did not start: %v\n", c.Name, path, r.err)
+			out.logger.Info("stopped", "cause", "the start failed", "exit_code", ExitStart)
+			return nil, ExitStart
+		case sig := <-sigs:
+			switch {
+			case sig == syscall.SIGHUP:
+				out.logger.Warn("SIGHUP during the start: not reloaded; send it again once the tree has started")
+			case interrupted == "":
+				interrupted = sig.String()
+				out.logger.Info("signal during the start: stopping what has started", "signal", interrupted)
+				interrupt()
+			}
+		}
+	}
+}
+
 // reload applies the config file to the running tree, or reports why not.
-func (c *cmd) reload(tree *supervisor.Tree, path string, out *output) {
+func (c *cmd) reload(ctx context.Context, tree *supervisor.Tree, path string, out *output) {
 	spec, err := c.load(path, out.logger)
 	if err != nil {
-		out.logger.Error("reload: the file has problems, nothing changed", "file", path, "problems", problems(err))
-		if !out.json {
+		if out.json {
+			out.logger.Error("reload: the file has problems, nothing changed", "file", path, "problems", problems(err))
+		} else {
+			out.logger.Error("reload: the file has problems, nothing changed (listed on stderr)", "file", path,
+				"problems", len(problems(err)))
 			fmt.Fprintln(c.Stderr, err)
 		}
 		return
 	}
 	spec.Logger = out.logger
-	plan, err := tree.Apply(context.Background(), spec, supervisor.Audit{Who: c.Name, Why: "SIGHUP: reload " + path})
+	plan, err := tree.Apply(ctx, spec, supervisor.Audit{Who: c.Name, Why: "SIGHUP: reload " + path})
 	if plan == nil { // refused: nothing changed
 		out.logger.Error("reload: not applied, nothing changed", "file", path, "error", err)
 		return
 	}
+	plan = fileTerms(plan)
 	if out.json {
 		out.logger.Info("reload", "file", path, "plan", plan, "error", errorString(err))
 	} else {
 		out.mu.Lock()
-		fmt.Fprintf(out.w, "── reload %s: %d changes\n%s", path, len(plan.Changes), plan)
+		fmt.Fprintf(out.w, "── reload %s: %s\n%s", path, plural(len(plan.Changes), "change"), plan)
 		out.mu.Unlock()
 		if err != nil {
 			out.logger.Error("reload: some changes failed", "error", err)
