@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -142,5 +143,14 @@ func TestLoad(t *testing.T) {
 	}
 	if strings.HasPrefix(err.Error(), "config: open ") == false {
 		t.Errorf("error %q, want it to start with config: open", err)
+	}
+}
+
+// A file that starts with a UTF-8 byte order mark loads like any other.
+func TestByteOrderMark(t *testing.T) {
+	reg := &config.Registry{}
+	reg.Func("app", func(ctx context.Context) error { return nil })
+	if _, err := config.Parse([]byte("\ufeffchildren:\n  - {name: a, run: app}\n"), "bom.yaml", reg); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"fmt"
 	"log/slog"
 	"os"
@@ -42,7 +43,8 @@ func (l *Loader) Load(path string) (supervisor.Spec, error) {
 // problem in data, sorted by position, and a zero Spec.
 func (l *Loader) Parse(data []byte, filename string) (supervisor.Spec, error) {
 	d := newDecoder()
-	doc := d.parseFile(data)
+	// A byte order mark, which some editors write, is not a key.
+	doc := d.parseFile(bytes.TrimPrefix(data, []byte("\ufeff")))
 	var spec supervisor.Spec
 	if doc != nil && !d.tooBig { // a file too big to decode says no more
 		c := converter{decoder: d, reg: l.Registry, logger: l.Logger, lookup: l.Lookup}
