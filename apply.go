@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"slices"
 	"strings"
@@ -127,8 +128,9 @@ func (e *ApplyError) Unwrap() []error {
 
 // Diff returns the plan that Tree.Apply would carry out on a tree started
 // from old to make it match new, as if no child had been added or removed
-// at run time. Both specs must be valid; the error is an *OpError with Op
-// "diff" wrapping the *ValidationError of the one that is not.
+// at run time. Both specs must be valid, and new must keep the fields
+// fixed when a tree starts (see Apply); otherwise the error is an
+// *OpError with Op "diff" wrapping a *ValidationError.
 func Diff(old, new Spec) (*Plan, error) {
 	for _, s := range []struct {
 		what string
@@ -138,9 +140,16 @@ func Diff(old, new Spec) (*Plan, error) {
 			return nil, &OpError{Op: "diff", Path: s.what + " spec", Err: err}
 		}
 	}
+	journal := old.JournalSize
+	if journal == 0 {
+		journal = DefaultJournalSize
+	}
+	if err := fixedFields(&new, old.Name, journal, old.Seed, old.Logger); err != nil {
+		return nil, &OpError{Op: "diff", Path: "new spec", Err: err}
+	}
 	var k compiler
 	op, np := k.spec(&old), k.spec(&new)
-	var d differ
+	d := differ{plan: Plan{Changes: []Change{}}}
 	d.level("/", planLevel(op), &new, np, false)
 	return &d.plan, nil
 }
@@ -161,8 +170,8 @@ func Diff(old, new Spec) (*Plan, error) {
 // does not stop the others: the error is then an *ApplyError, and the plan
 // says which steps failed. A spec that is not valid changes nothing: the
 // error is an *OpError with Op "apply" wrapping the *ValidationError.
-// Logger, JournalSize and Seed are fixed when the tree starts: spec must
-// leave them zero or equal.
+// Name, Logger, JournalSize and Seed are fixed when the tree starts: spec
+// must leave the last three zero or equal, and keep the name.
 func (t *Tree) Apply(ctx context.Context, spec Spec, audit Audit) (*Plan, error) {
 	opErr := func(err error) error { return &OpError{Op: "apply", Path: "/", Err: err} }
 	if err := audit.validate(); err != nil {
@@ -180,7 +189,7 @@ func (t *Tree) Apply(ctx context.Context, spec Spec, audit Audit) (*Plan, error)
 		return nil, opErr(ErrShuttingDown)
 	}
 	np := t.compiler.spec(&spec)
-	var d differ
+	d := differ{plan: Plan{Changes: []Change{}}}
 	d.level("/", nodeLevel(t.root), &spec, np, true)
 	t.mu.Unlock()
 
@@ -200,19 +209,26 @@ func (t *Tree) Apply(ctx context.Context, spec Spec, audit Audit) (*Plan, error)
 
 // fixed checks the fields Apply cannot change.
 func (t *Tree) fixed(s *Spec) error {
+	return fixedFields(s, t.name, t.journalSize, t.seed, t.logger)
+}
+
+// fixedFields checks that s leaves the fields fixed when a tree starts as
+// they are: its name, journal size, seed and logger.
+func fixedFields(s *Spec, name string, journalSize int, seed uint64, logger *slog.Logger) error {
 	var v validator
-	if s.Logger != nil && s.Logger != t.logger {
+	if s.Logger != nil && logger != nil && s.Logger != logger {
 		v.add("logger", "is fixed when the tree starts: leave it nil, or pass the tree's logger")
 	}
-	if s.JournalSize != 0 && s.JournalSize != t.journalSize {
+	if s.JournalSize != 0 && s.JournalSize != journalSize {
 		v.add("journalSize", "%d differs from the running tree's %d, which is fixed when the tree starts: leave it 0",
-			s.JournalSize, t.journalSize)
+			s.JournalSize, journalSize)
 	}
-	if s.Seed != 0 && s.Seed != t.seed {
+	if s.Seed != 0 && s.Seed != seed {
 		v.add("seed", "differs from the running tree's, which is fixed when the tree starts: leave it 0")
 	}
-	if s.Name != t.name {
-		v.add("name", "%q differs from the running tree's %q, which is fixed when the tree starts", s.Name, t.name)
+	if s.Name != name {
+		v.add("name", "%q differs from the running tree's %q, which is fixed when the tree starts: restart the tree to rename it",
+			s.Name, name)
 	}
 	return v.err()
 }

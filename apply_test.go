@@ -71,12 +71,17 @@ func TestDiff(t *testing.T) {
 	if got := p.String(); got != applyPlan {
 		t.Fatalf("plan:\n%s\nwant:\n%s", got, applyPlan)
 	}
+	renamed := new
+	renamed.Name = "other"
+	var ve *supervisor.ValidationError
+	if _, err := supervisor.Diff(old, renamed); !errors.As(err, &ve) || ve.Problems[0].Field != "name" {
+		t.Fatalf("Diff with a new name: %v, want the refusal Apply gives", err)
+	}
 	if p, _ := supervisor.Diff(old, old); !p.Empty() || p.String() != "no changes\n" {
 		t.Fatalf("a spec against itself: %v", p)
 	}
 	bad := new
 	bad.Children = append(slices.Clone(bad.Children), supervisor.Child{Name: "same", Run: other})
-	var ve *supervisor.ValidationError
 	if _, err := supervisor.Diff(old, bad); !errors.As(err, &ve) || !strings.Contains(err.Error(), "new spec") {
 		t.Fatalf("Diff with an invalid spec: %v", err)
 	}

@@ -25,9 +25,9 @@ import (
 // The zero Budget is no budget.
 type Budget struct {
 	// Burst is how many restarts may happen at once: the bucket's size.
-	Burst int
+	Burst int `json:"burst"`
 	// Refill is the time it takes to gain one token.
-	Refill time.Duration
+	Refill time.Duration `json:"refill"`
 }
 
 func (b Budget) String() string {

@@ -419,3 +419,22 @@ func TestCommandOrderAcrossGroupRestart(t *testing.T) {
 		wantState(t, tree, "/c", supervisor.StateRunning)
 	})
 }
+
+// A child that fails to start when that ends its AddChild (or the tree's
+// start) is not restarted, and its exit event says so rather than naming
+// its restart type.
+func TestAddChildStartFailureEvent(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		tree, rec := start(t, supervisor.Spec{Children: names("a")})
+		err := tree.AddChild(bg(), "/", supervisor.Child{Name: "bad", Run: supervisortest.Exit(errBoom),
+			Readiness: supervisor.ReadinessExplicit}, audit)
+		var se *supervisor.StartError
+		if !errors.As(err, &se) {
+			t.Fatalf("AddChild = %v", err)
+		}
+		e, err := rec.WaitFor(bg(), supervisortest.Exited("/bad", supervisor.ExitAbnormal))
+		if err != nil || e.Rule != "start" || !strings.Contains(e.Reason, "AddChild fails") {
+			t.Fatalf("exit event %v (%v)", e, err)
+		}
+	})
+}

@@ -18,8 +18,8 @@ import "time"
 // Period set, MaxRestarts 0 is honoured: the first restart ends the
 // supervisor, as in OTP.
 type Intensity struct {
-	MaxRestarts int
-	Period      time.Duration
+	MaxRestarts int           `json:"maxRestarts"`
+	Period      time.Duration `json:"period"`
 }
 
 // resolve applies the defaults.

@@ -416,6 +416,11 @@ func (n *node) onExit(a *attempt, err error) {
 	e := n.event(EventChildExited, c)
 	e.Exit, e.Err = class, err
 	e.Rule, e.Reason = d.rule, d.reason
+	if wasStarting {
+		if why := n.fatalStart(c); why != "" {
+			e.Rule, e.Reason = "start", why // no restart follows
+		}
+	}
 	n.t.publish(&e)
 	n.primaryDown(c)
 	if wasStarting {
@@ -423,6 +428,18 @@ func (n *node) onExit(a *attempt, err error) {
 		return
 	}
 	n.exited(c, err, d)
+}
+
+// fatalStart says what a failure of c to start ends, if it is not
+// restarted: an AddChild, or the tree's start.
+func (n *node) fatalStart(c *child) string {
+	if cmd := c.command(); cmd != nil && cmd.op == opAdd {
+		return "failed to start: AddChild fails and the child is removed"
+	}
+	if j := n.jobOf(c); j != nil && j.wait == c && j.phase == jobStarting && j.kind == jobStart {
+		return "failed to start: the supervisor's start fails"
+	}
+	return ""
 }
 
 // startFailed handles a child that exited (or timed out) before it was ready.

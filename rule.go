@@ -200,6 +200,11 @@ func (v *validator) rules(rules []Rule, at string) {
 				v.add(ri+".message", "%q is not a regular expression: %v", r.Message, err)
 			}
 		}
+		for j, code := range r.ExitCodes {
+			if code < 1 || code > 255 {
+				v.add(fmt.Sprintf("%s.exitCodes[%d]", ri, j), "%d can never match: exit codes of failures are 1 to 255 (0 is a normal exit, which no rule sees)", code)
+			}
+		}
 		if r.Action == 0 || r.Action > ActionShutdownTree {
 			v.add(ri+".action", "%d is not an action: use ActionRestart, ActionStop, ActionQuarantine, ActionEscalate or ActionShutdownTree", r.Action)
 		}

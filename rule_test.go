@@ -192,7 +192,8 @@ func TestRulesIgnoreCleanStops(t *testing.T) {
 
 func TestRuleValidation(t *testing.T) {
 	err := supervisor.Validate(supervisor.Spec{Children: []supervisor.Child{{Name: "c", Run: supervisortest.Idle,
-		Rules: []supervisor.Rule{{Action: supervisor.ActionStop}, {Message: "(", Action: 0}}}}})
+		Rules: []supervisor.Rule{{Action: supervisor.ActionStop}, {Message: "(", Action: 0},
+			{ExitCodes: []int{3, 0, 256}, Action: supervisor.ActionStop}}}}})
 	var ve *supervisor.ValidationError
 	if !errors.As(err, &ve) {
 		t.Fatal(err)
@@ -201,7 +202,11 @@ func TestRuleValidation(t *testing.T) {
 	for _, p := range ve.Problems {
 		fields[p.Field] = true
 	}
-	for _, f := range []string{"children[0].rules[0]", "children[0].rules[1].message", "children[0].rules[1].action"} {
+	if len(ve.Problems) != 5 {
+		t.Errorf("%d problems, want 5: %v", len(ve.Problems), err)
+	}
+	for _, f := range []string{"children[0].rules[0]", "children[0].rules[1].message", "children[0].rules[1].action",
+		"children[0].rules[2].exitCodes[1]", "children[0].rules[2].exitCodes[2]"} {
 		if !fields[f] {
 			t.Errorf("no problem reported at %s: %v", f, err)
 		}

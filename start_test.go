@@ -224,6 +224,7 @@ func TestValidation(t *testing.T) {
 			{Name: "bo", Run: supervisortest.Idle, Backoff: supervisor.Backoff{Initial: 2 * time.Second, Max: time.Second, Multiplier: 0.5, Jitter: 1.5}},
 			{Name: "sub", Tree: nested, Readiness: supervisor.ReadinessExplicit},
 			{Name: "capped", Run: supervisortest.Idle, Backoff: supervisor.Backoff{Max: time.Minute}}, // no initial
+			{Name: "waits", Run: supervisortest.Idle, StartTimeout: time.Second},                      // nothing to wait for
 		},
 	}
 	err := supervisor.Validate(spec)
@@ -236,7 +237,7 @@ func TestValidation(t *testing.T) {
 		"children[2].shutdown", "children[3]", "children[4]", "children[5].backoff.max",
 		"children[5].backoff.multiplier", "children[5].backoff.jitter", "children[6].readiness",
 		"children[6].tree.name", "children[6].tree.journalSize",
-		"children[6].tree.children[0].name", "children[7].backoff.initial",
+		"children[6].tree.children[0].name", "children[7].backoff.initial", "children[8].startTimeout",
 	}
 	var got []string
 	for _, p := range ve.Problems {

@@ -161,6 +161,9 @@ func (v *validator) child(c *Child, at string) {
 	}
 	v.restart(c.Restart, at+".restart")
 	v.durations(c.Shutdown, c.StartTimeout, at)
+	if c.StartTimeout > 0 && c.Tree == nil && c.Readiness != ReadinessExplicit {
+		v.add(at+".startTimeout", "bounds the wait for Ready, which only a child with ReadinessExplicit makes: set readiness, or remove startTimeout")
+	}
 	if c.Readiness > ReadinessExplicit {
 		v.add(at+".readiness", "%d is not a readiness mode: use ReadinessImmediate or ReadinessExplicit", c.Readiness)
 	}
