@@ -226,3 +226,40 @@ func BenchmarkEventDelivery(b *testing.B) {
 	sub.Close()
 	tree.Shutdown(context.Background(), supervisor.Audit{Who: "bench", Why: "done"})
 }
+
+// BenchmarkApply measures Tree.Apply on a tree of 1,000 children: a spec
+// that changes nothing (the cost of the diff and the update command), and
+// one that changes the backoff of every child (policies swapped in place).
+func BenchmarkApply(b *testing.B) {
+	idle := func(ctx context.Context) error { <-ctx.Done(); return nil }
+	spec := func(initial time.Duration) supervisor.Spec {
+		s := supervisor.Spec{Children: make([]supervisor.Child, 1000)}
+		for i := range s.Children {
+			s.Children[i] = supervisor.Child{Name: "c" + strconv.Itoa(i), Run: idle,
+				Backoff: supervisor.Backoff{Initial: initial}}
+		}
+		return s
+	}
+	audit := supervisor.Audit{Who: "bench", Why: "apply"}
+	for _, bc := range []struct {
+		name string
+		next func(i int) supervisor.Spec
+	}{
+		{"unchanged", func(int) supervisor.Spec { return spec(time.Second) }},
+		{"every-policy", func(i int) supervisor.Spec { return spec(time.Duration(i%2+1) * time.Second) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			tree, err := supervisor.Start(context.Background(), spec(time.Second))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer tree.Shutdown(context.Background(), audit)
+			specs := []supervisor.Spec{bc.next(0), bc.next(1)}
+			for i := 0; b.Loop(); i++ {
+				if _, err := tree.Apply(context.Background(), specs[i%2], audit); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

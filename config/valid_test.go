@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -20,5 +21,21 @@ func TestValidFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// BenchmarkParse measures loading testdata/valid/full.yaml, a file that
+// sets every key: reading, strict decoding, conversion and validation.
+func BenchmarkParse(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join("testdata", "valid", "full.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	reg := testRegistry()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := config.Parse(data, "full.yaml", reg); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
