@@ -58,6 +58,8 @@ type Change struct {
 	Fields []string `json:"fields,omitempty"`
 	// Err is set by Apply when this step failed.
 	Err error `json:"-"`
+
+	own bool // a supervisor's own settings
 }
 
 func (c Change) String() string {
@@ -71,10 +73,13 @@ func (c Change) String() string {
 	return s
 }
 
-// Plan lists the changes that take a tree from one Spec to another, in the
-// order Apply performs them within each supervisor: removals (and the
-// removal half of replacements), the supervisor's own settings and its
-// children's policies, restarts, additions, then nested supervisors.
+// Plan lists the changes that take a tree from one Spec to another,
+// supervisor by supervisor, parents first: each supervisor's removals,
+// then its own settings, then its children's changes in the new spec's
+// order. Apply carries out a supervisor's changes as removals (dropped
+// children in reverse order, then the removal half of replacements), one
+// update of settings and policies in place, restarts, additions, then
+// visits its nested supervisors.
 type Plan struct {
 	Changes []Change `json:"changes"`
 }
@@ -150,7 +155,7 @@ func Diff(old, new Spec) (*Plan, error) {
 	var k compiler
 	op, np := k.spec(&old), k.spec(&new)
 	d := differ{plan: Plan{Changes: []Change{}}}
-	d.level("/", planLevel(op), &new, np, false)
+	d.report("/", planLevel(op), &new, np)
 	return &d.plan, nil
 }
 
@@ -183,21 +188,21 @@ func (t *Tree) Apply(ctx context.Context, spec Spec, audit Audit) (*Plan, error)
 	if err := t.fixed(&spec); err != nil {
 		return nil, opErr(err)
 	}
-	t.mu.Lock()
-	if t.ended || t.root.phase >= phaseStopping {
-		t.mu.Unlock()
-		return nil, opErr(ErrShuttingDown)
+	// One Apply at a time: the steps of two would interleave.
+	select {
+	case t.applying <- struct{}{}:
+		defer func() { <-t.applying }()
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
-	np := t.compiler.spec(&spec)
+	np, err := t.compile(&spec)
+	if err != nil {
+		return nil, opErr(err)
+	}
 	d := differ{plan: Plan{Changes: []Change{}}}
-	d.level("/", nodeLevel(t.root), &spec, np, true)
-	t.mu.Unlock()
-
-	for _, l := range d.steps {
-		t.applyLevel(ctx, l, &d, audit)
-		if ctx.Err() != nil {
-			return &d.plan, ctx.Err()
-		}
+	t.applyLevel(ctx, "/", &spec, np, nil, &d, audit)
+	if err := ctx.Err(); err != nil {
+		return &d.plan, err
 	}
 	for _, c := range d.plan.Changes {
 		if c.Err != nil {
@@ -205,6 +210,36 @@ func (t *Tree) Apply(ctx context.Context, spec Spec, audit Audit) (*Plan, error)
 		}
 	}
 	return &d.plan, nil
+}
+
+// compile compiles spec for the running tree.
+func (t *Tree) compile(spec *Spec) (*plan, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ended || t.root.phase >= phaseStopping {
+		return nil, ErrShuttingDown
+	}
+	return t.compiler.spec(spec), nil
+}
+
+// runningNode returns the supervisor at path if it runs, or nil. The
+// caller holds the tree lock.
+func (t *Tree) runningNode(path string) *node {
+	n := t.root
+	if t.ended || n.phase >= phaseStopping {
+		return nil
+	}
+	if path == "/" {
+		return n
+	}
+	for _, seg := range strings.Split(path[1:], "/") {
+		c := n.lookup(seg)
+		if c == nil || c.cur == nil || c.cur.sub == nil || c.cur.sub.phase >= phaseStopping {
+			return nil
+		}
+		n = c.cur.sub
+	}
+	return n
 }
 
 // fixed checks the fields Apply cannot change.
@@ -233,15 +268,52 @@ func fixedFields(s *Spec, name string, journalSize int, seed uint64, logger *slo
 	return v.err()
 }
 
-// applyLevel carries out the steps for one supervisor.
-func (t *Tree) applyLevel(ctx context.Context, l *levelSteps, d *differ, audit Audit) {
-	record := func(path string, action ChangeAction, err error) {
-		if errors.Is(err, ErrNotFound) && action == ChangeRemove {
+// applyLevel makes the supervisor at path match np, compiled from spec:
+// it diffs np against the supervisor as it runs at this moment, carries
+// out the steps, then does the same for its nested supervisors. If the
+// supervisor does not run, its next start takes np (its parent's update
+// gave it np): the changes are reported against stopped, the plan it had.
+func (t *Tree) applyLevel(ctx context.Context, path string, spec *Spec, np, stopped *plan, d *differ, audit Audit) {
+	var (
+		l      *levelSteps
+		deeper []nested
+	)
+	func() {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		if n := t.runningNode(path); n != nil {
+			l, deeper = d.level(path, nodeLevel(n), spec, np)
+		}
+	}()
+	if l == nil {
+		if stopped != nil {
+			d.report(path, planLevel(stopped), spec, np)
+		}
+		return
+	}
+	done := make(map[changeKey]bool)
+	record := func(key changeKey, err error) {
+		done[key] = true
+		if errors.Is(err, ErrNotFound) && key.action != ChangeAdd {
 			err = nil // gone already: removed meanwhile, or a temporary child that ended
 		}
-		if i, ok := d.index[changeKey{path, action}]; ok && err != nil {
+		if i, ok := d.index[key]; ok && err != nil {
 			d.plan.Changes[i].Err = err
 		}
+	}
+	// step runs one step, unless ctx is done: then it and every step after
+	// it are marked as not carried out.
+	step := func(key changeKey, run func() error) bool {
+		if err := ctx.Err(); err != nil {
+			for _, c := range l.changes {
+				if k := c.key(); !done[k] {
+					record(k, fmt.Errorf("not carried out: %w", err))
+				}
+			}
+			return false
+		}
+		record(key, run())
+		return true
 	}
 	child := func(name string) string { return l.prefix + name }
 	for _, name := range l.remove {
@@ -249,20 +321,31 @@ func (t *Tree) applyLevel(ctx context.Context, l *levelSteps, d *differ, audit A
 		if slices.Contains(l.replace, name) {
 			action = ChangeRestart
 		}
-		record(child(name), action, t.control(ctx, opRemove, child(name), nil, audit))
+		if !step(changeKey{path: child(name), action: action}, func() error {
+			return t.control(ctx, opRemove, child(name), nil, audit)
+		}) {
+			return
+		}
 	}
 	cmd := &command{op: opUpdate, path: l.path, audit: audit, upd: &update{plan: l.plan, fields: l.fields}}
-	if err := t.send(ctx, cmd); err != nil {
-		// The supervisor is gone or stopping: nothing below can apply.
-		record(l.path, ChangeUpdate, err)
-		for _, c := range l.changes {
-			record(c.Path, c.Action, err)
+	if err := ctx.Err(); err == nil {
+		if err := t.send(ctx, cmd); err != nil {
+			// The supervisor is gone or stopping: nothing after this applies.
+			for _, c := range l.changes {
+				if k := c.key(); !done[k] {
+					record(k, err)
+				}
+			}
+			return
 		}
-		return
+		done[changeKey{path: l.path, action: ChangeUpdate, own: true}] = true
 	}
 	for _, name := range l.restart {
-		cmd := &command{op: opRestart, path: child(name), audit: audit, apply: true}
-		record(child(name), ChangeRestart, t.send(ctx, cmd))
+		if !step(changeKey{path: child(name), action: ChangeRestart}, func() error {
+			return t.send(ctx, &command{op: opRestart, path: child(name), audit: audit, apply: true})
+		}) {
+			return
+		}
 	}
 	for _, i := range l.add {
 		c := &l.spec.Children[i]
@@ -270,15 +353,25 @@ func (t *Tree) applyLevel(ctx context.Context, l *levelSteps, d *differ, audit A
 		if slices.Contains(l.replace, c.Name) {
 			action = ChangeRestart
 		}
-		record(child(c.Name), action, t.control(ctx, opAdd, l.path, c, audit))
+		if !step(changeKey{path: child(c.Name), action: action}, func() error {
+			return t.control(ctx, opAdd, l.path, c, audit)
+		}) {
+			return
+		}
 	}
 	if l.reorder {
 		order := make([]string, len(l.spec.Children))
 		for i := range l.spec.Children {
 			order[i] = l.spec.Children[i].Name
 		}
-		cmd := &command{op: opUpdate, path: l.path, audit: audit, upd: &update{order: order}}
-		record(l.path, ChangeUpdate, t.send(ctx, cmd))
+		if !step(changeKey{path: l.path, action: ChangeUpdate, own: true}, func() error {
+			return t.send(ctx, &command{op: opUpdate, path: l.path, audit: audit, upd: &update{order: order}})
+		}) {
+			return
+		}
+	}
+	for _, n := range deeper {
+		t.applyLevel(ctx, n.path, n.spec, n.plan, n.old, d, audit)
 	}
 }
 
@@ -294,42 +387,61 @@ type update struct {
 type changeKey struct {
 	path   string
 	action ChangeAction
+	own    bool // a supervisor's own settings, not its change as a child
 }
+
+func (c *Change) key() changeKey { return changeKey{c.Path, c.Action, c.own} }
 
 // level is a supervisor as Diff sees it: its settings and its children, as
 // planned or as running.
 type level struct {
 	plan     *plan
+	groups   []string // group names by index: "" for none
 	children []levelChild
+	running  bool // a running supervisor, not a plan
 }
 
 type levelChild struct {
-	cp  *childPlan
-	sub *node // the running nested supervisor, for Apply
+	cp   *childPlan
+	code *childPlan // the plan its running attempt was launched with
 }
 
 func planLevel(p *plan) level {
-	l := level{plan: p, children: make([]levelChild, len(p.children))}
+	l := level{plan: p, groups: []string{""}, children: make([]levelChild, len(p.children))}
+	for _, g := range p.groups {
+		l.groups = append(l.groups, g.name)
+	}
 	for i := range p.children {
-		l.children[i].cp = &p.children[i]
+		l.children[i] = levelChild{cp: &p.children[i], code: &p.children[i]}
 	}
 	return l
 }
 
 // nodeLevel describes a running supervisor. The caller holds the tree lock.
 func nodeLevel(n *node) level {
-	l := level{plan: n.plan}
+	l := level{plan: n.plan, running: true}
+	for _, sc := range n.scopes { // a group kept for a child still in it included
+		l.groups = append(l.groups, sc.name)
+	}
 	for _, c := range n.children {
 		if c == nil || c.removed {
 			continue
 		}
-		lc := levelChild{cp: c.cp}
-		if c.cur != nil && c.cur.sub != nil && c.cur.sub.phase < phaseStopping {
-			lc.sub = c.cur.sub
+		lc := levelChild{cp: c.cp, code: c.cp}
+		if x := c.ext; x != nil && x.launched != nil {
+			lc.code = x.launched // Apply gave it new code that does not run yet
 		}
 		l.children = append(l.children, lc)
 	}
 	return l
+}
+
+// nested is a nested supervisor for Apply to visit after its parent.
+type nested struct {
+	path string
+	old  *plan // the plan it had, as its parent declared it
+	spec *Spec
+	plan *plan
 }
 
 // levelSteps is what Apply does to one supervisor.
@@ -346,10 +458,9 @@ type levelSteps struct {
 	changes      []Change // this supervisor's changes, for errors
 }
 
-// differ builds a plan, and the steps to carry it out.
+// differ builds a plan.
 type differ struct {
 	plan  Plan
-	steps []*levelSteps
 	index map[changeKey]int
 }
 
@@ -357,35 +468,33 @@ func (d *differ) change(l *levelSteps, c Change) {
 	if d.index == nil {
 		d.index = make(map[changeKey]int)
 	}
-	d.index[changeKey{c.Path, c.Action}] = len(d.plan.Changes)
+	d.index[c.key()] = len(d.plan.Changes)
 	d.plan.Changes = append(d.plan.Changes, c)
 	l.changes = append(l.changes, c)
 }
 
+// report diffs a supervisor that does not run, and its nested ones.
+func (d *differ) report(path string, old level, spec *Spec, np *plan) {
+	_, deeper := d.level(path, old, spec, np)
+	for _, n := range deeper {
+		d.report(n.path, planLevel(n.old), n.spec, n.plan)
+	}
+}
+
 // level diffs the supervisor at path, now old, against np compiled from
-// spec, and then its nested supervisors. If running, the supervisor runs
-// and Apply carries out the steps; otherwise its next start takes np.
-func (d *differ) level(path string, old level, spec *Spec, np *plan, running bool) {
+// spec: it adds the changes to the plan, and returns the steps that carry
+// them out and the nested supervisors to visit next.
+func (d *differ) level(path string, old level, spec *Spec, np *plan) (*levelSteps, []nested) {
 	prefix := path + "/"
 	if path == "/" {
 		prefix = "/"
 	}
 	l := &levelSteps{path: path, prefix: prefix, spec: spec, plan: np}
-	if running {
-		d.steps = append(d.steps, l)
-	}
 	l.fields = settingsChanges(old.plan, np)
 
 	olds := make(map[string]*levelChild, len(old.children))
 	for i := range old.children {
 		olds[old.children[i].cp.name] = &old.children[i]
-	}
-	type nested struct {
-		path    string
-		old     level
-		spec    *Spec
-		plan    *plan
-		running bool
 	}
 	var deeper []nested
 	news := make(map[string]bool, len(np.children))
@@ -395,11 +504,14 @@ func (d *differ) level(path string, old level, spec *Spec, np *plan, running boo
 		news[ncp.name] = true
 		oc, ok := olds[ncp.name]
 		if !ok {
+			if old.running && ended(old.plan, ncp) {
+				continue // a temporary child that ran and ended: not run again
+			}
 			l.add = append(l.add, i)
 			changes = append(changes, Change{Path: prefix + ncp.name, Action: ChangeAdd})
 			continue
 		}
-		replace, restart, upd := childChanges(oc.cp, old.plan, ncp, np)
+		replace, restart, upd := childChanges(oc, old.groups, ncp, np)
 		switch {
 		case len(replace) > 0:
 			l.replace = append(l.replace, ncp.name)
@@ -413,20 +525,19 @@ func (d *differ) level(path string, old level, spec *Spec, np *plan, running boo
 			changes = append(changes, Change{Path: prefix + ncp.name, Action: ChangeUpdate, Fields: upd})
 		}
 		if ncp.pol.tree != nil {
-			ol := planLevel(oc.cp.pol.tree)
-			if oc.sub != nil {
-				ol = nodeLevel(oc.sub)
-			}
-			deeper = append(deeper, nested{prefix + ncp.name, ol, spec.Children[i].Tree, ncp.pol.tree, oc.sub != nil})
+			deeper = append(deeper, nested{prefix + ncp.name, oc.cp.pol.tree, spec.Children[i].Tree, ncp.pol.tree})
 		}
 	}
 	var removed []Change
-	var order []string // the children's order once removals and additions are done
-	for _, oc := range old.children {
-		if !news[oc.cp.name] {
+	var order []string                            // the children's order once removals and additions are done
+	for i := len(old.children) - 1; i >= 0; i-- { // in reverse, as a shutdown: sidecars before primaries
+		if oc := old.children[i]; !news[oc.cp.name] {
 			l.remove = append(l.remove, oc.cp.name)
 			removed = append(removed, Change{Path: prefix + oc.cp.name, Action: ChangeRemove})
-		} else if !slices.Contains(l.replace, oc.cp.name) {
+		}
+	}
+	for _, oc := range old.children {
+		if news[oc.cp.name] && !slices.Contains(l.replace, oc.cp.name) {
 			order = append(order, oc.cp.name)
 		}
 	}
@@ -461,14 +572,28 @@ func (d *differ) level(path string, old level, spec *Spec, np *plan, running boo
 		d.change(l, c)
 	}
 	if len(l.fields) > 0 {
-		d.change(l, Change{Path: path, Action: ChangeUpdate, Fields: l.fields})
+		d.change(l, Change{Path: path, Action: ChangeUpdate, Fields: l.fields, own: true})
 	}
 	for _, c := range changes {
 		d.change(l, c)
 	}
-	for _, n := range deeper {
-		d.level(n.path, n.old, n.spec, n.plan, n.running)
+	return l, deeper
+}
+
+// ended reports whether c, absent from a running supervisor whose plan is
+// p, is a temporary child p already declared alike: one that ran and
+// ended (or that an operator removed), which Apply does not run again.
+func ended(p *plan, c *childPlan) bool {
+	if c.pol.restart != Temporary {
+		return false
 	}
+	for i := range p.children {
+		if o := &p.children[i]; o.name == c.name {
+			return o.pol.restart == Temporary && o.pol.kind() == c.pol.kind() &&
+				funcPointer(o.run) == funcPointer(c.run) && o.rev == c.rev
+		}
+	}
+	return false
 }
 
 // settingsChanges names the supervisor settings that differ between o and n.
@@ -482,7 +607,9 @@ func settingsChanges(o, n *plan) []string {
 	add(o.maxRestarting != n.maxRestarting, "maxRestarting")
 	add(!slices.Equal(o.groups, n.groups), "groups")
 	add(o.autoShutdown != n.autoShutdown, "autoShutdown")
-	add(!reflect.DeepEqual(o.defaults, n.defaults), "defaults")
+	od, nd := o.defaults, n.defaults
+	od.Rules, nd.Rules = nil, nil // compared compiled, below
+	add(!reflect.DeepEqual(od, nd) || !o.rules.equal(n.rules), "defaults")
 	return f
 }
 
@@ -495,15 +622,16 @@ func (f *fields) add(changed bool, name string) {
 	}
 }
 
-// childChanges compares a child as it is (o, in op) with its new plan (n,
-// in np): what needs a replacement, what a restart, and what an update in
-// place.
-func childChanges(o *childPlan, op *plan, n *childPlan, np *plan) (replace, restart, upd []string) {
-	op2, np2 := o.pol, n.pol
+// childChanges compares a child as it is (oc, its groups named by groups)
+// with its new plan (n, in np): what needs a replacement, what a restart,
+// and what an update in place.
+func childChanges(oc *levelChild, groups []string, n *childPlan, np *plan) (replace, restart, upd []string) {
+	o := oc.code // the code that runs
+	op2, np2 := oc.cp.pol, n.pol
 	if op2.kind() != np2.kind() {
 		replace = append(replace, "kind")
 	}
-	if groupName(op, op2.group) != groupName(np, np2.group) {
+	if groups[op2.group] != groupName(np, np2.group) {
 		replace = append(replace, "group")
 	}
 	if (op2.role == RoleSidecar) != (np2.role == RoleSidecar) {
@@ -620,6 +748,17 @@ func (n *node) update(cmd *command) {
 		}
 	}
 	n.scopes = scopes
+	for _, c := range n.children {
+		switch {
+		case c == nil || c.removed || c.cur != nil || n.shut != nil:
+		case c.ext != nil && c.ext.quarantined && c.cp.pol.quarantine.After == 0 && c.state == StateQuarantined:
+			// No restart limit any more: the child it quarantined runs again.
+			n.activate(c)
+			n.relaunch(c)
+		case c.ext != nil && c.ext.waitPrimary && c.ext.primary != nil && c.ext.primary.up() && c.admin == adminActive:
+			n.followPrimary(c) // parked under a strategy that no longer follows
+		}
+	}
 	if np.budget != n.plan.budget {
 		b := newTokenBucket(np.budget)
 		if b != nil && n.budget != nil {
@@ -654,6 +793,11 @@ func (sc *scope) reconfigure(s Strategy, i Intensity, maxRestarting int) {
 func (n *node) swap(c *child, cp *childPlan, cmd *command) {
 	old := c.cp
 	c.cp = cp
+	if c.cur != nil && (funcPointer(old.run) != funcPointer(cp.run) || old.rev != cp.rev) {
+		if x := c.extension(); x.launched == nil {
+			x.launched = old // the attempt runs old's code until Apply restarts it
+		}
+	}
 	fields := policyChanges(old.pol, cp.pol)
 	if cp.pol.tree == nil {
 		if funcPointer(old.run) != funcPointer(cp.run) {
@@ -669,9 +813,17 @@ func (n *node) swap(c *child, cp *childPlan, cmd *command) {
 	if x := c.ext; x != nil && old.pol.quarantine != cp.pol.quarantine {
 		x.failures = nil // counted against the old limit
 	}
-	if old.pol.liveness != cp.pol.liveness && c.cur != nil && (c.state == StateRunning || c.state == StateReady) {
-		n.watch(c)
+	if old.pol.liveness != cp.pol.liveness && c.cur != nil {
+		if cp.pol.liveness.Progress { // what the attempt's reports count changes at once
+			c.cur.flags.Or(flagProgress)
+		} else {
+			c.cur.flags.And(^flagProgress)
+		}
+		if c.state == StateRunning || c.state == StateReady {
+			n.watch(c)
+		}
 	}
+
 	e := n.event(EventSpecUpdated, c)
 	e.Correlation, e.Audit = cmd.id, cmd.audit
 	e.Reason = strings.Join(fields, ", ")

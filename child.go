@@ -100,10 +100,11 @@ type childExt struct {
 	probationEnd int64          // when the running probation attempt passes
 
 	// Waiting for a restart (see Budget and throttle.go).
-	queued     bool  // in the throttle queue
-	queuedAt   int64 // since when
-	budgetWait bool  // in StateBackoff for a budget token
-	booked     bool  // a probation holds its budget token
+	queued     bool       // in the throttle queue
+	queuedAt   int64      // since when
+	budgetWait bool       // in StateBackoff for a budget token
+	launched   *childPlan // the plan the running attempt was launched with, once Apply changed its code
+	booked     bool       // a probation holds its budget token
 
 	// Sidecars (see sidecar.go).
 	primary     *child   // a sidecar's primary

@@ -272,7 +272,9 @@ func (n *node) execute(cmd *command) {
 		n.finish(cmd, ErrNotFound)
 	case c.command() == nil && len(c.queue()) == 0:
 		n.applyCommand(c, cmd)
-	case c.command() != nil && cmd.op == opRestart && c.command().op == opRestart && len(c.queue()) == 0:
+	case c.command() != nil && cmd.op == opRestart && c.command().op == opRestart && len(c.queue()) == 0 && !cmd.apply:
+		// (An Apply's restart waits its turn instead: the restart under way
+		// may have launched the old code.)
 		cur := c.command()
 		cur.merged = append(cur.merged, cmd)
 	default: // behind the commands that came first
@@ -293,9 +295,10 @@ func (n *node) applyCommand(c *child, cmd *command) {
 			n.stop(c, stopCommand)
 		}
 	case opRestart:
-		if cmd.apply && (c.admin != adminActive || c.cur == nil) {
-			// Apply restarts running code: a child paused, quarantined or
-			// waiting to restart runs its new plan when it next starts.
+		if cmd.apply && (c.admin != adminActive || c.cur == nil || c.ext == nil || c.ext.launched == nil) {
+			// Apply restarts attempts that run old code: a child paused,
+			// quarantined or waiting to restart runs its new plan when it
+			// next starts, and one restarted meanwhile runs it already.
 			n.finish(cmd, nil)
 			return
 		}
@@ -397,6 +400,7 @@ func (n *node) add(cmd *command) {
 	n.children = append(n.children, c)
 	n.byName[c.cp.name] = c
 	n.link(c)
+	n.linkOrphans(c)
 	n.t.count++
 	n.emit(EventChildAdded, c)
 	n.launch(c)

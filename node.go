@@ -331,7 +331,7 @@ func (n *node) stopRequested() {
 func (n *node) launch(c *child) {
 	c.gen++
 	if x := c.ext; x != nil {
-		x.unhealthy, x.queued, x.budgetWait = false, false, false
+		x.unhealthy, x.queued, x.budgetWait, x.launched = false, false, false, nil
 	}
 	a := &attempt{c: c, gen: c.gen, num: c.attempt}
 	// What the attempt's goroutine reads of its plan is fixed now: Apply
@@ -695,6 +695,7 @@ func (n *node) removeChild(c *child) {
 	n.clearDeadline(c)
 	c.removed = true
 	c.unlink()
+	n.orphaned(c)
 	n.set(c, StateStopped)
 	if n.byName != nil {
 		delete(n.byName, c.cp.name)

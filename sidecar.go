@@ -76,8 +76,8 @@ func (n *node) primaryDown(p *child) {
 
 // primaryUp starts p's sidecars that wait for it: p runs again.
 func (n *node) primaryUp(p *child) {
-	if p.ext == nil || len(p.ext.sidecars) == 0 || !n.follows(p) {
-		return
+	if p.ext == nil || len(p.ext.sidecars) == 0 {
+		return // (whatever the strategy: a sidecar parked before a change of strategy by Apply waits too)
 	}
 	for _, s := range p.ext.sidecars {
 		if s.ext.waitPrimary && s.cur == nil && !s.removed && s.admin == adminActive {
@@ -88,11 +88,15 @@ func (n *node) primaryUp(p *child) {
 
 // sidecarStopped runs when sidecar s stopped because its primary did.
 func (n *node) sidecarStopped(s *child) {
-	if p := s.ext.primary; p != nil && p.up() {
+	switch p := s.ext.primary; {
+	case p == nil: // removed while s was stopping
+		n.set(s, StatePending)
+		n.alone(s, n.prefix+s.cp.pol.primary)
+	case p.up():
 		n.followPrimary(s) // the primary came back while s was stopping
-		return
+	default:
+		n.set(s, StatePending)
 	}
-	n.set(s, StatePending)
 }
 
 // waitsForPrimary defers an automatic restart of sidecar c while its
@@ -105,6 +109,47 @@ func (n *node) waitsForPrimary(c *child) bool {
 	x.waitPrimary = true
 	n.set(c, StatePending)
 	return true
+}
+
+// linkOrphans makes primary p, just added, the primary of sidecars that
+// name it and lost theirs (it was removed, or replaced by Apply).
+func (n *node) linkOrphans(p *child) {
+	for _, s := range n.children {
+		if s != nil && !s.removed && s.cp.pol.role == RoleSidecar && s.cp.pol.primary == p.cp.name &&
+			(s.ext == nil || s.ext.primary == nil) {
+			s.extension().primary = p
+			px := p.extension()
+			px.sidecars = append(px.sidecars, s)
+		}
+	}
+}
+
+// orphaned starts the sidecars of removed primary p that waited for it:
+// they go on alone.
+func (n *node) orphaned(p *child) {
+	if p.ext == nil || n.shut != nil {
+		return
+	}
+	for _, s := range p.ext.sidecars {
+		if s.ext.waitPrimary && s.cur == nil {
+			n.alone(s, p.path)
+		}
+	}
+}
+
+// alone starts sidecar s, waiting for a primary that was removed.
+func (n *node) alone(s *child, primary string) {
+	if s.removed || s.admin != adminActive || s.command() != nil || n.shut != nil {
+		return
+	}
+	s.ext.waitPrimary = false
+	s.attempt = 1
+	s.restarts++
+	s.starting = true
+	e := n.event(EventChildRestarting, s)
+	e.Rule, e.Reason = "sidecar", "its primary "+primary+" was removed: it goes on alone"
+	n.t.publish(&e)
+	n.launch(s)
 }
 
 // followPrimary starts sidecar s after its primary.

@@ -260,6 +260,9 @@ func (n *node) snapshot(s *Snapshot, counts *[numStates]int, now int64) {
 			info.ReadyAt = info.Since
 		}
 		if a := c.cur; a != nil {
+			if x := c.ext; x != nil && x.launched != nil {
+				info.Revision = x.launched.rev // what runs, until Apply restarts it
+			}
 			info.Attempt = int(a.num)
 			info.LastHeartbeat = at(a.beat.Load())
 			info.Progress = a.prog.Load()

@@ -33,7 +33,8 @@ type Tree struct {
 	// Fixed at Start (see Apply).
 	logger      *slog.Logger
 	journalSize int
-	compiler    compiler // used under mu
+	compiler    compiler      // used under mu
+	applying    chan struct{} // a token held by Apply: one at a time
 	root        *node
 	started     chan error // the root's start result, sent once
 	done        chan struct{}
@@ -75,11 +76,12 @@ func Start(ctx context.Context, spec Spec) (*Tree, error) {
 		name: root.Name,
 		// One nanosecond before now, so that every time taken on the tree's
 		// clock is positive and zero can mean "never".
-		base:    time.Now().Add(-time.Nanosecond),
-		baseCtx: context.WithoutCancel(ctx),
-		seed:    root.Seed,
-		started: make(chan error, 1),
-		done:    make(chan struct{}),
+		base:     time.Now().Add(-time.Nanosecond),
+		baseCtx:  context.WithoutCancel(ctx),
+		seed:     root.Seed,
+		started:  make(chan error, 1),
+		applying: make(chan struct{}, 1),
+		done:     make(chan struct{}),
 	}
 	if t.seed == 0 {
 		t.seed = rand.Uint64()
