@@ -248,7 +248,8 @@ func TestRun(t *testing.T) {
 	inv := newInvocation()
 	code := inv.start("run", file)
 	inv.stdout.waitFor(t, "── started")
-	inv.stdout.waitFor(t, "tree_started") // events are logged as they are published
+	inv.stdout.waitFor(t, "tree_started")  // events are logged as they are published
+	inv.stdout.waitFor(t, "hello from sh") // output, as it is read
 	out := inv.stdout.String()
 	for _, want := range []string{"hello from sh", "path=/ticker", "/a", "running"} {
 		if !strings.Contains(out, want) {
