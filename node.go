@@ -20,6 +20,7 @@ const (
 	msgHookPanic                   // an OnAbort hook panicked
 	msgShutdownTree                // a rule shuts the tree down (root only)
 	msgHealthy                     // an attempt marked unhealthy reported again
+	msgPing                        // Tree.Check: answer on cmd.reply
 )
 
 type msg struct {
@@ -271,6 +272,8 @@ func (n *node) handle(m msg) {
 			n.corr = m.corr
 			n.beginShutdown(m.err.Error(), Audit{})
 		}
+	case msgPing:
+		m.cmd.reply <- nil
 	case msgHealthy:
 		n.onHealthy(m.a)
 	case msgHookPanic:
