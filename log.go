@@ -3,25 +3,94 @@ package supervisor
 import (
 	"context"
 	"log/slog"
+	"time"
 )
 
-// logEvents writes one log record per event to l until the tree ends. It
-// reads from its own subscription, so a slow handler never slows the
+// Logging a child that keeps failing: its LogLoudAfter-th consecutive
+// failure is logged as an error, then its restart events (exited, backoff,
+// restarting, starting, running, restarted) are logged at most once per
+// LogRepeatEvery, each record saying how many were suppressed since the
+// last one. Its streak ends when it exits normally or is stopped, paused,
+// quarantined or removed, or when it fails again after LogCalmAfter
+// without a failure.
+const (
+	LogLoudAfter   = 3
+	LogRepeatEvery = 10 * time.Second
+	LogCalmAfter   = time.Minute
+)
+
+// streak is a child that keeps failing, as the logger sees it.
+type streak struct {
+	failures   int
+	lastFail   time.Time
+	lastLogged time.Time
+	suppressed int
+}
+
+// logEvents writes one log record per event to l until the tree ends,
+// except for the repeats of a child that keeps failing (see LogLoudAfter).
+// It reads from its own subscription, so a slow handler never slows the
 // supervisors down; if it falls behind, the gap is logged as a warning.
 func (t *Tree) logEvents(l *slog.Logger, s *Subscription) {
 	defer t.logs.Done()
 	ctx := context.Background()
+	streaks := make(map[string]*streak) // one per child failing now: bounded by the children
 	for {
 		e, err := s.Next(ctx)
 		if err != nil {
 			return
 		}
-		level := e.Level()
-		if !l.Enabled(ctx, level) {
+		level, attrs, ok := logStreak(streaks, &e)
+		if !ok || !l.Enabled(ctx, level) {
 			continue
 		}
-		l.LogAttrs(ctx, level, e.Kind.String(), e.Attrs()...)
+		l.LogAttrs(ctx, level, e.Kind.String(), append(e.Attrs(), attrs...)...)
 	}
+}
+
+// logStreak decides how e is logged given the children's failure streaks:
+// its level, attributes to add, and whether to log it at all.
+func logStreak(streaks map[string]*streak, e *Event) (slog.Level, []slog.Attr, bool) {
+	level := e.Level()
+	st := streaks[e.Path]
+	switch {
+	case e.Kind == EventChildExited && e.Exit.Abnormal():
+		if st == nil || e.Time.Sub(st.lastFail) > LogCalmAfter {
+			st = &streak{}
+			streaks[e.Path] = st
+		}
+		st.failures++
+		st.lastFail = e.Time
+		if st.failures == LogLoudAfter {
+			st.lastLogged = e.Time
+			return slog.LevelError, []slog.Attr{slog.Int("consecutive_failures", st.failures),
+				slog.String("note", "keeps failing: its restarts are logged once per "+LogRepeatEvery.String()+" from now on")}, true
+		}
+	case e.Kind == EventChildExited, e.Kind == EventChildPaused, e.Kind == EventChildQuarantined,
+		e.Kind == EventChildRemoved:
+		delete(streaks, e.Path) // the streak is over; this record is logged
+		return level, nil, true
+	}
+	if st == nil || st.failures <= LogLoudAfter {
+		return level, nil, true
+	}
+	switch e.Kind {
+	case EventChildExited, EventChildBackoff, EventChildRestarting, EventChildStarting, EventChildRunning,
+		EventChildRestarted:
+	default:
+		return level, nil, true
+	}
+	if e.Time.Sub(st.lastLogged) < LogRepeatEvery {
+		st.suppressed++
+		return level, nil, false
+	}
+	st.lastLogged = e.Time
+	attrs := []slog.Attr{slog.Int("consecutive_failures", st.failures)}
+	if st.suppressed > 0 {
+		attrs = append(attrs, slog.Int("suppressed", st.suppressed))
+		st.suppressed = 0
+	}
+	return level, attrs, true
 }
 
 // Level returns the log level an event deserves: Error for a supervisor

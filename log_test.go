@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-supervisor/supervisor"
 	"github.com/go-supervisor/supervisor/supervisortest"
@@ -90,6 +91,47 @@ func TestNestedRestartsKeepCounts(t *testing.T) {
 		s := tree.State()
 		if len(s.Children) != 4 || cap(s.Children) != 4 {
 			t.Fatalf("%d children, capacity %d: want 4 and 4", len(s.Children), cap(s.Children))
+		}
+	})
+}
+
+// A child that keeps failing is logged louder at its third failure, then
+// once per LogRepeatEvery with the count of what was suppressed: no log
+// storm. Its siblings' records are not affected.
+func TestLogFailureStreak(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		var buf syncBuffer
+		logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		tree, err := supervisor.Start(bg(), supervisor.Spec{Logger: logger,
+			Intensity: supervisor.Intensity{MaxRestarts: 10000, Period: time.Minute},
+			Children: []supervisor.Child{
+				{Name: "flaky", Run: failEvery(100 * time.Millisecond)},
+				{Name: "calm", Run: supervisortest.Idle},
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(25 * time.Second) // about 250 failures
+		tree.Shutdown(bg(), audit)
+		out := buf.b.String()
+		var exits []string
+		for line := range strings.Lines(out) {
+			if strings.Contains(line, "msg=child_exited") && strings.Contains(line, "path=/flaky") &&
+				strings.Contains(line, "exit=abnormal") {
+				exits = append(exits, line)
+			}
+		}
+		if len(exits) < 4 || len(exits) > 6 {
+			t.Fatalf("%d exit records for ~250 failures, want 3 then one per 10s:\n%s", len(exits), strings.Join(exits, ""))
+		}
+		if !strings.Contains(exits[2], "level=ERROR") || !strings.Contains(exits[2], "consecutive_failures=3") {
+			t.Errorf("third failure not logged louder: %s", exits[2])
+		}
+		if !strings.Contains(exits[3], "suppressed=") {
+			t.Errorf("a repeat does not say what it suppressed: %s", exits[3])
+		}
+		if !strings.Contains(out, "path=/calm") || !strings.Contains(out, "msg=shutdown_completed") {
+			t.Errorf("other records missing")
 		}
 	})
 }
