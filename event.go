@@ -121,6 +121,11 @@ func (k EventKind) String() string { return enumString(eventNames, k) }
 // MarshalText implements encoding.TextMarshaler.
 func (k EventKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (k *EventKind) UnmarshalText(b []byte) error {
+	return enumParse(eventNames[1:], b, k, "event kind", 1)
+}
+
 // Event is one transition or decision in a tree. Events are values: the
 // supervisor keeps them in a ring without allocating, which is why one struct
 // carries every kind's fields; EventKind's documentation says which are set.

@@ -37,6 +37,9 @@ func (c ExitClass) String() string { return enumString(exitNames, c) }
 // MarshalText implements encoding.TextMarshaler.
 func (c ExitClass) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
 
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (c *ExitClass) UnmarshalText(b []byte) error { return enumParse(exitNames, b, c, "exit class", 0) }
+
 // Abnormal reports whether the class is a failure: abnormal, panic or
 // escalate.
 func (c ExitClass) Abnormal() bool {

@@ -37,6 +37,11 @@ func (p ShutdownPhase) String() string { return enumString(phaseNames, p) }
 // MarshalText implements encoding.TextMarshaler.
 func (p ShutdownPhase) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
 
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (p *ShutdownPhase) UnmarshalText(b []byte) error {
+	return enumParse(phaseNames, b, p, "shutdown phase", 0)
+}
+
 // Outcome is how one child ended in a shutdown.
 type Outcome uint8
 
@@ -62,6 +67,11 @@ func (o Outcome) String() string { return enumString(outcomeNames, o) }
 
 // MarshalText implements encoding.TextMarshaler.
 func (o Outcome) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (o *Outcome) UnmarshalText(b []byte) error {
+	return enumParse(outcomeNames[1:], b, o, "outcome", 1)
+}
 
 // ChildOutcome is one child's line in a ShutdownReport.
 type ChildOutcome struct {

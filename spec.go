@@ -219,6 +219,9 @@ func (k Kind) String() string { return enumString(kindNames, k) }
 // MarshalText implements encoding.TextMarshaler.
 func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (k *Kind) UnmarshalText(b []byte) error { return enumParse(kindNames, b, k, "kind", 0) }
+
 // RestartType says which exits of a child lead to a restart, as in OTP:
 //
 //	exit →       normal, ErrStop   abnormal, panic

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -429,5 +431,37 @@ func TestRunTextOutput(t *testing.T) {
 	}
 	if !strings.Contains(out, "error=(below)") || !strings.Contains(out, "\n    error:\n    first line\n    second line\n") {
 		t.Errorf("multi-line value:\n%s", out)
+	}
+}
+
+// --metrics-addr serves the health endpoints of the running tree.
+func TestRunHealthEndpoints(t *testing.T) {
+	file := writeFile(t, filepath.Join(t.TempDir(), "app.yaml"), "children:\n  - {name: a, run: test.idle}\n")
+	inv := newInvocation()
+	code := inv.start("run", "--metrics-addr", "127.0.0.1:0", file)
+	inv.stdout.waitFor(t, "serving health endpoints")
+	m := regexp.MustCompile(`serving health endpoints addr=(\S+)`).FindStringSubmatch(inv.stdout.String())
+	if m == nil {
+		t.Fatalf("no address in:\n%s", inv.stdout)
+	}
+	for _, path := range []string{"/livez", "/readyz", "/state"} {
+		resp, err := http.Get("http://" + m[1] + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %s", path, resp.Status)
+		}
+	}
+	http.DefaultClient.CloseIdleConnections()
+	inv.sigs <- syscall.SIGTERM
+	if c := exitCode(t, code); c != cli.ExitOK {
+		t.Fatalf("exit %d: %s", c, inv.stderr)
+	}
+	inv = newInvocation()
+	if c := inv.main("run", "--metrics-addr", "bad address", file); c != cli.ExitUsage ||
+		!strings.Contains(inv.stderr.String(), "--metrics-addr") {
+		t.Fatalf("bad address: exit %d, %s", c, inv.stderr)
 	}
 }

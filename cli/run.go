@@ -6,12 +6,16 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
 	"github.com/go-supervisor/supervisor"
+	"github.com/go-supervisor/supervisor/sdnotify"
+	"github.com/go-supervisor/supervisor/supervisorhttp"
 )
 
 // runFlags are run's flags besides --json.
@@ -19,6 +23,7 @@ type runFlags struct {
 	status  time.Duration
 	timeout time.Duration
 	verbose bool
+	http    string
 }
 
 func (f *runFlags) declare(fs *flag.FlagSet) {
@@ -27,6 +32,8 @@ func (f *runFlags) declare(fs *flag.FlagSet) {
 	fs.DurationVar(&f.timeout, "shutdown-timeout", 0,
 		"bound the whole shutdown: children still running after it are abandoned (0: each child's own budget)")
 	fs.BoolVar(&f.verbose, "v", false, "also print routine events (starting, running, shutdown phases)")
+	fs.StringVar(&f.http, "metrics-addr", "",
+		"serve the health endpoints (/livez, /readyz, /state, /journal) on this address, such as 127.0.0.1:9090")
 }
 
 func (f *runFlags) check() error {
@@ -52,6 +59,14 @@ func (c *cmd) run(path string, jsonOut bool, f runFlags) int {
 		return ExitInvalid
 	}
 	spec.Logger = out.logger // every event, as a log record
+	var ln net.Listener
+	if f.http != "" { // before the start: a bad address fails at once
+		if ln, err = net.Listen("tcp", f.http); err != nil {
+			fmt.Fprintf(c.Stderr, "%s run: --metrics-addr: %v\n", c.Name, err)
+			return ExitUsage
+		}
+		defer ln.Close()
+	}
 
 	sigs := c.Signals
 	if sigs == nil {
@@ -69,6 +84,21 @@ func (c *cmd) run(path string, jsonOut bool, f runFlags) int {
 		return code
 	}
 	out.status("started "+path, tree.State())
+	if ln != nil {
+		srv := &http.Server{Handler: supervisorhttp.Handler(tree), ReadHeaderTimeout: 5 * time.Second}
+		go srv.Serve(ln)
+		defer srv.Close()
+		out.logger.Info("serving health endpoints", "addr", ln.Addr().String())
+	}
+	// systemd: READY=1, the watchdog, STATUS= and STOPPING=1, when run by
+	// a unit of Type=notify (nothing otherwise).
+	notified := make(chan error, 1)
+	go func() { notified <- sdnotify.Run(context.Background(), tree, sdnotify.Options{Logger: out.logger}) }()
+	defer func() {
+		if err := <-notified; err != nil {
+			fmt.Fprintf(c.Stderr, "%s: systemd notify: %v\n", c.Name, err)
+		}
+	}()
 
 	var tick <-chan time.Time
 	if f.status > 0 {
