@@ -406,6 +406,7 @@ func (t *Tree) publish(e *Event) {
 	if t.journal.push(e) {
 		t.journalDropped++
 	}
+	t.summarize(e)
 	for _, s := range t.subs {
 		s.deliver(e)
 	}

@@ -45,6 +45,9 @@ func (t *Tree) logEvents(l *slog.Logger, s *Subscription) {
 			continue
 		}
 		l.LogAttrs(ctx, level, e.Kind.String(), append(e.Attrs(), attrs...)...)
+		if s, ok := t.summaryAt(e.Seq); ok {
+			l.LogAttrs(ctx, level, "run_summary", s.attrs()...)
+		}
 	}
 }
 

@@ -46,6 +46,7 @@ type Tree struct {
 	count          int // children of running supervisors, for sizing snapshots
 	journal        ring
 	journalDropped uint64
+	summaries      []RunSummary // the most recent, at most MaxSummaries
 	subs           []*Subscription
 	ended          bool
 	startErr       error

@@ -1,0 +1,129 @@
+package supervisor
+
+import (
+	"log/slog"
+	"time"
+)
+
+// MaxSummaries is how many RunSummaries a tree keeps, the most recent.
+const MaxSummaries = 16
+
+// RunSummary is a post-mortem of an incident that made a supervisor give
+// up or left goroutines behind: built when a supervisor exceeds its
+// intensity (EventIntensityExceeded), escalates (EventEscalated), or
+// abandons a child (EventChildAbandoned). It gathers the incident's events
+// from the journal, by correlation id, so that an operator can read what
+// led to it after the fact (Tree.Summaries), and the tree's Logger logs it.
+type RunSummary struct {
+	Time time.Time `json:"time"`
+	// Trigger is the event that made the summary; Path its supervisor
+	// (or, for an abandonment, the child).
+	Trigger EventKind `json:"trigger"`
+	Path    string    `json:"path"`
+	Seq     uint64    `json:"seq"`
+	// Correlation is the incident's id; Events are its events still in
+	// the journal, in order, the trigger included (none if the journal is
+	// off: Spec.JournalSize -1).
+	Correlation uint64  `json:"correlation,omitempty"`
+	Events      []Event `json:"events"`
+	// The decision and the rule that fired, and the error it ended with.
+	Rule   string `json:"rule,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	Err    error  `json:"-"`
+	Error  string `json:"error,omitempty"`
+	// Counters over the incident's events.
+	Failures int `json:"failures"` // abnormal exits
+	Restarts int `json:"restarts"` // restarts performed
+	Stopped  int `json:"stopped"`  // children stopped
+	// Abandoned lists what an abandoned child left running.
+	Abandoned []GoroutineStack `json:"abandoned,omitempty"`
+}
+
+// summarize records a RunSummary for e if it is a trigger. It runs in
+// publish, under the tree lock.
+func (t *Tree) summarize(e *Event) {
+	switch e.Kind {
+	case EventIntensityExceeded, EventEscalated, EventChildAbandoned:
+	default:
+		return
+	}
+	s := RunSummary{Time: e.Time, Trigger: e.Kind, Path: e.Path, Seq: e.Seq, Correlation: e.Correlation,
+		Rule: e.Rule, Reason: e.Reason, Err: e.Err, Abandoned: e.Goroutines}
+	if e.Err != nil {
+		s.Error = errorText(e.Err)
+	}
+	if e.Correlation != 0 {
+		for _, ev := range t.journal.slice() {
+			if ev.Correlation != e.Correlation {
+				continue
+			}
+			s.Events = append(s.Events, ev)
+			switch {
+			case ev.Kind == EventChildExited && ev.Exit.Abnormal():
+				s.Failures++
+			case ev.Kind == EventChildRestarting:
+				s.Restarts++
+			case ev.Kind == EventChildStopping:
+				s.Stopped++
+			}
+		}
+	}
+	if n := len(t.summaries); n > 0 && s.Correlation != 0 && t.summaries[n-1].Correlation == s.Correlation {
+		// One incident, one summary: a supervisor escalating after its
+		// intensity was exceeded, its stragglers abandoned. The summary
+		// keeps the first decision and gains the later events.
+		first := &t.summaries[n-1]
+		first.Events, first.Failures, first.Restarts, first.Stopped = s.Events, s.Failures, s.Restarts, s.Stopped
+		first.Abandoned = append(first.Abandoned, s.Abandoned...)
+		if first.Err == nil {
+			first.Err, first.Error = s.Err, s.Error
+		}
+		return
+	}
+	if len(t.summaries) == MaxSummaries {
+		copy(t.summaries, t.summaries[1:])
+		t.summaries = t.summaries[:MaxSummaries-1]
+	}
+	t.summaries = append(t.summaries, s)
+}
+
+// Summaries returns the tree's most recent RunSummaries, oldest first.
+func (t *Tree) Summaries() []RunSummary {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]RunSummary(nil), t.summaries...)
+}
+
+// summaryAt returns the summary made by the event with sequence number seq.
+func (t *Tree) summaryAt(seq uint64) (RunSummary, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := len(t.summaries) - 1; i >= 0; i-- {
+		if t.summaries[i].Seq == seq {
+			return t.summaries[i], true
+		}
+	}
+	return RunSummary{}, false
+}
+
+// attrs are a summary's log attributes: the events themselves are in the
+// log already, so it names them.
+func (s *RunSummary) attrs() []slog.Attr {
+	kinds := make([]string, len(s.Events))
+	for i, e := range s.Events {
+		kinds[i] = e.Kind.String() + " " + e.Path
+	}
+	a := []slog.Attr{slog.String("trigger", s.Trigger.String()), slog.String("path", s.Path),
+		slog.Uint64("correlation", s.Correlation), slog.Int("failures", s.Failures),
+		slog.Int("restarts", s.Restarts), slog.Int("stopped", s.Stopped), slog.Any("events", kinds)}
+	if s.Rule != "" {
+		a = append(a, slog.String("rule", s.Rule))
+	}
+	if s.Error != "" {
+		a = append(a, slog.String("error", s.Error))
+	}
+	if len(s.Abandoned) > 0 {
+		a = append(a, slog.Int("abandoned_goroutines", stackCount(s.Abandoned)))
+	}
+	return a
+}

@@ -1,0 +1,72 @@
+package supervisor_test
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-supervisor/supervisor"
+	"github.com/go-supervisor/supervisor/supervisortest"
+)
+
+// A supervisor that exceeds its intensity leaves a RunSummary: the
+// incident's events by correlation id, its counters, the rule that fired
+// and the error; the logger logs it.
+func TestRunSummaryIntensity(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		var buf syncBuffer
+		tree, err := supervisor.Start(bg(), supervisor.Spec{
+			Logger:    slog.New(slog.NewTextHandler(&buf, nil)),
+			Intensity: supervisor.Intensity{MaxRestarts: 2, Period: time.Minute},
+			Children: []supervisor.Child{
+				{Name: "flaky", Run: failEvery(time.Second)},
+				{Name: "calm", Run: supervisortest.Idle},
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tree.Wait()
+		ss := tree.Summaries()
+		if len(ss) != 1 {
+			t.Fatalf("%d summaries", len(ss))
+		}
+		s := ss[0]
+		if s.Trigger != supervisor.EventIntensityExceeded || s.Path != "/" || s.Rule != "intensity" ||
+			!strings.Contains(s.Error, "intensity exceeded") || s.Failures != 1 || s.Stopped < 1 {
+			t.Fatalf("summary %+v", s)
+		}
+		var kinds []string
+		for _, e := range s.Events {
+			if e.Correlation != s.Correlation {
+				t.Fatalf("event %v is not the incident's", e)
+			}
+			kinds = append(kinds, e.Kind.String())
+		}
+		if got := strings.Join(kinds, " "); !strings.HasPrefix(got, "child_exited intensity_exceeded") {
+			t.Fatalf("incident events: %s", got)
+		}
+		if out := buf.b.String(); !strings.Contains(out, "msg=run_summary trigger=intensity_exceeded") {
+			t.Fatalf("summary not logged:\n%s", out)
+		}
+	})
+}
+
+// An abandoned child's summary lists what it left running.
+func TestRunSummaryAbandoned(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		stuck := &supervisortest.Child{IgnoreCancel: true}
+		tree, _ := start(t, supervisor.Spec{Children: []supervisor.Child{
+			{Name: "stuck", Run: stuck.Run, Shutdown: time.Second}}})
+		// The restart abandons the attempt that ignores its cancellation.
+		if err := tree.RestartChild(bg(), "/stuck", audit); err != nil {
+			t.Fatal(err)
+		}
+		ss := tree.Summaries()
+		if len(ss) != 1 || ss[0].Trigger != supervisor.EventChildAbandoned || ss[0].Path != "/stuck" ||
+			len(ss[0].Abandoned) == 0 {
+			t.Fatalf("summaries %+v", ss)
+		}
+		stuck.Release()
+	})
+}
