@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -434,22 +435,27 @@ func TestRunTextOutput(t *testing.T) {
 	}
 }
 
-// --metrics-addr serves the health endpoints of the running tree.
+// --metrics-addr serves the health endpoints and the metrics of the
+// running tree.
 func TestRunHealthEndpoints(t *testing.T) {
 	file := writeFile(t, filepath.Join(t.TempDir(), "app.yaml"), "children:\n  - {name: a, run: test.idle}\n")
 	inv := newInvocation()
 	code := inv.start("run", "--metrics-addr", "127.0.0.1:0", file)
-	inv.stdout.waitFor(t, "serving health endpoints")
-	m := regexp.MustCompile(`serving health endpoints addr=(\S+)`).FindStringSubmatch(inv.stdout.String())
+	inv.stdout.waitFor(t, "serving health endpoints and metrics")
+	m := regexp.MustCompile(`serving health endpoints and metrics addr=(\S+)`).FindStringSubmatch(inv.stdout.String())
 	if m == nil {
 		t.Fatalf("no address in:\n%s", inv.stdout)
 	}
-	for _, path := range []string{"/livez", "/readyz", "/state"} {
+	for _, path := range []string{"/livez", "/readyz", "/state", "/metrics"} {
 		resp, err := http.Get("http://" + m[1] + path)
 		if err != nil {
 			t.Fatal(err)
 		}
+		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		if path == "/metrics" && !strings.Contains(string(body), `supervisor_child_state{path="/a",state="running"} 1`) {
+			t.Errorf("metrics lack the child's state:\n%s", body)
+		}
 		if resp.StatusCode != http.StatusOK {
 			t.Errorf("GET %s: %s", path, resp.Status)
 		}

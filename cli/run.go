@@ -13,7 +13,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/go-supervisor/supervisor"
+	"github.com/go-supervisor/supervisor/promsupervisor"
 	"github.com/go-supervisor/supervisor/sdnotify"
 	"github.com/go-supervisor/supervisor/supervisorhttp"
 )
@@ -33,7 +38,7 @@ func (f *runFlags) declare(fs *flag.FlagSet) {
 		"bound the whole shutdown: children still running after it are abandoned (0: each child's own budget)")
 	fs.BoolVar(&f.verbose, "v", false, "also print routine events (starting, running, shutdown phases)")
 	fs.StringVar(&f.http, "metrics-addr", "",
-		"serve the health endpoints (/livez, /readyz, /state, /journal) on this address, such as 127.0.0.1:9090")
+		"serve the health endpoints (/livez, /readyz, /state, /journal) and Prometheus /metrics on this address, such as 127.0.0.1:9090")
 }
 
 func (f *runFlags) check() error {
@@ -85,10 +90,22 @@ func (c *cmd) run(path string, jsonOut bool, f runFlags) int {
 	}
 	out.status("started "+path, tree.State())
 	if ln != nil {
-		srv := &http.Server{Handler: supervisorhttp.Handler(tree), ReadHeaderTimeout: 5 * time.Second}
+		metrics := promsupervisor.New(tree)
+		counted := make(chan struct{})
+		go func() {
+			defer close(counted)
+			metrics.Run(context.Background()) // until the tree ends
+		}()
+		defer func() { <-counted }()
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(metrics, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		mux := http.NewServeMux()
+		mux.Handle("/", supervisorhttp.Handler(tree))
+		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go srv.Serve(ln)
 		defer srv.Close()
-		out.logger.Info("serving health endpoints", "addr", ln.Addr().String())
+		out.logger.Info("serving health endpoints and metrics", "addr", ln.Addr().String())
 	}
 	// systemd: READY=1, the watchdog, STATUS= and STOPPING=1, when run by
 	// a unit of Type=notify (nothing otherwise).
