@@ -5,64 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"slices"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/go-supervisor/supervisor"
+	"github.com/go-supervisor/supervisor/internal/benchkit"
 )
 
 var errBench = errors.New("bench: fail")
 
 // BenchmarkRestart measures back-to-back restarts of one child that fails at
-// once: ns/op is the cost of one restart (the inverse of throughput),
-// allocs/op and B/op are per restart, events included, and the p50/p90/p99
-// metrics are the restart latency: from the moment the child returns its
-// error to the moment its next attempt runs.
-func BenchmarkRestart(b *testing.B) {
-	lat := make([]int64, 0, b.N)
-	base := time.Now()
-	var exitAt int64
-	done := make(chan struct{})
-	body := func(ctx context.Context) error {
-		now := int64(time.Since(base))
-		if exitAt != 0 {
-			lat = append(lat, now-exitAt)
-		}
-		if len(lat) >= b.N {
-			close(done)
-			<-ctx.Done()
-			return nil
-		}
-		exitAt = int64(time.Since(base))
-		return errBench
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	tree, err := supervisor.Start(context.Background(), supervisor.Spec{
-		Intensity: supervisor.Intensity{MaxRestarts: 1 << 40, Period: time.Second},
-		Children:  []supervisor.Child{{Name: "c", Run: body}},
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	<-done
-	b.StopTimer()
-	tree.Shutdown(context.Background(), supervisor.Audit{Who: "bench", Why: "done"})
-	reportPercentiles(b, lat, "restart")
-}
-
-func reportPercentiles(b *testing.B, lat []int64, unit string) {
-	if len(lat) == 0 {
-		return
-	}
-	slices.Sort(lat)
-	at := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))]) }
-	b.ReportMetric(at(0.50), "ns-p50/"+unit)
-	b.ReportMetric(at(0.90), "ns-p90/"+unit)
-	b.ReportMetric(at(0.99), "ns-p99/"+unit)
-}
+// once (see benchkit.Restart): ns/op is the cost of one restart, and the
+// p50/p90/p99 metrics its latency.
+func BenchmarkRestart(b *testing.B) { benchkit.Restart(b, nil, nil) }
 
 func idleSpec(n int) supervisor.Spec {
 	cs := make([]supervisor.Child, n)
