@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/go-supervisor/supervisor"
+	"github.com/go-supervisor/supervisor/internal/follow"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -85,10 +86,7 @@ type Collector struct {
 	mu       sync.Mutex
 	lastExit map[string]supervisor.ExitClass // by child path
 	attempts map[string]attemptStart         // by child path
-	running  bool
-	seq      uint64        // Seq of the newest event observed
-	wake     chan struct{} // closed when seq moves, if Sync waits
-	done     chan struct{} // closed when Run returns
+	progress *follow.Progress                // the events Run has handled, for Sync
 }
 
 // attemptStart records when a child's current attempt started.
@@ -120,9 +118,9 @@ func New(tree *supervisor.Tree, opts ...Option) *Collector {
 	// are queued in it: Sync need not wait for those it will never see.
 	seq := tree.State().Seq
 	return &Collector{
-		tree: tree,
-		sub:  sub,
-		seq:  seq,
+		tree:     tree,
+		sub:      sub,
+		progress: follow.New(seq),
 		restarts: counter("restarts_total",
 			"Restarts performed, by child and by how the child's previous attempt exited.", LabelPath, LabelExit),
 		quarantines: counter("quarantines_total",
@@ -146,7 +144,6 @@ func New(tree *supervisor.Tree, opts ...Option) *Collector {
 			"Time until a child in backoff is restarted.", LabelPath),
 		lastExit: make(map[string]supervisor.ExitClass),
 		attempts: make(map[string]attemptStart),
-		done:     make(chan struct{}),
 	}
 }
 
@@ -155,14 +152,10 @@ func New(tree *supervisor.Tree, opts ...Option) *Collector {
 // its shutdown report are counted and Run returns nil; when ctx is done it
 // returns ctx.Err(). Run must be called at most once.
 func (c *Collector) Run(ctx context.Context) error {
-	c.mu.Lock()
-	if c.running {
-		c.mu.Unlock()
+	if !c.progress.Start() {
 		return errors.New("promsupervisor: Run called twice")
 	}
-	c.running = true
-	c.mu.Unlock()
-	defer close(c.done)
+	defer c.progress.Stop()
 	defer c.sub.Close()
 	for {
 		e, err := c.sub.Next(ctx)
@@ -178,13 +171,7 @@ func (c *Collector) Run(ctx context.Context) error {
 			return nil
 		}
 		c.observe(&e)
-		c.mu.Lock()
-		c.seq = max(c.seq, e.Seq)
-		if c.wake != nil {
-			close(c.wake)
-			c.wake = nil
-		}
-		c.mu.Unlock()
+		c.progress.Advance(e.Seq)
 	}
 }
 
@@ -192,26 +179,7 @@ func (c *Collector) Run(ctx context.Context) error {
 // New and the call, so that a scrape that follows reflects them. It returns early
 // with nil once Run has returned, and with ctx.Err() when ctx is done first.
 func (c *Collector) Sync(ctx context.Context) error {
-	target := c.tree.State().Seq
-	for {
-		c.mu.Lock()
-		if c.seq >= target {
-			c.mu.Unlock()
-			return nil
-		}
-		if c.wake == nil {
-			c.wake = make(chan struct{})
-		}
-		wake := c.wake
-		c.mu.Unlock()
-		select {
-		case <-wake:
-		case <-c.done:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	return c.progress.Wait(ctx, c.tree.State().Seq)
 }
 
 // observe updates the counters for one event.

@@ -1,0 +1,356 @@
+// Package otelsupervisor reports the events of a supervisor tree through
+// OpenTelemetry: a span for every attempt of every child, and counters for
+// restarts, quarantines, refused restarts, control commands and dropped
+// events.
+//
+// An Observer consumes the tree's events through a Subscription. Each attempt
+// of a child becomes one span named "attempt", started at the attempt's
+// child_starting event with the attributes supervisor.path,
+// supervisor.generation and supervisor.attempt, carrying a span event for each
+// of the attempt's transitions (running, ready, stopping, unhealthy,
+// healthy...), and ended at the attempt's child_exited event (status Error for
+// an abnormal exit, Ok otherwise) or child_abandoned event (status Error). No
+// span is left open: when the tree ends or Run's context is done, the spans
+// still open are ended.
+//
+// Metric attributes have a bounded set of values: a child's or a
+// supervisor's path (from the tree's spec), an exit class, a command name and
+// a result (ok or error). Error texts and correlation ids are never used as
+// metric attributes.
+//
+// The package uses only the OpenTelemetry API and never the otel global
+// providers: pass a TracerProvider and a MeterProvider (typically from the
+// OpenTelemetry SDK) in Options.
+//
+//	obs, err := otelsupervisor.New(tree, otelsupervisor.Options{
+//		TracerProvider: tp,
+//		MeterProvider:  mp,
+//	})
+//	if err != nil {
+//		return err
+//	}
+//	go obs.Run(ctx)
+package otelsupervisor
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/go-supervisor/supervisor"
+	"github.com/go-supervisor/supervisor/internal/follow"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+)
+
+// ScopeName is the instrumentation scope of the observer's tracer and meter.
+const ScopeName = "github.com/go-supervisor/supervisor/otelsupervisor"
+
+// SpanName is the name of the span of a child's attempt.
+const SpanName = "attempt"
+
+// Attribute keys used on spans and metrics.
+const (
+	AttrPath       = attribute.Key("supervisor.path")       // a child's or a supervisor's path in the tree
+	AttrGeneration = attribute.Key("supervisor.generation") // the child's generation (spans only)
+	AttrAttempt    = attribute.Key("supervisor.attempt")    // the attempt's number (spans only)
+	AttrExit       = attribute.Key("supervisor.exit")       // a supervisor.ExitClass (spans)
+	AttrState      = attribute.Key("supervisor.state")      // a supervisor.State (span events)
+	AttrRule       = attribute.Key("supervisor.rule")       // what decided (span events)
+	AttrReason     = attribute.Key("supervisor.reason")     // why (span events)
+
+	// Metric attributes.
+	AttrMetricPath    = attribute.Key("path")    // a child's or a supervisor's path
+	AttrMetricExit    = attribute.Key("exit")    // a supervisor.ExitClass
+	AttrMetricCommand = attribute.Key("command") // a control command: restart, pause...
+	AttrMetricResult  = attribute.Key("result")  // ok or error
+)
+
+// Options configures an Observer. The zero value is valid: it records
+// nothing (noop providers).
+type Options struct {
+	// TracerProvider creates the tracer of the attempt spans; nil means a
+	// noop provider.
+	TracerProvider trace.TracerProvider
+	// MeterProvider creates the meter of the counters; nil means a noop
+	// provider.
+	MeterProvider metric.MeterProvider
+	// Buffer is the size of the observer's event subscription queue
+	// (supervisor.DefaultSubscriberBuffer if <= 0). Events that overflow it
+	// are counted in supervisor.events_dropped.
+	Buffer int
+}
+
+// Observer reports one supervisor tree's events through OpenTelemetry.
+// Create it with New and call Run in a goroutine. Its methods are safe for
+// concurrent use.
+type Observer struct {
+	tree   *supervisor.Tree
+	sub    *supervisor.Subscription
+	tracer trace.Tracer
+
+	restarts          metric.Int64Counter
+	quarantines       metric.Int64Counter
+	intensityExceeded metric.Int64Counter
+	commands          metric.Int64Counter
+	eventsDropped     metric.Int64Counter
+
+	// Owned by Run's goroutine.
+	spans    map[string]*attemptSpan         // open span by child path
+	lastExit map[string]supervisor.ExitClass // by child path
+
+	snapSeq  uint64           // Seq of the snapshot New took
+	progress *follow.Progress // the events Run has handled, for Sync
+}
+
+// attemptSpan is the open span of a child's attempt.
+type attemptSpan struct {
+	gen     uint64
+	attempt int
+	span    trace.Span
+}
+
+// New returns an observer of tree. It creates the counters, then subscribes
+// to the tree's events at once so that none is missed before Run is called;
+// Run must be called for spans and counters to be recorded (and to release
+// the subscription before the tree ends). It fails only if the MeterProvider
+// refuses to create a counter.
+func New(tree *supervisor.Tree, opts Options) (*Observer, error) {
+	tp, mp := opts.TracerProvider, opts.MeterProvider
+	if tp == nil {
+		tp = tracenoop.NewTracerProvider()
+	}
+	if mp == nil {
+		mp = metricnoop.NewMeterProvider()
+	}
+	meter := mp.Meter(ScopeName)
+	var errs []error
+	counter := func(name, unit, desc string) metric.Int64Counter {
+		c, err := meter.Int64Counter(name, metric.WithUnit(unit), metric.WithDescription(desc))
+		errs = append(errs, err)
+		return c
+	}
+	o := &Observer{
+		tree:   tree,
+		tracer: tp.Tracer(ScopeName),
+		restarts: counter("supervisor.restarts", "{restart}",
+			"Restarts performed, by child and by how the child's previous attempt exited."),
+		quarantines: counter("supervisor.quarantines", "{quarantine}",
+			"Times a child was quarantined."),
+		intensityExceeded: counter("supervisor.intensity_exceeded", "{restart}",
+			"Restarts refused because a supervisor exceeded its intensity, by supervisor."),
+		commands: counter("supervisor.commands", "{command}",
+			"Control commands completed, by command and result (ok or error)."),
+		eventsDropped: counter("supervisor.events_dropped", "{event}",
+			"Tree events the observer's subscription dropped because it fell behind."),
+		spans:    make(map[string]*attemptSpan),
+		lastExit: make(map[string]supervisor.ExitClass),
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	o.sub = tree.Subscribe(opts.Buffer)
+	// Events up to this point were published before the subscription or
+	// are queued in it: Sync need not wait for those it will never see.
+	snap := tree.State()
+	o.progress, o.snapSeq = follow.New(snap.Seq), snap.Seq
+	// Attempts already under way get their span now, started when the
+	// child entered its current state.
+	for _, c := range snap.Children {
+		if c.LastExit.Class != supervisor.ExitNone {
+			o.lastExit[c.Path] = c.LastExit.Class
+		}
+		switch c.State {
+		case supervisor.StateStarting, supervisor.StateRunning, supervisor.StateReady, supervisor.StateStopping:
+			o.startSpan(&supervisor.Event{Time: c.Since, Kind: supervisor.EventChildStarting, Path: c.Path,
+				Generation: c.Generation, Attempt: c.Attempt, State: c.State})
+		}
+	}
+	return o, nil
+}
+
+// Run records the tree's events until the tree ends or ctx is done, then
+// ends the spans still open and closes the observer's subscription. It
+// returns nil when the tree ended and ctx.Err() when ctx is done first. Run
+// must be called at most once.
+func (o *Observer) Run(ctx context.Context) error {
+	if !o.progress.Start() {
+		return errors.New("otelsupervisor: Run called twice")
+	}
+	defer o.progress.Stop()
+	defer o.sub.Close()
+	defer o.endAll()
+	for {
+		e, err := o.sub.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return nil
+		}
+		o.observe(ctx, &e)
+		o.progress.Advance(e.Seq)
+	}
+}
+
+// Sync waits until Run has recorded every event the tree published between
+// New and the call: the spans of attempts that exited by then are ended and
+// the counters are up to date. It returns early with nil once Run has
+// returned, and with ctx.Err() when ctx is done first.
+func (o *Observer) Sync(ctx context.Context) error {
+	return o.progress.Wait(ctx, o.tree.State().Seq)
+}
+
+// observe records one event. It runs on Run's goroutine.
+func (o *Observer) observe(ctx context.Context, e *supervisor.Event) {
+	// Metrics record with a context that is never cancelled: a cancelled
+	// Run context must not lose the last counts.
+	mctx := context.WithoutCancel(ctx)
+	if e.Seq <= o.snapSeq && e.Kind != supervisor.EventsDropped {
+		// Queued before New's snapshot: the spans already reflect it.
+		if e.Kind == supervisor.EventChildExited {
+			o.lastExit[e.Path] = e.Exit
+		}
+		o.count(mctx, e)
+		return
+	}
+	switch e.Kind {
+	case supervisor.EventChildStarting:
+		o.startSpan(e)
+	case supervisor.EventChildExited:
+		o.lastExit[e.Path] = e.Exit
+		o.endSpan(e)
+	case supervisor.EventChildAbandoned:
+		o.endSpan(e)
+	case supervisor.EventChildRemoved:
+		delete(o.lastExit, e.Path)
+		o.spanEvent(e)
+	case supervisor.EventChildRestarting, supervisor.EventChildQuarantined:
+		o.count(mctx, e)
+		o.spanEvent(e)
+	case supervisor.EventIntensityExceeded, supervisor.EventCommandCompleted, supervisor.EventsDropped:
+		o.count(mctx, e)
+	default:
+		if e.Kind >= supervisor.EventChildAdded && e.Kind <= supervisor.EventHookPanicked {
+			o.spanEvent(e)
+		}
+	}
+}
+
+// count updates the counters for one event.
+func (o *Observer) count(ctx context.Context, e *supervisor.Event) {
+	switch e.Kind {
+	case supervisor.EventChildRestarting:
+		exit := o.lastExit[e.Path]
+		o.restarts.Add(ctx, 1, metric.WithAttributes(AttrMetricPath.String(e.Path),
+			AttrMetricExit.String(exit.String())))
+	case supervisor.EventChildQuarantined:
+		o.quarantines.Add(ctx, 1, metric.WithAttributes(AttrMetricPath.String(e.Path)))
+	case supervisor.EventIntensityExceeded:
+		o.intensityExceeded.Add(ctx, 1, metric.WithAttributes(AttrMetricPath.String(e.Path)))
+	case supervisor.EventCommandCompleted:
+		result := "ok"
+		if e.Err != nil {
+			result = "error"
+		}
+		o.commands.Add(ctx, 1, metric.WithAttributes(AttrMetricCommand.String(e.Command),
+			AttrMetricResult.String(result)))
+	case supervisor.EventsDropped:
+		o.eventsDropped.Add(ctx, int64(e.Count))
+	}
+}
+
+// startSpan opens the span of the attempt e starts. A span still open for
+// the same child (its end was among dropped events) is ended first.
+func (o *Observer) startSpan(e *supervisor.Event) {
+	if old, ok := o.spans[e.Path]; ok {
+		old.span.AddEvent("superseded", trace.WithTimestamp(e.Time))
+		old.span.End(trace.WithTimestamp(e.Time))
+	}
+	_, span := o.tracer.Start(context.Background(), SpanName,
+		trace.WithNewRoot(),
+		trace.WithSpanKind(trace.SpanKindInternal),
+		trace.WithTimestamp(e.Time),
+		trace.WithAttributes(
+			AttrPath.String(e.Path),
+			AttrGeneration.Int64(int64(e.Generation)),
+			AttrAttempt.Int(e.Attempt),
+		))
+	o.spans[e.Path] = &attemptSpan{gen: e.Generation, attempt: e.Attempt, span: span}
+}
+
+// current returns the open span of e's attempt, if any.
+func (o *Observer) current(e *supervisor.Event) (*attemptSpan, bool) {
+	s, ok := o.spans[e.Path]
+	if !ok {
+		return nil, false
+	}
+	if e.Generation != 0 && (s.gen != e.Generation || s.attempt != e.Attempt) {
+		// An event of another attempt than the open span's.
+		return nil, false
+	}
+	return s, true
+}
+
+// spanEvent adds e to the span of its attempt, if one is open.
+func (o *Observer) spanEvent(e *supervisor.Event) {
+	s, ok := o.current(e)
+	if !ok {
+		return
+	}
+	attrs := []attribute.KeyValue{AttrState.String(e.State.String())}
+	if e.Rule != "" {
+		attrs = append(attrs, AttrRule.String(e.Rule))
+	}
+	if e.Reason != "" {
+		attrs = append(attrs, AttrReason.String(e.Reason))
+	}
+	s.span.AddEvent(eventName(e.Kind), trace.WithTimestamp(e.Time), trace.WithAttributes(attrs...))
+}
+
+// endSpan ends the span of the attempt that exited or was abandoned.
+func (o *Observer) endSpan(e *supervisor.Event) {
+	s, ok := o.current(e)
+	if !ok {
+		return
+	}
+	delete(o.spans, e.Path)
+	exit := e.Exit
+	if e.Kind == supervisor.EventChildAbandoned {
+		exit = supervisor.ExitAbandoned
+		s.span.AddEvent(eventName(e.Kind), trace.WithTimestamp(e.Time),
+			trace.WithAttributes(AttrState.String(e.State.String())))
+	}
+	s.span.SetAttributes(AttrExit.String(exit.String()))
+	if exit.Abnormal() || exit == supervisor.ExitAbandoned {
+		desc := exit.String()
+		if e.Err != nil {
+			desc += ": " + e.Err.Error()
+		}
+		s.span.SetStatus(codes.Error, desc)
+	} else {
+		s.span.SetStatus(codes.Ok, "")
+	}
+	s.span.End(trace.WithTimestamp(e.Time))
+}
+
+// endAll ends the spans still open, when Run returns.
+func (o *Observer) endAll() {
+	now := time.Now()
+	for path, s := range o.spans {
+		s.span.AddEvent("observer_stopped", trace.WithTimestamp(now))
+		s.span.End(trace.WithTimestamp(now))
+		delete(o.spans, path)
+	}
+}
+
+// eventName names the span event of an event kind: "ready" for
+// child_ready.
+func eventName(k supervisor.EventKind) string {
+	return strings.TrimPrefix(k.String(), "child_")
+}
