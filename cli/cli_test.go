@@ -471,3 +471,18 @@ func TestRunHealthEndpoints(t *testing.T) {
 		t.Fatalf("bad address: exit %d, %s", c, inv.stderr)
 	}
 }
+
+// --trace-dir keeps a flight recorder and writes a snapshot when the tree
+// has a restart storm.
+func TestRunTraceDir(t *testing.T) {
+	dir := t.TempDir()
+	file := writeFile(t, filepath.Join(dir, "storm.yaml"), "intensity: {max_restarts: 0, period: 1s}\nchildren:\n  - name: p\n    exec: {path: /bin/sh, args: [-c, 'sleep 0.3; exit 3']}\n")
+	inv := newInvocation()
+	if c := exitCode(t, inv.start("run", "--trace-dir", dir, file)); c != cli.ExitFailed {
+		t.Fatalf("exit %d: %s", c, inv.stderr)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.trace"))
+	if len(files) != 1 || !strings.Contains(inv.stdout.String(), "flight recorder snapshot written") {
+		t.Fatalf("snapshots %v\n%s", files, inv.stdout)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/go-supervisor/supervisor"
+	"github.com/go-supervisor/supervisor/flightrec"
 	"github.com/go-supervisor/supervisor/promsupervisor"
 	"github.com/go-supervisor/supervisor/sdnotify"
 	"github.com/go-supervisor/supervisor/supervisorhttp"
@@ -29,6 +30,7 @@ type runFlags struct {
 	timeout time.Duration
 	verbose bool
 	http    string
+	traces  string
 }
 
 func (f *runFlags) declare(fs *flag.FlagSet) {
@@ -37,6 +39,8 @@ func (f *runFlags) declare(fs *flag.FlagSet) {
 	fs.DurationVar(&f.timeout, "shutdown-timeout", 0,
 		"bound the whole shutdown: children still running after it are abandoned (0: each child's own budget)")
 	fs.BoolVar(&f.verbose, "v", false, "also print routine events (starting, running, shutdown phases)")
+	fs.StringVar(&f.traces, "trace-dir", "",
+		"keep a runtime/trace flight recorder and write its window to this directory on a restart storm (off by default)")
 	fs.StringVar(&f.http, "metrics-addr", "",
 		"serve the health endpoints (/livez, /readyz, /state, /journal) and Prometheus /metrics on this address, such as 127.0.0.1:9090")
 }
@@ -106,6 +110,17 @@ func (c *cmd) run(path string, jsonOut bool, f runFlags) int {
 		go srv.Serve(ln)
 		defer srv.Close()
 		out.logger.Info("serving health endpoints and metrics", "addr", ln.Addr().String())
+	}
+	if f.traces != "" {
+		traced := make(chan error, 1)
+		go func() {
+			traced <- flightrec.Run(context.Background(), tree, flightrec.Options{Dir: f.traces, Logger: out.logger})
+		}()
+		defer func() {
+			if err := <-traced; err != nil {
+				fmt.Fprintf(c.Stderr, "%s: --trace-dir: %v\n", c.Name, err)
+			}
+		}()
 	}
 	// systemd: READY=1, the watchdog, STATUS= and STOPPING=1, when run by
 	// a unit of Type=notify (nothing otherwise).
