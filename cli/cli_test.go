@@ -485,4 +485,9 @@ func TestRunTraceDir(t *testing.T) {
 	if len(files) != 1 || !strings.Contains(inv.stdout.String(), "flight recorder snapshot written") {
 		t.Fatalf("snapshots %v\n%s", files, inv.stdout)
 	}
+	inv = newInvocation()
+	if c := inv.main("run", "--trace-dir", filepath.Join(dir, "missing"), file); c != cli.ExitUsage ||
+		!strings.Contains(inv.stderr.String(), "is not a directory") {
+		t.Fatalf("missing trace dir: exit %d, %s", c, inv.stderr)
+	}
 }
