@@ -198,6 +198,10 @@ func (c *Collector) observe(e *supervisor.Event) {
 		delete(c.lastExit, e.Path)
 		delete(c.attempts, e.Path)
 		c.mu.Unlock()
+		// A removed child's series go with it, so that children added and
+		// removed at run time (temporary ones, say) do not pile series up.
+		c.restarts.DeletePartialMatch(prometheus.Labels{LabelPath: e.Path})
+		c.quarantines.DeleteLabelValues(e.Path)
 	case supervisor.EventChildRestarting:
 		c.mu.Lock()
 		exit := c.lastExit[e.Path]

@@ -392,3 +392,38 @@ func (f filter) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 }
+
+// A removed child's series are deleted with it: children added and removed
+// at run time do not pile series up.
+func TestRemovedChildSeries(t *testing.T) {
+	tree := supervisortest.Start(t, supervisor.Spec{Intensity: supervisor.Intensity{MaxRestarts: 10, Period: time.Minute},
+		Children: []supervisor.Child{{Name: "keep", Run: supervisortest.Idle}}})
+	c := promsupervisor.New(tree)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	audit := supervisor.Audit{Who: "test", Why: "series"}
+	if err := tree.AddChild(ctx, "/", supervisor.Child{Name: "tmp", Run: supervisortest.Idle}, audit); err != nil {
+		t.Fatal(err)
+	}
+	if err := tree.RestartChild(ctx, "/tmp", audit); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	count := func() int { return testutil.CollectAndCount(c, "supervisor_restarts_total") }
+	if n := count(); n != 1 {
+		t.Fatalf("%d restart series before the removal, want 1", n)
+	}
+	if err := tree.RemoveChild(ctx, "/tmp", audit); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("%d restart series after the removal, want 0", n)
+	}
+}
