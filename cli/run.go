@@ -68,7 +68,7 @@ func (c *cmd) run(path string, jsonOut bool, f runFlags) int {
 		return ExitInvalid
 	}
 	spec.Logger = out.logger // every event, as a log record
-	if f.traces != "" { // before the start: a bad directory fails at once
+	if f.traces != "" {      // before the start: a bad directory fails at once
 		if fi, err := os.Stat(f.traces); err != nil || !fi.IsDir() {
 			fmt.Fprintf(c.Stderr, "%s run: --trace-dir %s is not a directory\n", c.Name, f.traces)
 			return ExitUsage
