@@ -68,14 +68,16 @@ func (c *cmd) run(path string, jsonOut bool, f runFlags) int {
 		return ExitInvalid
 	}
 	spec.Logger = out.logger // every event, as a log record
-	if f.traces != "" {      // before the start: a bad directory fails at once
+
+	// Before the start, so that a bad directory or address fails at once.
+	if f.traces != "" {
 		if fi, err := os.Stat(f.traces); err != nil || !fi.IsDir() {
 			fmt.Fprintf(c.Stderr, "%s run: --trace-dir %s is not a directory\n", c.Name, f.traces)
 			return ExitUsage
 		}
 	}
 	var ln net.Listener
-	if f.http != "" { // before the start: a bad address fails at once
+	if f.http != "" {
 		if ln, err = net.Listen("tcp", f.http); err != nil {
 			fmt.Fprintf(c.Stderr, "%s run: --metrics-addr: %v\n", c.Name, err)
 			return ExitUsage
