@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
-	"strings"
-	"unicode"
 
 	"github.com/go-supervisor/supervisor"
 	"github.com/go-supervisor/supervisor/config"
@@ -115,27 +113,11 @@ func fileTerms(p *supervisor.Plan) *supervisor.Plan {
 	for i, c := range p.Changes {
 		c.Fields = slices.Clone(c.Fields)
 		for j, f := range c.Fields {
-			c.Fields[j] = snake(f)
+			c.Fields[j] = config.KeyPath(f)
 		}
 		out.Changes[i] = c
 	}
 	return out
-}
-
-// snake turns a Go field name into its config key: startTimeout becomes
-// start_timeout.
-func snake(s string) string {
-	var b strings.Builder
-	for i, r := range s {
-		if unicode.IsUpper(r) {
-			if i > 0 {
-				b.WriteByte('_')
-			}
-			r = unicode.ToLower(r)
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 // plural is "1 change", "2 changes".

@@ -550,14 +550,14 @@ func (c *converter) validate(spec supervisor.Spec) {
 		return
 	}
 	for _, p := range ve.Problems {
-		c.check(corePath(p.Field), "%s", yamlMessage(p.Message))
+		c.check(KeyPath(p.Field), "%s", yamlMessage(p.Message))
 	}
 }
 
-// corePath maps a field of supervisor.Validate ("children[1].tree.
-// quarantine.maxRestarts") to its key ("children[1].supervisor.quarantine.
-// max_restarts").
-func corePath(field string) string {
+// KeyPath returns the config key of a supervisor.Spec field path as the
+// core names fields, in Validate's problems and a Plan's changes:
+// "children[1].tree.startTimeout" is "children[1].supervisor.start_timeout".
+func KeyPath(field string) string {
 	segs := strings.Split(field, ".")
 	for i, s := range segs {
 		name, idx, _ := strings.Cut(s, "[")
