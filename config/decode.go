@@ -274,18 +274,24 @@ func (d *decoder) anchor(a *ast.AliasNode) *ast.AnchorNode {
 	return found
 }
 
-// enter tracks the anchors being expanded while decoding n, which may be
-// one or an alias to one, so that an alias to a node it is part of is
-// caught: it reports whether n is such an alias. Call the function it
-// returns once done with n.
-func (d *decoder) enter(n ast.Node) (done func(), cycle bool) {
+// enter goes one level deeper, into n, tracking the anchors being expanded
+// while decoding n, which may be one or an alias to one, so that an alias
+// to a node it is part of is caught: ok is false for such an alias, which
+// it reports. Call leave once done with n, whatever ok says.
+func (d *decoder) enter(n ast.Node, path string) (leave func(), ok bool) {
+	start := n
 	depth := len(d.expanding)
-	done = func() { d.expanding = d.expanding[:depth] }
+	d.depth++
+	leave = func() {
+		d.expanding = d.expanding[:depth]
+		d.depth--
+	}
 	for range maxDepth {
 		switch m := n.(type) {
 		case *ast.AnchorNode:
 			if slices.Contains(d.expanding, m) {
-				return done, true
+				d.cycle(start, path)
+				return leave, false
 			}
 			d.expanding = append(d.expanding, m)
 			n = m.Value
@@ -294,14 +300,14 @@ func (d *decoder) enter(n ast.Node) (done func(), cycle bool) {
 		case *ast.AliasNode:
 			a := d.anchor(m)
 			if a == nil {
-				return done, false
+				return leave, true
 			}
 			n = a
 		default:
-			return done, false
+			return leave, true
 		}
 	}
-	return done, false
+	return leave, true
 }
 
 // cycle reports an alias to a node it is part of.
@@ -373,12 +379,9 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string) bool {
 		d.fail(path, "nested more than %d levels deep", maxDepth)
 		return false
 	}
-	d.depth++
-	defer func() { d.depth-- }()
-	done, cycle := d.enter(n)
-	defer done()
-	if cycle {
-		d.cycle(n, path)
+	leave, ok := d.enter(n, path)
+	defer leave()
+	if !ok {
 		return false
 	}
 
@@ -672,12 +675,9 @@ func (d *decoder) mergeEntries(v ast.Node, path string) []entry {
 	if d.depth >= maxDepth {
 		return nil
 	}
-	d.depth++
-	defer func() { d.depth-- }()
-	done, cycle := d.enter(v)
-	defer done()
-	if cycle {
-		d.cycle(v, path)
+	leave, ok := d.enter(v, path)
+	defer leave()
+	if !ok {
 		return nil
 	}
 	n := d.resolveOr(v, path, d.problem) // the mapping's other keys stand
