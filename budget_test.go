@@ -117,6 +117,27 @@ func TestBudgetAndBackoff(t *testing.T) {
 	})
 }
 
+// failOnceSlowRestart returns a gated child's body: its first attempt fails
+// once fail is closed, its restarts take 100 ms to become ready and then
+// run until stopped.
+func failOnceSlowRestart(fail <-chan struct{}) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if info, _ := supervisor.Info(ctx); info.Generation > 1 {
+			time.Sleep(100 * time.Millisecond) // a slow start
+		}
+		supervisor.Ready(ctx)
+		select {
+		case <-fail:
+			if info, _ := supervisor.Info(ctx); info.Generation == 1 {
+				return errBoom
+			}
+			<-ctx.Done()
+		case <-ctx.Done():
+		}
+		return nil
+	}
+}
+
 // MaxRestarting: 1,000 gated children fail at once; at most 10 restarts
 // are ever in progress (restarted, not yet ready), the others queue in
 // order with an event, and every one of them runs in the end.
@@ -124,21 +145,7 @@ func TestThrottle(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		const n, limit = 1000, 10
 		fail := make(chan struct{})
-		run := func(ctx context.Context) error {
-			if info, _ := supervisor.Info(ctx); info.Generation > 1 {
-				time.Sleep(100 * time.Millisecond) // a slow start
-			}
-			supervisor.Ready(ctx)
-			select {
-			case <-fail:
-				if info, _ := supervisor.Info(ctx); info.Generation == 1 {
-					return errBoom
-				}
-				<-ctx.Done()
-			case <-ctx.Done():
-			}
-			return nil
-		}
+		run := failOnceSlowRestart(fail)
 		spec := supervisor.Spec{
 			Intensity:     supervisor.Intensity{MaxRestarts: 2 * n, Period: time.Minute},
 			MaxRestarting: limit,
@@ -256,21 +263,7 @@ func TestBudgetValidation(t *testing.T) {
 func TestThrottleGroup(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		fail := make(chan struct{})
-		run := func(ctx context.Context) error {
-			if info, _ := supervisor.Info(ctx); info.Generation > 1 {
-				time.Sleep(100 * time.Millisecond) // a slow start
-			}
-			supervisor.Ready(ctx)
-			select {
-			case <-fail:
-				if info, _ := supervisor.Info(ctx); info.Generation == 1 {
-					return errBoom
-				}
-				<-ctx.Done()
-			case <-ctx.Done():
-			}
-			return nil
-		}
+		run := failOnceSlowRestart(fail)
 		many := supervisor.Intensity{MaxRestarts: 100, Period: time.Minute}
 		spec := supervisor.Spec{Groups: []supervisor.Group{
 			{Name: "slow", Intensity: many, MaxRestarting: 2},
