@@ -589,8 +589,7 @@ func ended(p *plan, c *childPlan) bool {
 	}
 	for i := range p.children {
 		if o := &p.children[i]; o.name == c.name {
-			return o.pol.restart == Temporary && o.pol.kind() == c.pol.kind() &&
-				funcPointer(o.run) == funcPointer(c.run) && o.rev == c.rev
+			return o.pol.restart == Temporary && o.pol.kind() == c.pol.kind() && len(codeChanges(o, c)) == 0
 		}
 	}
 	return false
@@ -643,15 +642,7 @@ func childChanges(oc *levelChild, groups []string, n *childPlan, np *plan) (repl
 	if len(replace) > 0 {
 		return replace, nil, nil
 	}
-	if np2.tree == nil {
-		if funcPointer(o.run) != funcPointer(n.run) {
-			restart = append(restart, "run")
-		}
-		if o.rev != n.rev {
-			restart = append(restart, "revision")
-		}
-	}
-	return nil, restart, policyChanges(op2, np2)
+	return nil, codeChanges(o, n), policyChanges(op2, np2)
 }
 
 // policyChanges names the fields of a policy that differ, beyond those
@@ -669,6 +660,19 @@ func policyChanges(o, n *policy) []string {
 	add(o.quarantine != n.quarantine, "quarantine")
 	add(o.liveness != n.liveness, "liveness")
 	add(!o.rules.equal(n.rules), "rules")
+	return f
+}
+
+// codeChanges names what differs in what a worker runs between o and n: its
+// Run function ("run") and its Revision ("revision"). A nested supervisor's
+// code is its children, which Apply changes one by one.
+func codeChanges(o, n *childPlan) []string {
+	if n.pol.tree != nil {
+		return nil
+	}
+	var f fields
+	f.add(funcPointer(o.run) != funcPointer(n.run), "run")
+	f.add(o.rev != n.rev, "revision")
 	return f
 }
 
@@ -793,20 +797,13 @@ func (sc *scope) reconfigure(s Strategy, i Intensity, maxRestarting int) {
 func (n *node) swap(c *child, cp *childPlan, cmd *command) {
 	old := c.cp
 	c.cp = cp
-	if c.cur != nil && (funcPointer(old.run) != funcPointer(cp.run) || old.rev != cp.rev) {
+	code := codeChanges(old, cp)
+	if c.cur != nil && len(code) > 0 {
 		if x := c.extension(); x.launched == nil {
 			x.launched = old // the attempt runs old's code until Apply restarts it
 		}
 	}
-	fields := policyChanges(old.pol, cp.pol)
-	if cp.pol.tree == nil {
-		if funcPointer(old.run) != funcPointer(cp.run) {
-			fields = append(fields, "run")
-		}
-		if old.rev != cp.rev {
-			fields = append(fields, "revision")
-		}
-	}
+	fields := append(policyChanges(old.pol, cp.pol), code...)
 	if len(fields) == 0 {
 		return
 	}
