@@ -13,6 +13,7 @@ import (
 	"unicode"
 
 	"github.com/go-supervisor/supervisor"
+	"github.com/go-supervisor/supervisor/sdnotify"
 )
 
 // output is where run writes: events and process output as log records,
@@ -54,13 +55,7 @@ func (o *output) status(title string, s supervisor.Snapshot) {
 		return
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "── %s: %d children", title, len(s.Children))
-	for st := supervisor.State(0); st.String() != "invalid"; st++ {
-		if n := s.Counts[st]; n > 0 {
-			fmt.Fprintf(&b, ", %d %s", n, st)
-		}
-	}
-	b.WriteString("\n")
+	fmt.Fprintf(&b, "── %s: %s\n", title, sdnotify.Summary(s)) // the line systemd shows too
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "PATH\tSTATE\tGEN\tRESTARTS\tSINCE\tNOTE")
 	for _, c := range s.Children {

@@ -224,11 +224,6 @@ func (c *Collector) observe(e *supervisor.Event) {
 	}
 }
 
-// allStates lists every child state, for supervisor_child_state.
-var allStates = []supervisor.State{supervisor.StateStopped, supervisor.StatePending, supervisor.StateStarting,
-	supervisor.StateRunning, supervisor.StateReady, supervisor.StateStopping, supervisor.StateBackoff,
-	supervisor.StatePaused, supervisor.StateQuarantined, supervisor.StateFailed}
-
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	c.restarts.Describe(ch)
@@ -256,7 +251,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 
 	snap := c.tree.State()
 	for _, ch2 := range snap.Children {
-		for _, st := range allStates {
+		for st := supervisor.State(0); st.String() != "invalid"; st++ { // every state
 			v := 0.0
 			if st == ch2.State {
 				v = 1
