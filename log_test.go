@@ -1,10 +1,8 @@
 package supervisor_test
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,22 +10,11 @@ import (
 	"github.com/go-supervisor/supervisor/supervisortest"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
 // Spec.Logger gets one record per event, at a level that fits, with the
 // event's fields as attributes; Wait returns once every record is written.
 func TestLogger(t *testing.T) {
 	bubble(t, func(t *testing.T) {
-		var buf syncBuffer
+		var buf supervisortest.Buffer
 		logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		c := &supervisortest.Child{}
 		tree, err := supervisor.Start(bg(), supervisor.Spec{Logger: logger, Children: []supervisor.Child{{Name: "c", Run: c.Run}}})
@@ -37,7 +24,7 @@ func TestLogger(t *testing.T) {
 		c.Fail(errBoom)
 		settle()
 		tree.Shutdown(bg(), supervisor.Audit{Who: "alice", Why: "maintenance"})
-		out := buf.b.String()
+		out := buf.String()
 		for _, want := range []string{
 			`level=DEBUG msg=child_starting seq=1 path=/c generation=1 attempt=1`,
 			`level=WARN msg=child_exited`,
@@ -100,7 +87,7 @@ func TestNestedRestartsKeepCounts(t *testing.T) {
 // storm. Its siblings' records are not affected.
 func TestLogFailureStreak(t *testing.T) {
 	bubble(t, func(t *testing.T) {
-		var buf syncBuffer
+		var buf supervisortest.Buffer
 		logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		tree, err := supervisor.Start(bg(), supervisor.Spec{Logger: logger,
 			Intensity: supervisor.Intensity{MaxRestarts: 10000, Period: time.Minute},
@@ -113,7 +100,7 @@ func TestLogFailureStreak(t *testing.T) {
 		}
 		time.Sleep(25 * time.Second) // about 250 failures
 		tree.Shutdown(bg(), audit)
-		out := buf.b.String()
+		out := buf.String()
 		var exits []string
 		for line := range strings.Lines(out) {
 			if strings.Contains(line, "msg=child_exited") && strings.Contains(line, "path=/flaky") &&

@@ -15,7 +15,7 @@ import (
 // and the error; the logger logs it.
 func TestRunSummaryIntensity(t *testing.T) {
 	bubble(t, func(t *testing.T) {
-		var buf syncBuffer
+		var buf supervisortest.Buffer
 		tree, err := supervisor.Start(bg(), supervisor.Spec{
 			Logger:    slog.New(slog.NewTextHandler(&buf, nil)),
 			Intensity: supervisor.Intensity{MaxRestarts: 2, Period: time.Minute},
@@ -46,7 +46,7 @@ func TestRunSummaryIntensity(t *testing.T) {
 		if got := strings.Join(kinds, " "); !strings.HasPrefix(got, "child_exited intensity_exceeded") {
 			t.Fatalf("incident events: %s", got)
 		}
-		if out := buf.b.String(); !strings.Contains(out, "msg=run_summary trigger=intensity_exceeded") {
+		if out := buf.String(); !strings.Contains(out, "msg=run_summary trigger=intensity_exceeded") {
 			t.Fatalf("summary not logged:\n%s", out)
 		}
 	})

@@ -3,6 +3,7 @@ package supervisortest_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -148,3 +149,16 @@ type fakeTB struct {
 
 func (f *fakeTB) Errorf(string, ...any) { f.failed = true }
 func (f *fakeTB) Helper()               {}
+
+// A Buffer takes writes from many goroutines and keeps them all.
+func TestBuffer(t *testing.T) {
+	var b supervisortest.Buffer
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() { b.Write([]byte("x")) })
+	}
+	wg.Wait()
+	if got := b.String(); got != "xxxxxxxx" {
+		t.Fatalf("buffer %q", got)
+	}
+}

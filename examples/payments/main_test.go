@@ -1,28 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/go-supervisor/supervisor/supervisortest"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
 }
 
 // The README's main command: the demo starts the tree of supervisor.yaml,
@@ -30,11 +19,11 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 // cleanly.
 func TestDemo(t *testing.T) {
 	t.Setenv("PAYMENTS_ADDR", "127.0.0.1:0")
-	var stdout, stderr syncBuffer
+	var stdout, stderr supervisortest.Buffer
 	if code := demo(&stdout, &stderr, 2*time.Second, 4*time.Second); code != 0 {
-		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.b.String(), stderr.b.String())
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 	}
-	out := stdout.b.String()
+	out := stdout.String()
 	for _, want := range []string{
 		"── started", "/workers/poller", "tick 1 path=/ticker",
 		"reload", "restart /ticker: revision\nadd /workers/w3\nupdate /workers/poller: backoff\n",
@@ -46,7 +35,7 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo output lacks %q", want)
 		}
 	}
-	if strings.Contains(out, "(failed:") || strings.Contains(out, "ERROR") || stderr.b.String() != "" {
-		t.Errorf("demo reported failures:\n%s\nstderr:\n%s", out, stderr.b.String())
+	if strings.Contains(out, "(failed:") || strings.Contains(out, "ERROR") || stderr.String() != "" {
+		t.Errorf("demo reported failures:\n%s\nstderr:\n%s", out, stderr.String())
 	}
 }
