@@ -150,13 +150,12 @@ func TestLifecycle(t *testing.T) {
 		}
 		pings = append(pings, m.at)
 	}
-	for i := 1; i < len(pings); i++ {
-		if gap := pings[i].Sub(pings[i-1]); gap < 25*time.Millisecond || gap > 500*time.Millisecond {
-			t.Errorf("watchdog gap %d = %v, want about 50ms", i, gap)
-		}
-	}
-	if avg := pings[3].Sub(pings[0]) / 3; avg < 40*time.Millisecond || avg > 200*time.Millisecond {
-		t.Errorf("mean watchdog interval = %v, want about 50ms", avg)
+	// Paced by the interval, not sent in a burst: a ticker delivers at most
+	// one late tick at once, so four pings span at least one interval
+	// whatever the load. (Only this lower bound holds on a busy machine;
+	// each ping arriving within a second bounds it from above.)
+	if span := pings[3].Sub(pings[0]); span < 45*time.Millisecond {
+		t.Errorf("four watchdog pings within %v: want them paced at 50ms", span)
 	}
 
 	// A change of state is reported in STATUS=.
