@@ -1,0 +1,19 @@
+// Package chaos is go-supervisor's chaos suite: scenarios that start real
+// supervision trees, make their children misbehave (panic storms, goroutines
+// that ignore cancellation, ten thousand failures, slow subscribers, command
+// floods, stop races, CPU starvation, wall-clock steps) and check the tree's
+// events, State and goroutines against stated limits.
+//
+// The package has no API: the scenarios are its tests.
+//
+//	go test ./chaos/                          # the short form, as CI runs it
+//	CHAOS_DURATION=60s go test -timeout 1h ./chaos/  # the long form
+//	CHAOS_VERDICTS=out go test ./chaos/       # also write JSON verdicts to out/
+//	CHAOS_CLOCK_STEP=1 go test -run Clock ./chaos/   # step the real wall clock (needs CAP_SYS_TIME)
+//
+// Each scenario ends with a verdict: every measured value with its limit
+// and whether it held. A verdict is logged as JSON (go test -v shows it),
+// and written to $CHAOS_VERDICTS/<scenario>.json when that is set, with a
+// summary.json of all of them. docs/reliability.md describes every scenario
+// and records a long run.
+package chaos
