@@ -1,0 +1,204 @@
+package chaos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-supervisor/supervisor"
+)
+
+// racer is a single (one live attempt at most) that also fails when kicked.
+type racer struct {
+	single
+	kick chan struct{}
+}
+
+func newRacer() *racer {
+	return &racer{single: single{stopMax: 500 * time.Microsecond}, kick: make(chan struct{}, 1)}
+}
+
+func (r *racer) run(ctx context.Context) error {
+	if r.live.Add(1) > 1 {
+		r.violations.Add(1)
+	}
+	defer r.live.Add(-1)
+	r.runs.Add(1)
+	select {
+	case <-ctx.Done():
+		time.Sleep(rand.N(r.stopMax))
+		return nil
+	case <-r.kick:
+		return errors.New("kicked")
+	}
+}
+
+// fail makes the racer's current attempt fail, if one is listening.
+func (r *racer) fail() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
+// jitter waits up to 300 µs, so that racing calls interleave differently.
+func jitter() {
+	if d := rand.N(300 * time.Microsecond); d > 150*time.Microsecond {
+		time.Sleep(d - 150*time.Microsecond)
+	}
+}
+
+// raceTotals adds up what every round of the stop races found.
+type raceTotals struct {
+	rounds, commands, untyped, blocked, violations atomic.Int64
+	liveAfterEnd, goroutinesLeft, abandoned        atomic.Int64
+	badEnd                                         atomic.Int64
+}
+
+// TestStopRaces: the OTP "stop race" family. Under every strategy and
+// restart type, commands and failures race a shutdown (restart during
+// shutdown, shutdown during a group restart) and children are added and
+// removed while their parent restarts. No child may ever run twice at once,
+// every command must be answered (nil or a typed error), and when the tree
+// ends no attempt may still be running.
+func TestStopRaces(t *testing.T) {
+	v := newVerdict(t, "stop_races")
+	d := runFor(t)
+	strategies := []supervisor.Strategy{supervisor.OneForOne, supervisor.OneForAll, supervisor.RestForOne}
+	types := []supervisor.RestartType{supervisor.Permanent, supervisor.Transient, supervisor.Temporary}
+	races := []string{"restart_during_shutdown", "shutdown_during_restart", "add_remove_during_parent_restart"}
+	v.load("strategies", len(strategies))
+	v.load("restart_types", len(types))
+	v.load("races", races)
+	v.load("duration", d.String())
+
+	var tot raceTotals
+	perRace := map[string]int{}
+	deadline := time.Now().Add(d)
+	for round := 0; round == 0 || time.Now().Before(deadline); round++ {
+		for _, s := range strategies {
+			for _, rt := range types {
+				for _, race := range races {
+					stopRace(t, s, rt, race, &tot)
+					perRace[race]++
+				}
+			}
+		}
+	}
+	v.info("rounds_per_race", perRace)
+	v.atLeast("trees", float64(tot.rounds.Load()), 27, "")
+	v.info("commands", tot.commands.Load())
+	v.equal("two_live_attempts", float64(tot.violations.Load()), 0)
+	v.equal("commands_unanswered", float64(tot.blocked.Load()), 0)
+	v.equal("untyped_errors", float64(tot.untyped.Load()), 0)
+	v.equal("attempts_running_after_end", float64(tot.liveAfterEnd.Load()), 0)
+	v.equal("abandoned_children", float64(tot.abandoned.Load()), 0)
+	v.equal("goroutines_left", float64(tot.goroutinesLeft.Load()), 0)
+	v.equal("unexpected_tree_errors", float64(tot.badEnd.Load()), 0)
+}
+
+// stopRace runs one round of race under strategy s with children of
+// restart type rt.
+func stopRace(t *testing.T, s supervisor.Strategy, rt supervisor.RestartType, race string, tot *raceTotals) {
+	t.Helper()
+	bodies := map[string]*racer{}
+	child := func(name string) supervisor.Child {
+		r := newRacer()
+		bodies[name] = r
+		return supervisor.Child{Name: name, Run: r.run, Restart: rt, Shutdown: time.Second}
+	}
+	inner := supervisor.Spec{Strategy: s, Intensity: supervisor.Intensity{MaxRestarts: 1000, Period: time.Second},
+		Children: []supervisor.Child{child("x"), child("y")}}
+	spec := supervisor.Spec{
+		Strategy:  s,
+		Intensity: supervisor.Intensity{MaxRestarts: 1000, Period: time.Second},
+		Children:  []supervisor.Child{child("a"), {Name: "inner", Tree: &inner}, child("b")},
+	}
+	tree, err := supervisor.Start(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tot.rounds.Add(1)
+
+	var wg sync.WaitGroup
+	cmd := func(do func(context.Context) error) {
+		wg.Go(func() {
+			jitter()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			err := do(ctx)
+			tot.commands.Add(1)
+			switch {
+			case errors.Is(err, context.DeadlineExceeded):
+				tot.blocked.Add(1)
+			case !typed(err):
+				tot.untyped.Add(1)
+				t.Logf("%s/%s/%s: %v", s, rt, race, err)
+			}
+		})
+	}
+	var report *supervisor.ShutdownReport
+	shut := func() {
+		wg.Go(func() {
+			jitter()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			report, _ = tree.Shutdown(ctx, audit)
+		})
+	}
+
+	switch race {
+	case "restart_during_shutdown":
+		cmd(func(ctx context.Context) error { return tree.RestartChild(ctx, "/a", audit) })
+		cmd(func(ctx context.Context) error { return tree.RestartChild(ctx, "/inner", audit) })
+		cmd(func(ctx context.Context) error { return tree.RestartChild(ctx, "/inner/y", audit) })
+		b := bodies["b"]
+		wg.Go(func() { jitter(); b.fail() })
+		shut()
+	case "shutdown_during_restart":
+		bodies["a"].fail() // a group restart under one_for_all and rest_for_one
+		bodies["x"].fail()
+		shut()
+		cmd(func(ctx context.Context) error { return tree.PauseChild(ctx, "/b", audit) })
+	case "add_remove_during_parent_restart":
+		cmd(func(ctx context.Context) error { return tree.RestartChild(ctx, "/inner", audit) })
+		a := bodies["a"]
+		wg.Go(func() { jitter(); a.fail() }) // the root's group restart
+		for i := range 3 {
+			r := newRacer()
+			bodies[fmt.Sprintf("t%d", i)] = r
+			cmd(func(ctx context.Context) error {
+				return tree.AddChild(ctx, "/inner", supervisor.Child{Name: fmt.Sprintf("t%d", i), Run: r.run, Restart: rt}, audit)
+			})
+			cmd(func(ctx context.Context) error { return tree.RemoveChild(ctx, fmt.Sprintf("/inner/t%d", i), audit) })
+		}
+		cmd(func(ctx context.Context) error { return tree.RemoveChild(ctx, "/inner/x", audit) })
+		cmd(func(ctx context.Context) error { return tree.RemoveChild(ctx, "/b", audit) })
+		wg.Wait()
+		shut()
+	}
+	wg.Wait()
+	err = tree.Wait()
+	if err != nil && !errors.Is(err, supervisor.ErrIntensity) {
+		tot.badEnd.Add(1)
+		t.Logf("%s/%s/%s: the tree ended with %v", s, rt, race, err)
+	}
+	for _, b := range bodies {
+		tot.violations.Add(b.violations.Load())
+		tot.liveAfterEnd.Add(b.live.Load())
+	}
+	if report == nil {
+		report = tree.Report()
+	}
+	tot.goroutinesLeft.Add(int64(report.GoroutinesLeft))
+	for _, o := range report.Children {
+		if o.Outcome == supervisor.OutcomeAbandoned || o.Outcome == supervisor.OutcomeLate {
+			tot.abandoned.Add(1)
+		}
+	}
+}

@@ -1,0 +1,173 @@
+package chaos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-supervisor/supervisor"
+)
+
+// seqCheck follows the sequence numbers one subscriber sees: each event's
+// Seq must follow the previous one, except after an EventsDropped, which
+// says exactly how many were skipped.
+type seqCheck struct {
+	first, last uint64
+	consumed    uint64 // events other than EventsDropped
+	told        uint64 // the sum of the EventsDropped counts
+	gaps        uint64 // sequence numbers skipped without being told
+	pending     uint64 // told but not yet skipped
+}
+
+func (c *seqCheck) see(e supervisor.Event) {
+	if e.Kind == supervisor.EventsDropped {
+		c.told += e.Count
+		c.pending += e.Count
+		return
+	}
+	c.consumed++
+	if c.first == 0 {
+		c.first = e.Seq - c.pending
+		c.pending = 0
+		c.last = e.Seq
+		return
+	}
+	skipped := e.Seq - c.last - 1
+	if skipped != c.pending {
+		c.gaps += max(skipped, c.pending) - min(skipped, c.pending)
+	}
+	c.pending = 0
+	c.last = e.Seq
+}
+
+// TestSlowSubscriber: a subscriber that takes 100 ms per event, and one that
+// never reads, follow a tree that fails and restarts as fast as it can. The
+// supervisor must not slow down for them, each must be told exactly how
+// many events it missed, and the journal must stay consistent.
+func TestSlowSubscriber(t *testing.T) {
+	v := newVerdict(t, "slow_subscriber")
+	d := runFor(t)
+	const children, buffer = 8, 64
+	v.load("children", children)
+	v.load("slow_subscriber", "100ms per event")
+	v.load("subscriber_buffer", buffer)
+	v.load("duration", d.String())
+
+	var kids []supervisor.Child
+	var on atomic.Bool
+	on.Store(true)
+	for i := range children {
+		kids = append(kids, supervisor.Child{Name: fmt.Sprintf("f%d", i), Run: func(ctx context.Context) error {
+			select {
+			case <-time.After(time.Millisecond):
+			case <-ctx.Done():
+				return nil
+			}
+			if on.Load() {
+				return errors.New("fail")
+			}
+			<-ctx.Done()
+			return nil
+		}})
+	}
+	tree := startTree(t, supervisor.Spec{
+		Intensity:   supervisor.Intensity{MaxRestarts: 1 << 30, Period: time.Second},
+		JournalSize: 4096,
+		Children:    kids,
+	})
+
+	// The fast subscriber records what each event was, to compare with
+	// the journal.
+	type rec struct {
+		kind supervisor.EventKind
+		path string
+	}
+	fastSeen := map[uint64]rec{}
+	var restartsFirst, restartsSecond atomic.Int64
+	var second atomic.Bool
+	var fast seqCheck
+	waitFast := follow(tree, 1<<16, func(e supervisor.Event) {
+		fast.see(e)
+		fastSeen[e.Seq] = rec{e.Kind, e.Path}
+		if e.Kind == supervisor.EventChildRestarted {
+			if second.Load() {
+				restartsSecond.Add(1)
+			} else {
+				restartsFirst.Add(1)
+			}
+		}
+	})
+	frozen := tree.Subscribe(buffer) // never read until the end
+
+	// The first half without the slow subscriber, the second with it.
+	time.Sleep(d / 2)
+	var slow seqCheck
+	second.Store(true)
+	waitSlow := follow(tree, buffer, func(e supervisor.Event) {
+		slow.see(e)
+		if on.Load() { // 100 ms per event while the run lasts
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+	seqAtSlowStart := tree.State().Seq
+	t0 := time.Now()
+	time.Sleep(d - d/2)
+	elapsed := time.Since(t0)
+	on.Store(false)
+	seqAtEnd := tree.State().Seq
+
+	var frozenCheck seqCheck
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 0)
+		e, err := frozen.Next(ctx)
+		cancel()
+		if err != nil {
+			break
+		}
+		frozenCheck.see(e)
+	}
+	frozenDropped := frozen.Dropped()
+	frozen.Close()
+
+	j := tree.Journal()
+	r := shutdown(t, tree)
+	slowDropped := waitSlow()
+	fastDropped := waitFast()
+
+	// The journal: consecutive sequence numbers ending with the last
+	// event, each the event the fast subscriber saw under that number.
+	journalBad := 0
+	for i, e := range j.Events {
+		want, ok := fastSeen[e.Seq]
+		if e.Seq != j.Dropped+uint64(i)+1 || !ok || want != (rec{e.Kind, e.Path}) {
+			journalBad++
+		}
+	}
+	lastJournal := uint64(0)
+	if n := len(j.Events); n > 0 {
+		lastJournal = j.Events[n-1].Seq
+	}
+
+	published := seqAtEnd - seqAtSlowStart
+	v.atLeast("events_published_while_slow", float64(published), 10*buffer, "")
+	v.info("events_consumed_by_slow", slow.consumed)
+	v.equal("slow_unexplained_gaps", float64(slow.gaps), 0)
+	v.equal("slow_told_vs_dropped", float64(slow.told), float64(slowDropped))
+	v.atLeast("slow_dropped", float64(slowDropped), 1, "")
+	v.equal("slow_accounted", float64(slow.consumed+slow.told), float64(slow.last-slow.first+1))
+	v.equal("frozen_unexplained_gaps", float64(frozenCheck.gaps), 0)
+	v.equal("frozen_told_vs_dropped", float64(frozenCheck.told), float64(frozenDropped))
+	v.equal("frozen_accounted", float64(frozenCheck.consumed+frozenCheck.told), float64(frozenCheck.last-frozenCheck.first+1))
+	v.equal("fast_dropped", float64(fastDropped), 0)
+	v.equal("fast_unexplained_gaps", float64(fast.gaps), 0)
+	v.equal("journal_inconsistent_events", float64(journalBad), 0)
+	v.equal("journal_accounts_for_every_event", float64(j.Dropped+uint64(len(j.Events))), float64(lastJournal))
+	rate1 := float64(restartsFirst.Load()) / (d / 2).Seconds()
+	rate2 := float64(restartsSecond.Load()) / elapsed.Seconds()
+	v.info("restarts_per_second_without_slow", rate1)
+	v.info("restarts_per_second_with_slow", rate2)
+	v.equal("goroutines_left", float64(r.GoroutinesLeft), 0)
+}
