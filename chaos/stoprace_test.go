@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -57,7 +58,7 @@ func jitter() {
 type raceTotals struct {
 	rounds, commands, untyped, blocked, violations atomic.Int64
 	liveAfterEnd, goroutinesLeft, abandoned        atomic.Int64
-	badEnd                                         atomic.Int64
+	badEnd, unsettled                              atomic.Int64
 }
 
 // TestStopRaces: the OTP "stop race" family. Under every strategy and
@@ -71,7 +72,8 @@ func TestStopRaces(t *testing.T) {
 	d := runFor(t)
 	strategies := []supervisor.Strategy{supervisor.OneForOne, supervisor.OneForAll, supervisor.RestForOne}
 	types := []supervisor.RestartType{supervisor.Permanent, supervisor.Transient, supervisor.Temporary}
-	races := []string{"restart_during_shutdown", "shutdown_during_restart", "add_remove_during_parent_restart"}
+	races := []string{"restart_during_shutdown", "shutdown_during_restart", "add_remove_during_parent_restart",
+		"failures_during_group_restart"}
 	v.load("strategies", len(strategies))
 	v.load("restart_types", len(types))
 	v.load("races", races)
@@ -91,7 +93,7 @@ func TestStopRaces(t *testing.T) {
 		}
 	}
 	v.info("rounds_per_race", perRace)
-	v.atLeast("trees", float64(tot.rounds.Load()), 27, "")
+	v.atLeast("trees", float64(tot.rounds.Load()), float64(len(strategies)*len(types)*len(races)), "")
 	v.info("commands", tot.commands.Load())
 	v.equal("two_live_attempts", float64(tot.violations.Load()), 0)
 	v.equal("commands_unanswered", float64(tot.blocked.Load()), 0)
@@ -100,6 +102,7 @@ func TestStopRaces(t *testing.T) {
 	v.equal("abandoned_children", float64(tot.abandoned.Load()), 0)
 	v.equal("goroutines_left", float64(tot.goroutinesLeft.Load()), 0)
 	v.equal("unexpected_tree_errors", float64(tot.badEnd.Load()), 0)
+	v.equal("children_not_running_once_after_restarts", float64(tot.unsettled.Load()), 0)
 }
 
 // stopRace runs one round of race under strategy s with children of
@@ -180,6 +183,44 @@ func stopRace(t *testing.T, s supervisor.Strategy, rt supervisor.RestartType, ra
 		cmd(func(ctx context.Context) error { return tree.RemoveChild(ctx, "/inner/x", audit) })
 		cmd(func(ctx context.Context) error { return tree.RemoveChild(ctx, "/b", audit) })
 		wg.Wait()
+		shut()
+	case "failures_during_group_restart":
+		for _, name := range []string{"a", "b", "x", "y"} {
+			r := bodies[name]
+			wg.Go(func() { jitter(); r.fail() })
+		}
+		wg.Wait()
+		// Once the restarts are over, every child the tree still has
+		// runs exactly one attempt (temporary ones that failed are gone).
+		settled := func() bool {
+			s := tree.State()
+			for _, c := range s.Children {
+				if c.Kind == supervisor.KindSupervisor {
+					if c.State != supervisor.StateReady {
+						return false
+					}
+					continue
+				}
+				b := bodies[c.Name]
+				if c.State != supervisor.StateRunning || b.live.Load() != 1 {
+					return false
+				}
+			}
+			return rt == supervisor.Temporary || len(s.Children) == 5
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for !settled() {
+			if time.Now().After(deadline) {
+				tot.unsettled.Add(1)
+				var states []string
+				for _, c := range tree.State().Children {
+					states = append(states, fmt.Sprintf("%s %s", c.Path, c.State))
+				}
+				t.Logf("%s/%s/%s: not settled: %s", s, rt, race, strings.Join(states, ", "))
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
 		shut()
 	}
 	wg.Wait()
