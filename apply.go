@@ -44,7 +44,7 @@ func (a ChangeAction) MarshalText() ([]byte, error) { return []byte(a.String()),
 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (a *ChangeAction) UnmarshalText(b []byte) error {
-	return enumParse(changeNames[1:], b, a, "change action", 1)
+	return enumParse(changeNames, b, a, "change action", 1)
 }
 
 // Change is one step of a Plan.

@@ -123,7 +123,7 @@ func (k EventKind) MarshalText() ([]byte, error) { return []byte(k.String()), ni
 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (k *EventKind) UnmarshalText(b []byte) error {
-	return enumParse(eventNames[1:], b, k, "event kind", 1)
+	return enumParse(eventNames, b, k, "event kind", 1)
 }
 
 // Event is one transition or decision in a tree. Events are values: the

@@ -60,7 +60,7 @@ func (a Action) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (a *Action) UnmarshalText(b []byte) error {
-	return enumParse(actionNames[1:], b, a, "action", 1)
+	return enumParse(actionNames, b, a, "action", 1)
 }
 
 // RuleError ends a tree that a rule with ActionShutdownTree shut down.

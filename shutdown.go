@@ -70,7 +70,7 @@ func (o Outcome) MarshalText() ([]byte, error) { return []byte(o.String()), nil 
 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (o *Outcome) UnmarshalText(b []byte) error {
-	return enumParse(outcomeNames[1:], b, o, "outcome", 1)
+	return enumParse(outcomeNames, b, o, "outcome", 1)
 }
 
 // ChildOutcome is one child's line in a ShutdownReport.

@@ -254,7 +254,7 @@ func (r RestartType) MarshalText() ([]byte, error) { return []byte(r.String()), 
 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (r *RestartType) UnmarshalText(b []byte) error {
-	return enumParse(restartNames[1:], b, r, "restart type", 1)
+	return enumParse(restartNames, b, r, "restart type", 1)
 }
 
 // Readiness says when a started child counts as started.
@@ -288,13 +288,15 @@ func enumString[E ~uint8](names []string, e E) string {
 	return "invalid"
 }
 
-// enumParse sets e to the value named b: names[i] is the value i+first.
+// enumParse sets e to the value named b: names[i] is the value i. With
+// first 1 the zero value is not a valid setting: it is not offered among
+// the valid names, but the name MarshalText writes for it reads back.
 func enumParse[E ~uint8](names []string, b []byte, e *E, what string, first int) error {
 	for i, n := range names {
 		if string(b) == n {
-			*e = E(i + first)
+			*e = E(i)
 			return nil
 		}
 	}
-	return &ParseError{What: what, Value: string(b), Valid: names}
+	return &ParseError{What: what, Value: string(b), Valid: names[first:]}
 }

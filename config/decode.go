@@ -508,11 +508,17 @@ func (d *decoder) decodeText(n ast.Node, v reflect.Value, path string) bool {
 	}
 	p := reflect.New(v.Type())
 	err := p.Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(text))
+	var pe *supervisor.ParseError
+	if err == nil && text == "" && errors.As(enumProbe(v.Type()), &pe) {
+		// The core reads "" as an unnamed zero value; a file that names
+		// the key must give a value.
+		pe.Value = ""
+		err = pe
+	}
 	if err == nil {
 		v.Set(p.Elem())
 		return true
 	}
-	var pe *supervisor.ParseError
 	if errors.As(err, &pe) {
 		valid := enumValues(v.Type())
 		msg := fmt.Sprintf("%q is not %s: use %s", text, article(pe.What), orList(valid))
@@ -530,15 +536,20 @@ func (d *decoder) decodeText(n ast.Node, v reflect.Value, path string) bool {
 // the core: those its UnmarshalText accepts, but "none" for Role, which is
 // what leaving the key out means.
 func enumValues(t reflect.Type) []string {
-	p := reflect.New(t).Interface().(encoding.TextUnmarshaler)
 	var pe *supervisor.ParseError
-	if !errors.As(p.UnmarshalText(nil), &pe) {
+	if !errors.As(enumProbe(t), &pe) {
 		return nil
 	}
 	if t == reflect.TypeFor[supervisor.Role]() {
 		return slices.DeleteFunc(slices.Clone(pe.Valid), func(s string) bool { return s == "none" })
 	}
 	return pe.Valid
+}
+
+// enumProbe returns the *supervisor.ParseError an enumeration of the core
+// gives for a name none has, or nil for other types.
+func enumProbe(t reflect.Type) error {
+	return reflect.New(t).Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte{0})
 }
 
 func article(what string) string {

@@ -116,7 +116,7 @@ func mapper(t reflect.Type) *jsonschema.Schema {
 func EnumValues(t reflect.Type) []string {
 	p := reflect.New(t).Interface().(encoding.TextUnmarshaler)
 	var pe *supervisor.ParseError
-	if !errors.As(p.UnmarshalText(nil), &pe) {
+	if !errors.As(p.UnmarshalText([]byte{0}), &pe) {
 		panic("configgen: " + t.String() + " is not an enumeration of the core")
 	}
 	if t == reflect.TypeFor[supervisor.Role]() {
