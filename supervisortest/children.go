@@ -128,6 +128,7 @@ func (c *Child) Run(ctx context.Context) error {
 		supervisor.Ready(ctx)
 	}
 	done := ctx.Done()
+	var release chan struct{} // Release concerns only a cancelled run
 	for {
 		select {
 		case f := <-c.actions:
@@ -136,14 +137,14 @@ func (c *Child) Run(ctx context.Context) error {
 			}
 		case <-done:
 			if c.IgnoreCancel {
-				done = nil
+				done, release = nil, c.release
 				continue
 			}
 			if c.StopDelay > 0 {
 				time.Sleep(c.StopDelay)
 			}
 			return c.StopErr
-		case <-c.release:
+		case <-release:
 			return c.StopErr
 		}
 	}
@@ -178,7 +179,8 @@ func (c *Child) SignalReady() {
 	})
 }
 
-// Release lets every run that ignores cancellation return, now and later.
+// Release lets every run that ignores cancellation return once its context
+// is cancelled, now and later. A run whose context is alive goes on.
 func (c *Child) Release() {
 	c.init()
 	c.mu.Lock()
