@@ -11,7 +11,13 @@
 // healthy...), and ended at the attempt's child_exited event (status Error for
 // an abnormal exit, Ok otherwise) or child_abandoned event (status Error). No
 // span is left open: when the tree ends or Run's context is done, the spans
-// still open are ended.
+// still open are ended. An attempt whose end was among the events the
+// observer's subscription dropped (see Options.Buffer) is ended, with an
+// "events_dropped" span event, once the observer has caught up with
+// Tree.State: at the exit the tree's state shows for it or, if the state
+// no longer shows it, at the state's time without an exit (with a
+// "superseded" span event instead if the child's next attempt starts
+// first).
 //
 // Metric attributes have a bounded set of values: a child's or a
 // supervisor's path (from the tree's spec), an exit class, a command name and
@@ -82,7 +88,10 @@ type Options struct {
 	MeterProvider metric.MeterProvider
 	// Buffer is the size of the observer's event subscription queue
 	// (supervisor.DefaultSubscriberBuffer if <= 0). Events that overflow it
-	// are counted in supervisor.events_dropped.
+	// are counted in supervisor.events_dropped, and what they would have
+	// counted is lost; the observer then catches up with Tree.State, for
+	// the spans whose end they carried and the exits restarts are counted
+	// by.
 	Buffer int
 }
 
@@ -103,6 +112,10 @@ type Observer struct {
 	// Owned by Run's goroutine.
 	spans    map[string]*attemptSpan         // open span by child path
 	lastExit map[string]supervisor.ExitClass // by child path
+	// staleBy is the Seq by which the attempts of the spans marked stale
+	// had ended, as of the snapshot taken after dropped events (0 for
+	// none): a span still open once Run has got there lost its end.
+	staleBy uint64
 
 	snapSeq  uint64           // Seq of the snapshot New took
 	progress *follow.Progress // the events Run has handled, for Sync
@@ -113,6 +126,11 @@ type attemptSpan struct {
 	gen     uint64
 	attempt int
 	span    trace.Span
+	// stale marks an attempt that had ended in the snapshot taken after
+	// dropped events; end is its exit there (Class ExitNone if unknown,
+	// with the snapshot's time).
+	stale bool
+	end   supervisor.Exit
 }
 
 // New returns an observer of tree. It creates the counters, then subscribes
@@ -194,6 +212,9 @@ func (o *Observer) Run(ctx context.Context) error {
 			return nil
 		}
 		o.observe(ctx, &e)
+		if o.staleBy != 0 && e.Seq >= o.staleBy {
+			o.endStale()
+		}
 		o.progress.Advance(e.Seq)
 	}
 }
@@ -233,8 +254,11 @@ func (o *Observer) observe(ctx context.Context, e *supervisor.Event) {
 	case supervisor.EventChildRestarting, supervisor.EventChildQuarantined:
 		o.count(mctx, e)
 		o.spanEvent(e)
-	case supervisor.EventIntensityExceeded, supervisor.EventCommandCompleted, supervisor.EventsDropped:
+	case supervisor.EventIntensityExceeded, supervisor.EventCommandCompleted:
 		o.count(mctx, e)
+	case supervisor.EventsDropped:
+		o.count(mctx, e)
+		o.resync()
 	default:
 		if e.Kind >= supervisor.EventChildAdded && e.Kind <= supervisor.EventHookPanicked {
 			o.spanEvent(e)
@@ -269,8 +293,12 @@ func (o *Observer) count(ctx context.Context, e *supervisor.Event) {
 // the same child (its end was among dropped events) is ended first.
 func (o *Observer) startSpan(e *supervisor.Event) {
 	if old, ok := o.spans[e.Path]; ok {
-		old.span.AddEvent("superseded", trace.WithTimestamp(e.Time))
-		old.span.End(trace.WithTimestamp(e.Time))
+		if old.stale && old.end.Class != supervisor.ExitNone {
+			endDropped(old)
+		} else {
+			old.span.AddEvent("superseded", trace.WithTimestamp(e.Time))
+			old.span.End(trace.WithTimestamp(e.Time))
+		}
 	}
 	_, span := o.tracer.Start(context.Background(), SpanName,
 		trace.WithNewRoot(),
@@ -326,17 +354,78 @@ func (o *Observer) endSpan(e *supervisor.Event) {
 		s.span.AddEvent(eventName(e.Kind), trace.WithTimestamp(e.Time),
 			trace.WithAttributes(AttrState.String(e.State.String())))
 	}
-	s.span.SetAttributes(AttrExit.String(exit.String()))
+	finish(s.span, exit, e.Err, e.Time)
+}
+
+// finish sets the exit and the status of an attempt's span and ends it at
+// time at.
+func finish(span trace.Span, exit supervisor.ExitClass, err error, at time.Time) {
+	span.SetAttributes(AttrExit.String(exit.String()))
 	if exit.Abnormal() || exit == supervisor.ExitAbandoned {
 		desc := exit.String()
-		if e.Err != nil {
-			desc += ": " + e.Err.Error()
+		if err != nil {
+			desc += ": " + err.Error()
 		}
-		s.span.SetStatus(codes.Error, desc)
+		span.SetStatus(codes.Error, desc)
 	} else {
-		s.span.SetStatus(codes.Ok, "")
+		span.SetStatus(codes.Ok, "")
 	}
-	s.span.End(trace.WithTimestamp(e.Time))
+	span.End(trace.WithTimestamp(at))
+}
+
+// resync catches up with the tree's state after dropped events. The last
+// exits they reported are taken from Tree.State. The open spans of
+// attempts that no longer run there are marked stale: their end was
+// dropped, or is still queued, up to the snapshot's Seq; endStale ends
+// those still open once Run has got there.
+func (o *Observer) resync() {
+	snap := o.tree.State()
+	children := make(map[string]*supervisor.ChildInfo, len(snap.Children))
+	for i := range snap.Children {
+		c := &snap.Children[i]
+		children[c.Path] = c
+		if c.LastExit.Class != supervisor.ExitNone {
+			o.lastExit[c.Path] = c.LastExit.Class
+		}
+	}
+	for path, s := range o.spans {
+		c := children[path]
+		if c != nil && c.Generation == s.gen && c.State.Live() {
+			continue // its end is yet to come
+		}
+		s.stale = true
+		s.end = supervisor.Exit{Time: snap.Time}
+		// LastExit is the exit of the child's current generation, or of
+		// the one before while an attempt runs: generations follow each
+		// other without gaps.
+		if c != nil && c.LastExit.Class != supervisor.ExitNone &&
+			(c.Generation == s.gen || c.Generation == s.gen+1 && c.State.Live()) {
+			s.end = c.LastExit // the attempt's own exit
+		}
+	}
+	o.staleBy = max(o.staleBy, snap.Seq)
+}
+
+// endStale ends the spans marked stale that are still open.
+func (o *Observer) endStale() {
+	o.staleBy = 0
+	for path, s := range o.spans {
+		if s.stale {
+			delete(o.spans, path)
+			endDropped(s)
+		}
+	}
+}
+
+// endDropped ends the span of an attempt whose end was dropped, as resync
+// found it.
+func endDropped(s *attemptSpan) {
+	s.span.AddEvent(supervisor.EventsDropped.String(), trace.WithTimestamp(s.end.Time))
+	if s.end.Class == supervisor.ExitNone {
+		s.span.End(trace.WithTimestamp(s.end.Time))
+	} else {
+		finish(s.span, s.end.Class, s.end.Err, s.end.Time)
+	}
 }
 
 // endAll ends the spans still open, when Run returns.

@@ -3,8 +3,10 @@ package otelsupervisor_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/go-supervisor/supervisor"
@@ -317,4 +319,97 @@ func TestNilProviders(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("Run did not return after the tree ended")
 	}
+}
+
+// syncedEnv is env inside a synctest bubble, with a subscription queue of
+// buffer events.
+func syncedEnv(t *testing.T, buffer int, children ...supervisor.Child) *env {
+	t.Helper()
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	tree := supervisortest.Start(t, supervisor.Spec{Name: "otel", Children: children})
+	obs, err := otelsupervisor.New(tree, otelsupervisor.Options{TracerProvider: tp, MeterProvider: mp, Buffer: buffer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e := &env{tree: tree, obs: obs, spans: spans, reader: reader, runErr: make(chan error, 1), cancel: cancel}
+	go func() { e.runErr <- obs.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-e.runErr
+		_ = tp.Shutdown(context.Background())
+		_ = mp.Shutdown(context.Background())
+	})
+	return e
+}
+
+// An attempt whose child_exited event was dropped from the observer's
+// queue still gets its span ended, with the exit the tree's state shows.
+func TestDroppedExit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := &supervisortest.Child{}
+		// One event fits: the exit is published with the quarantine that
+		// follows it, and is dropped.
+		e := syncedEnv(t, 1, supervisor.Child{Name: "q", Run: q.Run,
+			Rules: []supervisor.Rule{{Message: failText, Action: supervisor.ActionQuarantine}}})
+		synctest.Wait()
+		q.Fail(errors.New(failText))
+		synctest.Wait()
+		if err := e.obs.Sync(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if n, ok := e.counter(t, "supervisor.events_dropped"); !ok || n == 0 {
+			t.Fatal("no events dropped: the test shows nothing")
+		}
+		ended := attemptSpans(e.spans.Ended(), "/q")
+		if len(ended) != 1 {
+			t.Fatalf("%d ended spans of /q, quarantined after its exit, want 1", len(ended))
+		}
+		if got := attrs(ended[0])[otelsupervisor.AttrExit].AsString(); got != "abnormal" {
+			t.Errorf("span of /q has exit %q, want abnormal", got)
+		}
+		if st := ended[0].Status(); st.Code != codes.Error || !strings.Contains(st.Description, failText) {
+			t.Errorf("span of /q has status %+v, want Error with the exit's error", st)
+		}
+		if names := eventNames(ended[0]); !slices.Contains(names, "events_dropped") {
+			t.Errorf("span of /q has events %v, want events_dropped among them", names)
+		}
+	})
+}
+
+// A restart whose preceding child_exited event was dropped from the
+// observer's queue is counted with the exit the tree's state shows.
+func TestDroppedExitRestart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &supervisortest.Child{}
+		// Four events fit: the exit is published with the immediate
+		// restart's four (restarting, starting, running, restarted), and
+		// is dropped.
+		e := syncedEnv(t, 4, supervisor.Child{Name: "w", Run: w.Run, Backoff: supervisor.Backoff{Off: true}})
+		synctest.Wait()
+		w.Fail(errors.New(failText))
+		synctest.Wait()
+		if err := e.obs.Sync(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if n, ok := e.counter(t, "supervisor.events_dropped"); !ok || n == 0 {
+			t.Fatal("no events dropped: the test shows nothing")
+		}
+		if n, ok := e.counter(t, "supervisor.restarts", attribute.String("path", "/w"),
+			attribute.String("exit", "abnormal")); !ok || n != 1 {
+			t.Errorf("supervisor.restarts{/w,abnormal} = %d, %v; want 1", n, ok)
+		}
+		// The first attempt's span ends with its exit, which the tree's
+		// state still shows while the second attempt runs.
+		ended := attemptSpans(e.spans.Ended(), "/w")
+		if len(ended) != 1 {
+			t.Fatalf("%d ended spans of /w, want 1", len(ended))
+		}
+		if got := attrs(ended[0])[otelsupervisor.AttrExit].AsString(); got != "abnormal" {
+			t.Errorf("first span of /w has exit %q, want abnormal", got)
+		}
+	})
 }

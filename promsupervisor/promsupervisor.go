@@ -23,6 +23,7 @@ package promsupervisor
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -54,7 +55,9 @@ type config struct {
 
 // WithBuffer sets the size of the collector's event subscription queue
 // (supervisor.DefaultSubscriberBuffer if n <= 0). Events that overflow it
-// are counted in supervisor_events_dropped_total.
+// are counted in supervisor_events_dropped_total, and what they would have
+// counted is lost; the collector then catches up with Tree.State, so that
+// the series of children removed meanwhile are deleted all the same.
 func WithBuffer(n int) Option { return func(c *config) { c.buffer = n } }
 
 // WithConstLabels adds labels with fixed values to every metric, to tell
@@ -87,6 +90,12 @@ type Collector struct {
 	lastExit map[string]supervisor.ExitClass // by child path
 	attempts map[string]attemptStart         // by child path
 	progress *follow.Progress                // the events Run has handled, for Sync
+
+	// known indexes the paths the collector keeps series or state for
+	// (the root aside), by the path of their supervisor, so that the
+	// removal of a nested supervisor forgets its children too. Owned by
+	// Run's goroutine (and New's, before).
+	known map[string]map[string]struct{}
 }
 
 // attemptStart records when a child's current attempt started.
@@ -116,11 +125,11 @@ func New(tree *supervisor.Tree, opts ...Option) *Collector {
 	sub := tree.Subscribe(cfg.buffer)
 	// Events up to this point were published before the subscription or
 	// are queued in it: Sync need not wait for those it will never see.
-	seq := tree.State().Seq
-	return &Collector{
+	snap := tree.State()
+	c := &Collector{
 		tree:     tree,
 		sub:      sub,
-		progress: follow.New(seq),
+		progress: follow.New(snap.Seq),
 		restarts: counter("restarts_total",
 			"Restarts performed, by child and by how the child's previous attempt exited.", LabelPath, LabelExit),
 		quarantines: counter("quarantines_total",
@@ -144,7 +153,12 @@ func New(tree *supervisor.Tree, opts ...Option) *Collector {
 			"Time until a child in backoff is restarted.", LabelPath),
 		lastExit: make(map[string]supervisor.ExitClass),
 		attempts: make(map[string]attemptStart),
+		known:    make(map[string]map[string]struct{}),
 	}
+	// A child's next restart is labelled with how its last attempt
+	// exited, even if that was before New.
+	c.seedExits(&snap)
+	return c
 }
 
 // Run counts the tree's events until the tree ends or ctx is done, then
@@ -186,32 +200,35 @@ func (c *Collector) Sync(ctx context.Context) error {
 func (c *Collector) observe(e *supervisor.Event) {
 	switch e.Kind {
 	case supervisor.EventChildStarting:
+		c.add(e.Path)
 		c.mu.Lock()
 		c.attempts[e.Path] = attemptStart{gen: e.Generation, attempt: e.Attempt, at: e.Time}
 		c.mu.Unlock()
 	case supervisor.EventChildExited:
+		c.add(e.Path)
 		c.mu.Lock()
 		c.lastExit[e.Path] = e.Exit
 		c.mu.Unlock()
 	case supervisor.EventChildRemoved:
-		c.mu.Lock()
-		delete(c.lastExit, e.Path)
-		delete(c.attempts, e.Path)
-		c.mu.Unlock()
 		// A removed child's series go with it, so that children added and
-		// removed at run time (temporary ones, say) do not pile series up.
-		c.restarts.DeletePartialMatch(prometheus.Labels{LabelPath: e.Path})
-		c.quarantines.DeleteLabelValues(e.Path)
+		// removed at run time (temporary ones, say) do not pile series up;
+		// so do those of a removed supervisor's children, which get no
+		// event of their own.
+		c.forget(e.Path)
 	case supervisor.EventChildRestarting:
+		c.add(e.Path)
 		c.mu.Lock()
 		exit := c.lastExit[e.Path]
 		c.mu.Unlock()
 		c.restarts.WithLabelValues(e.Path, exit.String()).Inc()
 	case supervisor.EventChildQuarantined:
+		c.add(e.Path)
 		c.quarantines.WithLabelValues(e.Path).Inc()
 	case supervisor.EventIntensityExceeded:
+		c.add(e.Path)
 		c.intensityExceeded.WithLabelValues(e.Path).Inc()
 	case supervisor.EventShutdownCompleted:
+		c.add(e.Path)
 		c.shutdownDuration.WithLabelValues(e.Path).Set(e.Delay.Seconds())
 	case supervisor.EventCommandCompleted:
 		result := "ok"
@@ -221,6 +238,104 @@ func (c *Collector) observe(e *supervisor.Event) {
 		c.commands.WithLabelValues(e.Command, result).Inc()
 	case supervisor.EventsDropped:
 		c.eventsDropped.Add(float64(e.Count))
+		c.resync()
+	}
+}
+
+// parentPath returns the path of the supervisor of the child at path.
+func parentPath(path string) string {
+	i := strings.LastIndexByte(path, '/')
+	if i <= 0 {
+		return "/"
+	}
+	return path[:i]
+}
+
+// add records that the collector keeps series or state for path.
+func (c *Collector) add(path string) {
+	if path == "/" {
+		return
+	}
+	parent := parentPath(path)
+	kids := c.known[parent]
+	if kids == nil {
+		kids = make(map[string]struct{})
+		c.known[parent] = kids
+	}
+	kids[path] = struct{}{}
+}
+
+// forget deletes the series and state of the child or supervisor at path
+// and of every child under it.
+func (c *Collector) forget(path string) {
+	if kids := c.known[parentPath(path)]; kids != nil {
+		delete(kids, path)
+		if len(kids) == 0 {
+			delete(c.known, parentPath(path))
+		}
+	}
+	c.mu.Lock()
+	delete(c.lastExit, path)
+	delete(c.attempts, path)
+	c.mu.Unlock()
+	c.restarts.DeletePartialMatch(prometheus.Labels{LabelPath: path})
+	c.quarantines.DeleteLabelValues(path)
+	c.intensityExceeded.DeleteLabelValues(path)
+	c.shutdownDuration.DeleteLabelValues(path)
+	for kid := range c.known[path] {
+		c.forget(kid)
+	}
+	delete(c.known, path)
+}
+
+// seedExits records the last exit of each child of snap.
+func (c *Collector) seedExits(snap *supervisor.Snapshot) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, ch := range snap.Children {
+		if ch.LastExit.Class != supervisor.ExitNone {
+			c.add(ch.Path)
+			c.lastExit[ch.Path] = ch.LastExit.Class
+		}
+	}
+}
+
+// resync catches up with the tree's state after dropped events: the last
+// exits they reported are taken from Tree.State, and the series of
+// children whose removal they reported are deleted.
+func (c *Collector) resync() {
+	snap := c.tree.State()
+	c.seedExits(&snap)
+	present := make(map[string]bool, len(snap.Children))
+	for _, ch := range snap.Children {
+		present[ch.Path] = true
+	}
+	running := make(map[string]bool, len(snap.Supervisors))
+	for _, s := range snap.Supervisors {
+		running[s.Path] = true
+	}
+	// A path is gone if a running supervisor (which lists all its
+	// children) does not list it, or if its supervisor is gone. The
+	// children of a supervisor that does not run are not listed, and
+	// may come back when it restarts.
+	var gone func(path string) bool
+	gone = func(path string) bool {
+		if path == "/" || present[path] {
+			return false
+		}
+		parent := parentPath(path)
+		return running[parent] || gone(parent)
+	}
+	var stale []string
+	for _, kids := range c.known {
+		for path := range kids {
+			if gone(path) {
+				stale = append(stale, path)
+			}
+		}
+	}
+	for _, path := range stale {
+		c.forget(path)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/go-supervisor/supervisor"
@@ -426,4 +427,156 @@ func TestRemovedChildSeries(t *testing.T) {
 	if n := count(); n != 0 {
 		t.Fatalf("%d restart series after the removal, want 0", n)
 	}
+}
+
+// syncedRun starts c.Run (in a synctest bubble) and returns a function that
+// stops it.
+func syncedRun(c *promsupervisor.Collector) func() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.Run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// registered returns a registry with c registered.
+func registered(c *promsupervisor.Collector) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(c)
+	return reg
+}
+
+// A restart is labelled with how the child's previous attempt exited even
+// when that exit happened before New: the collector starts from the
+// tree's state, not from "none".
+func TestRestartOfExitBeforeNew(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &supervisortest.Child{}
+		tree := supervisortest.Start(t, supervisor.Spec{Children: []supervisor.Child{
+			{Name: "w", Run: w.Run, Backoff: supervisor.Backoff{Initial: time.Minute}},
+		}})
+		synctest.Wait()
+		w.Fail(errors.New(secret))
+		synctest.Wait() // /w waits in backoff
+		c := promsupervisor.New(tree)
+		defer syncedRun(c)()
+		reg := registered(c)
+		time.Sleep(2 * time.Minute) // /w restarts
+		if err := c.Sync(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		mustValue(t, reg, "supervisor_restarts_total", map[string]string{"path": "/w", "exit": "abnormal"}, 1)
+		if v, ok := value(t, reg, "supervisor_restarts_total", map[string]string{"path": "/w", "exit": "none"}); ok {
+			t.Errorf("restart of /w counted with exit none (%v)", v)
+		}
+	})
+}
+
+// Removing a nested supervisor deletes its own series and those of its
+// children, which get no child_removed event of their own.
+func TestRemovedSupervisorSeries(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tree := supervisortest.Start(t, supervisor.Spec{Children: []supervisor.Child{
+			{Name: "keep", Run: supervisortest.Idle},
+			{Name: "n", Tree: &supervisor.Spec{Children: []supervisor.Child{
+				{Name: "a", Run: supervisortest.Idle},
+			}}},
+		}})
+		c := promsupervisor.New(tree)
+		defer syncedRun(c)()
+		ctx := context.Background()
+		if err := tree.RestartChild(ctx, "/n/a", audit); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := testutil.CollectAndCount(c, "supervisor_restarts_total"); n != 1 {
+			t.Fatalf("%d restart series before the removal, want 1", n)
+		}
+		if err := tree.RemoveChild(ctx, "/n", audit); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"supervisor_restarts_total", "supervisor_shutdown_duration_seconds"} {
+			if n := testutil.CollectAndCount(c, name); n != 0 {
+				t.Errorf("%d series of %s after /n was removed, want 0", n, name)
+			}
+		}
+	})
+}
+
+// A child whose removal was among the events the collector dropped loses
+// its series all the same: the collector resynchronizes with the tree's
+// state on dropped events.
+func TestDroppedRemoval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := &supervisortest.Child{}
+		tree := supervisortest.Start(t, supervisor.Spec{Children: []supervisor.Child{
+			{Name: "keep", Run: supervisortest.Idle},
+			{Name: "q", Run: q.Run, Rules: []supervisor.Rule{{Message: secret, Action: supervisor.ActionQuarantine}}},
+		}})
+		// One event fits: the removal of a child that does not run
+		// publishes three at once (accepted, removed, completed), of which
+		// the first two are dropped.
+		c := promsupervisor.New(tree, promsupervisor.WithBuffer(1))
+		defer syncedRun(c)()
+		reg := registered(c)
+		ctx := context.Background()
+		synctest.Wait()
+		q.Fail(errors.New(secret))
+		synctest.Wait()
+		if err := c.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		mustValue(t, reg, "supervisor_quarantines_total", map[string]string{"path": "/q"}, 1)
+		dropped := testutil.ToFloat64(collectorOnly(c, "supervisor_events_dropped_total"))
+
+		if err := tree.RemoveChild(ctx, "/q", audit); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := testutil.ToFloat64(collectorOnly(c, "supervisor_events_dropped_total")); got == dropped {
+			t.Fatal("the removal's events were not dropped: the test shows nothing")
+		}
+		if v, ok := value(t, reg, "supervisor_quarantines_total", map[string]string{"path": "/q"}); ok {
+			t.Errorf("removed /q still has supervisor_quarantines_total %v", v)
+		}
+	})
+}
+
+// A restart whose preceding child_exited event was dropped from the
+// collector's queue is counted with the exit the tree's state shows.
+func TestDroppedExitRestart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &supervisortest.Child{}
+		tree := supervisortest.Start(t, supervisor.Spec{Children: []supervisor.Child{
+			{Name: "w", Run: w.Run, Backoff: supervisor.Backoff{Off: true}},
+		}})
+		// Four events fit: the exit is published with the immediate
+		// restart's four (restarting, starting, running, restarted), and
+		// is dropped.
+		c := promsupervisor.New(tree, promsupervisor.WithBuffer(4))
+		defer syncedRun(c)()
+		reg := registered(c)
+		synctest.Wait()
+		w.Fail(errors.New(secret))
+		synctest.Wait()
+		if err := c.Sync(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if testutil.ToFloat64(collectorOnly(c, "supervisor_events_dropped_total")) == 0 {
+			t.Fatal("no events dropped: the test shows nothing")
+		}
+		mustValue(t, reg, "supervisor_restarts_total", map[string]string{"path": "/w", "exit": "abnormal"}, 1)
+	})
 }
