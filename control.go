@@ -138,9 +138,13 @@ func (t *Tree) send(ctx context.Context, cmd *command) error {
 	if op == opAdd {
 		cmd.path, cmd.name = n.prefix+cmd.child.Name, cmd.child.Name
 	}
+	// A supervisor that ends (a nested one stopping) between resolve and
+	// its answer never handles the command: it is refused, and audited as
+	// such, here.
 	select {
 	case n.inbox <- msg{kind: msgCommand, cmd: cmd}:
 	case <-n.dead:
+		t.rejected(op, path, cmd.audit, ErrShuttingDown)
 		return opErr(ErrShuttingDown)
 	case <-ctx.Done():
 		return ctx.Err()
@@ -153,6 +157,7 @@ func (t *Tree) send(ctx context.Context, cmd *command) error {
 		case res = <-cmd.reply:
 		default:
 			res = ErrShuttingDown
+			t.rejected(op, path, cmd.audit, res)
 		}
 	case <-ctx.Done():
 		return ctx.Err()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -62,6 +63,8 @@ func TestCommandFlood(t *testing.T) {
 		{Name: "inner", Tree: &inner},
 	}})
 	var accepted, completed atomic.Int64
+	var emu sync.Mutex
+	eventOutcomes := map[string]int{} // command_completed events, keyed as outcomes below
 	wait := follow(tree, 1<<16, func(e supervisor.Event) {
 		switch e.Kind {
 		case supervisor.EventCommandAccepted:
@@ -69,6 +72,13 @@ func TestCommandFlood(t *testing.T) {
 		case supervisor.EventCommandCompleted:
 			if e.Command != "shutdown" {
 				completed.Add(1)
+				key := e.Command + " ok"
+				if e.Err != nil {
+					key = fmt.Sprintf("%s: %v", e.Command, e.Err)
+				}
+				emu.Lock()
+				eventOutcomes[key]++
+				emu.Unlock()
 			}
 		}
 	})
@@ -137,7 +147,7 @@ func TestCommandFlood(t *testing.T) {
 		return liveAfter == len(targets)
 	})
 	r := shutdown(t, tree)
-	wait()
+	dropped := wait()
 
 	violations := 0
 	runs := 0
@@ -160,5 +170,14 @@ func TestCommandFlood(t *testing.T) {
 	v.info("command_max_ms", ms(lat.quantile(1)))
 	v.info("attempts_started", runs)
 	v.info("outcomes", outcomes)
+	v.equal("events_dropped", float64(dropped), 0)
+	missing := 0
+	for k, n := range outcomes {
+		if d := n - eventOutcomes[k]; d != 0 && !strings.HasPrefix(k, "restart ok") {
+			t.Logf("%q: %d answers, %d command_completed events", k, n, eventOutcomes[k])
+			missing += max(d, -d)
+		}
+	}
+	v.equal("answers_without_their_event", float64(missing), 0)
 	v.equal("goroutines_left", float64(r.GoroutinesLeft), 0)
 }
