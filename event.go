@@ -295,8 +295,14 @@ type Subscription struct {
 	missed   uint64 // dropped since the last EventsDropped was delivered
 	lastMiss uint64 // Seq of the newest dropped event
 	total    uint64
-	notify   chan struct{}
-	closed   bool
+	// held is the event that follows an EventsDropped just returned: it is
+	// taken out of the queue with the notice, so that a consumer slower
+	// than the tree still gets an event after each notice, not notices
+	// only.
+	held    Event
+	hasHeld bool
+	notify  chan struct{}
+	closed  bool
 }
 
 // Subscribe returns a subscription to the tree's events from now on, with a
@@ -323,9 +329,18 @@ func (t *Tree) Subscribe(size int) *Subscription {
 func (s *Subscription) Next(ctx context.Context) (Event, error) {
 	for {
 		s.t.mu.Lock()
+		if s.hasHeld {
+			e := s.held
+			s.held, s.hasHeld = Event{}, false
+			s.t.mu.Unlock()
+			return e, nil
+		}
 		if s.missed > 0 {
 			e := Event{Seq: s.lastMiss, Time: s.t.now(), Kind: EventsDropped, Path: "/", Count: s.missed}
 			s.missed = 0
+			if s.q.n > 0 {
+				s.held, s.hasHeld = s.q.pop(), true
+			}
 			s.t.mu.Unlock()
 			return e, nil
 		}

@@ -280,3 +280,35 @@ func TestEventKindsDocumented(t *testing.T) {
 		}
 	}
 }
+
+// A consumer slower than the tree still receives events: after each
+// EventsDropped comes the event that followed the gap, not only notices.
+func TestSlowConsumerGetsEvents(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		tree, _ := start(t, supervisor.Spec{
+			Intensity: supervisor.Intensity{MaxRestarts: 1 << 20, Period: time.Second},
+			Children: []supervisor.Child{{Name: "c", Run: func(ctx context.Context) error {
+				time.Sleep(time.Millisecond)
+				return errBoom
+			}, Restart: supervisor.Permanent}},
+		})
+		sub := tree.Subscribe(4)
+		defer sub.Close()
+		var notices, events int
+		for range 20 {
+			e, err := sub.Next(bg())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Kind == supervisor.EventsDropped {
+				notices++
+			} else {
+				events++
+			}
+			time.Sleep(100 * time.Millisecond) // a hundred restarts meanwhile
+		}
+		if events < 10 {
+			t.Fatalf("in 20 calls of Next, %d events and %d drop notices: a slow consumer must get the event after each notice", events, notices)
+		}
+	})
+}
