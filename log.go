@@ -73,6 +73,17 @@ func logStreak(streaks map[string]*streak, e *Event) (slog.Level, []slog.Attr, b
 		e.Kind == EventChildRemoved:
 		delete(streaks, e.Path) // the streak is over; this record is logged
 		return level, nil, true
+	case e.Kind == EventsDropped:
+		// The events that ended some streaks may be among those dropped
+		// (a removed temporary child's, say): forget the streaks that are
+		// over anyway, so that the map stays bounded by the children
+		// failing now.
+		for path, st := range streaks {
+			if e.Time.Sub(st.lastFail) > LogCalmAfter {
+				delete(streaks, path)
+			}
+		}
+		return level, nil, true
 	}
 	if st == nil || st.failures <= LogLoudAfter {
 		return level, nil, true
