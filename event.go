@@ -106,7 +106,9 @@ const (
 	// command's.
 	EventSpecUpdated
 	// EventsDropped is delivered only to a Subscription that fell behind:
-	// Count events before this point were dropped from its queue.
+	// Count events before this point were dropped from its queue. It is
+	// not one of the tree's events: its Seq is that of the newest event
+	// dropped, so the next event's Seq follows it.
 	EventsDropped
 )
 

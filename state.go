@@ -85,7 +85,10 @@ type ChildInfo struct {
 	Since      time.Time `json:"since"` // when it entered State
 	Generation uint64    `json:"generation"`
 	Attempt    int       `json:"attempt"`
-	Restarts   uint64    `json:"restarts"` // restarts performed: automatic ones and RestartChild's
+	// Restarts counts the restarts performed, automatic ones and
+	// RestartChild's. A nested supervisor starts afresh when it restarts:
+	// its children's counts start again from zero.
+	Restarts uint64 `json:"restarts"`
 	// NextAttempt is when a child in StateBackoff restarts, or when a
 	// child quarantined by its restart limit gets its probation attempt.
 	NextAttempt time.Time `json:"nextAttempt,omitzero"`
