@@ -96,7 +96,7 @@ func Run(ctx context.Context, tree *supervisor.Tree, opts Options) error {
 	}
 	interval, err := watchdogInterval(getenv)
 	if err != nil {
-		log.Error("sdnotify: watchdog disabled", "err", err)
+		log.Error("sdnotify: not notifying", "err", err)
 		return err
 	}
 	if addr[0] != '/' && addr[0] != '@' {
