@@ -253,8 +253,13 @@ func Handler(tree *supervisor.Tree, opts ...Option) http.Handler {
 // prefix+"/readyz", prefix+"/state" and prefix+"/journal". A trailing slash
 // of prefix is dropped: Mount(mux, "/debug/supervisor/", ...) serves
 // /debug/supervisor/livez. Like http.ServeMux.Handle, it panics if a
-// pattern is already registered.
+// pattern is already registered, and if prefix is neither empty nor a path
+// starting with "/" (ServeMux would read "debug/livez" as the path /livez
+// of the host "debug").
 func Mount(mux *http.ServeMux, prefix string, tree *supervisor.Tree, opts ...Option) {
+	if prefix != "" && prefix[0] != '/' {
+		panic(fmt.Sprintf("supervisorhttp: Mount prefix %q must be empty or start with \"/\", as in \"/%s\"", prefix, prefix))
+	}
 	prefix = strings.TrimRight(prefix, "/")
 	mux.Handle(prefix+"/livez", Liveness(tree, opts...))
 	mux.Handle(prefix+"/readyz", Readiness(tree, opts...))

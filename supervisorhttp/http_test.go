@@ -321,3 +321,20 @@ func TestRouting(t *testing.T) {
 		}
 	})
 }
+
+// A prefix that is not a path would register host patterns: Mount refuses
+// it, saying what to write instead.
+func TestMountPrefixMustBeAPath(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tree := supervisortest.Start(t, supervisor.Spec{Children: []supervisor.Child{
+			{Name: "a", Run: supervisortest.Idle},
+		}})
+		defer func() {
+			r := recover()
+			if msg, _ := r.(string); !strings.Contains(msg, `"debug"`) || !strings.Contains(msg, `"/debug"`) {
+				t.Fatalf("Mount(mux, \"debug\", ...) panicked with %v, want a message naming the prefix and the fix", r)
+			}
+		}()
+		supervisorhttp.Mount(http.NewServeMux(), "debug", tree)
+	})
+}
