@@ -112,6 +112,10 @@ type Observer struct {
 	// Owned by Run's goroutine.
 	spans    map[string]*attemptSpan         // open span by child path
 	lastExit map[string]supervisor.ExitClass // by child path
+	// exitsUnder counts the entries of lastExit by the path of the
+	// child's supervisor, so that removing a supervisor finds its
+	// children's without a scan when it has none.
+	exitsUnder map[string]int
 	// staleBy is the Seq by which the attempts of the spans marked stale
 	// had ended, as of the snapshot taken after dropped events (0 for
 	// none): a span still open once Run has got there lost its end.
@@ -166,8 +170,9 @@ func New(tree *supervisor.Tree, opts Options) (*Observer, error) {
 			"Control commands completed, by command and result (ok or error)."),
 		eventsDropped: counter("supervisor.events_dropped", "{event}",
 			"Tree events the observer's subscription dropped because it fell behind."),
-		spans:    make(map[string]*attemptSpan),
-		lastExit: make(map[string]supervisor.ExitClass),
+		spans:      make(map[string]*attemptSpan),
+		lastExit:   make(map[string]supervisor.ExitClass),
+		exitsUnder: make(map[string]int),
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -181,7 +186,7 @@ func New(tree *supervisor.Tree, opts Options) (*Observer, error) {
 	// child entered its current state.
 	for _, c := range snap.Children {
 		if c.LastExit.Class != supervisor.ExitNone {
-			o.lastExit[c.Path] = c.LastExit.Class
+			o.setExit(c.Path, c.LastExit.Class)
 		}
 		switch c.State {
 		case supervisor.StateStarting, supervisor.StateRunning, supervisor.StateReady, supervisor.StateStopping:
@@ -235,7 +240,7 @@ func (o *Observer) observe(ctx context.Context, e *supervisor.Event) {
 	if e.Seq <= o.snapSeq && e.Kind != supervisor.EventsDropped {
 		// Queued before New's snapshot: the spans already reflect it.
 		if e.Kind == supervisor.EventChildExited {
-			o.lastExit[e.Path] = e.Exit
+			o.setExit(e.Path, e.Exit)
 		}
 		o.count(mctx, e)
 		return
@@ -244,12 +249,12 @@ func (o *Observer) observe(ctx context.Context, e *supervisor.Event) {
 	case supervisor.EventChildStarting:
 		o.startSpan(e)
 	case supervisor.EventChildExited:
-		o.lastExit[e.Path] = e.Exit
+		o.setExit(e.Path, e.Exit)
 		o.endSpan(e)
 	case supervisor.EventChildAbandoned:
 		o.endSpan(e)
 	case supervisor.EventChildRemoved:
-		delete(o.lastExit, e.Path)
+		o.forgetExits(e.Path)
 		o.spanEvent(e)
 	case supervisor.EventChildRestarting, supervisor.EventChildQuarantined:
 		o.count(mctx, e)
@@ -373,6 +378,47 @@ func finish(span trace.Span, exit supervisor.ExitClass, err error, at time.Time)
 	span.End(trace.WithTimestamp(at))
 }
 
+// setExit records how the child at path last exited.
+func (o *Observer) setExit(path string, exit supervisor.ExitClass) {
+	if _, ok := o.lastExit[path]; !ok {
+		o.exitsUnder[parentPath(path)]++
+	}
+	o.lastExit[path] = exit
+}
+
+// forgetExits forgets the last exits of the child at path and, if it is a
+// supervisor, of every child under it: they get no removal event of their
+// own. The map is scanned only when something under path is recorded.
+func (o *Observer) forgetExits(path string) {
+	drop := func(p string) {
+		if _, ok := o.lastExit[p]; ok {
+			delete(o.lastExit, p)
+			parent := parentPath(p)
+			if o.exitsUnder[parent]--; o.exitsUnder[parent] <= 0 {
+				delete(o.exitsUnder, parent)
+			}
+		}
+	}
+	drop(path)
+	if o.exitsUnder[path] == 0 {
+		return
+	}
+	for p := range o.lastExit {
+		if strings.HasPrefix(p, path+"/") {
+			drop(p)
+		}
+	}
+}
+
+// parentPath returns the path of the supervisor of the child at path.
+func parentPath(path string) string {
+	i := strings.LastIndexByte(path, '/')
+	if i <= 0 {
+		return "/"
+	}
+	return path[:i]
+}
+
 // resync catches up with the tree's state after dropped events. The last
 // exits they reported are taken from Tree.State. The open spans of
 // attempts that no longer run there are marked stale: their end was
@@ -385,7 +431,7 @@ func (o *Observer) resync() {
 		c := &snap.Children[i]
 		children[c.Path] = c
 		if c.LastExit.Class != supervisor.ExitNone {
-			o.lastExit[c.Path] = c.LastExit.Class
+			o.setExit(c.Path, c.LastExit.Class)
 		}
 	}
 	for path, s := range o.spans {
