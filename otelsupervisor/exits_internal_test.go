@@ -7,10 +7,9 @@ import (
 )
 
 // Removing a nested supervisor forgets the last exits of its children,
-// which get no removal event of their own; removing a worker scans nothing
-// else.
+// which get no removal event of their own, and nothing else.
 func TestForgetExitsOfRemovedSupervisor(t *testing.T) {
-	o := &Observer{lastExit: map[string]supervisor.ExitClass{}, exitsUnder: map[string]int{}}
+	o := &Observer{lastExit: map[string]supervisor.ExitClass{}}
 	for _, p := range []string{"/a", "/n", "/n/x", "/n/y", "/n/m", "/n/m/z", "/nn/w"} {
 		o.setExit(p, supervisor.ExitAbnormal)
 	}
@@ -19,7 +18,9 @@ func TestForgetExitsOfRemovedSupervisor(t *testing.T) {
 	if len(o.lastExit) != 1 || o.lastExit["/nn/w"] == supervisor.ExitNone {
 		t.Fatalf("left %v, want only /nn/w", o.lastExit)
 	}
-	if len(o.exitsUnder) != 1 || o.exitsUnder["/nn"] != 1 {
-		t.Fatalf("counts %v, want /nn: 1", o.exitsUnder)
+	var indexed []string
+	o.exitPaths.Each(func(p string) { indexed = append(indexed, p) })
+	if len(indexed) != 1 || indexed[0] != "/nn/w" {
+		t.Fatalf("index %v, want only /nn/w", indexed)
 	}
 }

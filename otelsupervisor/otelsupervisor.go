@@ -112,10 +112,9 @@ type Observer struct {
 	// Owned by Run's goroutine.
 	spans    map[string]*attemptSpan         // open span by child path
 	lastExit map[string]supervisor.ExitClass // by child path
-	// exitsUnder counts the entries of lastExit by the path of the
-	// child's supervisor, so that removing a supervisor finds its
-	// children's without a scan when it has none.
-	exitsUnder map[string]int
+	// exitPaths holds the paths of lastExit, so that removing a
+	// supervisor forgets its children's too.
+	exitPaths follow.Paths
 	// staleBy is the Seq by which the attempts of the spans marked stale
 	// had ended, as of the snapshot taken after dropped events (0 for
 	// none): a span still open once Run has got there lost its end.
@@ -170,9 +169,8 @@ func New(tree *supervisor.Tree, opts Options) (*Observer, error) {
 			"Control commands completed, by command and result (ok or error)."),
 		eventsDropped: counter("supervisor.events_dropped", "{event}",
 			"Tree events the observer's subscription dropped because it fell behind."),
-		spans:      make(map[string]*attemptSpan),
-		lastExit:   make(map[string]supervisor.ExitClass),
-		exitsUnder: make(map[string]int),
+		spans:    make(map[string]*attemptSpan),
+		lastExit: make(map[string]supervisor.ExitClass),
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -380,43 +378,15 @@ func finish(span trace.Span, exit supervisor.ExitClass, err error, at time.Time)
 
 // setExit records how the child at path last exited.
 func (o *Observer) setExit(path string, exit supervisor.ExitClass) {
-	if _, ok := o.lastExit[path]; !ok {
-		o.exitsUnder[parentPath(path)]++
-	}
 	o.lastExit[path] = exit
+	o.exitPaths.Add(path)
 }
 
 // forgetExits forgets the last exits of the child at path and, if it is a
 // supervisor, of every child under it: they get no removal event of their
-// own. The map is scanned only when something under path is recorded.
+// own.
 func (o *Observer) forgetExits(path string) {
-	drop := func(p string) {
-		if _, ok := o.lastExit[p]; ok {
-			delete(o.lastExit, p)
-			parent := parentPath(p)
-			if o.exitsUnder[parent]--; o.exitsUnder[parent] <= 0 {
-				delete(o.exitsUnder, parent)
-			}
-		}
-	}
-	drop(path)
-	if o.exitsUnder[path] == 0 {
-		return
-	}
-	for p := range o.lastExit {
-		if strings.HasPrefix(p, path+"/") {
-			drop(p)
-		}
-	}
-}
-
-// parentPath returns the path of the supervisor of the child at path.
-func parentPath(path string) string {
-	i := strings.LastIndexByte(path, '/')
-	if i <= 0 {
-		return "/"
-	}
-	return path[:i]
+	o.exitPaths.Remove(path, func(path string) { delete(o.lastExit, path) })
 }
 
 // resync catches up with the tree's state after dropped events. The last

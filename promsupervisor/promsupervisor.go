@@ -23,7 +23,6 @@ package promsupervisor
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync"
 	"time"
 
@@ -91,11 +90,10 @@ type Collector struct {
 	attempts map[string]attemptStart         // by child path
 	progress *follow.Progress                // the events Run has handled, for Sync
 
-	// known indexes the paths the collector keeps series or state for
-	// (the root aside), by the path of their supervisor, so that the
-	// removal of a nested supervisor forgets its children too. Owned by
-	// Run's goroutine (and New's, before).
-	known map[string]map[string]struct{}
+	// known holds the paths the collector keeps series or state for, so
+	// that the removal of a nested supervisor forgets its children too.
+	// Owned by Run's goroutine (and New's, before).
+	known follow.Paths
 }
 
 // attemptStart records when a child's current attempt started.
@@ -153,7 +151,6 @@ func New(tree *supervisor.Tree, opts ...Option) *Collector {
 			"Time until a child in backoff is restarted.", LabelPath),
 		lastExit: make(map[string]supervisor.ExitClass),
 		attempts: make(map[string]attemptStart),
-		known:    make(map[string]map[string]struct{}),
 	}
 	// A child's next restart is labelled with how its last attempt
 	// exited, even if that was before New.
@@ -200,12 +197,12 @@ func (c *Collector) Sync(ctx context.Context) error {
 func (c *Collector) observe(e *supervisor.Event) {
 	switch e.Kind {
 	case supervisor.EventChildStarting:
-		c.add(e.Path)
+		c.known.Add(e.Path)
 		c.mu.Lock()
 		c.attempts[e.Path] = attemptStart{gen: e.Generation, attempt: e.Attempt, at: e.Time}
 		c.mu.Unlock()
 	case supervisor.EventChildExited:
-		c.add(e.Path)
+		c.known.Add(e.Path)
 		c.mu.Lock()
 		c.lastExit[e.Path] = e.Exit
 		c.mu.Unlock()
@@ -216,19 +213,19 @@ func (c *Collector) observe(e *supervisor.Event) {
 		// event of their own.
 		c.forget(e.Path)
 	case supervisor.EventChildRestarting:
-		c.add(e.Path)
+		c.known.Add(e.Path)
 		c.mu.Lock()
 		exit := c.lastExit[e.Path]
 		c.mu.Unlock()
 		c.restarts.WithLabelValues(e.Path, exit.String()).Inc()
 	case supervisor.EventChildQuarantined:
-		c.add(e.Path)
+		c.known.Add(e.Path)
 		c.quarantines.WithLabelValues(e.Path).Inc()
 	case supervisor.EventIntensityExceeded:
-		c.add(e.Path)
+		c.known.Add(e.Path)
 		c.intensityExceeded.WithLabelValues(e.Path).Inc()
 	case supervisor.EventShutdownCompleted:
-		c.add(e.Path)
+		c.known.Add(e.Path)
 		c.shutdownDuration.WithLabelValues(e.Path).Set(e.Delay.Seconds())
 	case supervisor.EventCommandCompleted:
 		result := "ok"
@@ -242,50 +239,19 @@ func (c *Collector) observe(e *supervisor.Event) {
 	}
 }
 
-// parentPath returns the path of the supervisor of the child at path.
-func parentPath(path string) string {
-	i := strings.LastIndexByte(path, '/')
-	if i <= 0 {
-		return "/"
-	}
-	return path[:i]
-}
-
-// add records that the collector keeps series or state for path.
-func (c *Collector) add(path string) {
-	if path == "/" {
-		return
-	}
-	parent := parentPath(path)
-	kids := c.known[parent]
-	if kids == nil {
-		kids = make(map[string]struct{})
-		c.known[parent] = kids
-	}
-	kids[path] = struct{}{}
-}
-
 // forget deletes the series and state of the child or supervisor at path
 // and of every child under it.
 func (c *Collector) forget(path string) {
-	if kids := c.known[parentPath(path)]; kids != nil {
-		delete(kids, path)
-		if len(kids) == 0 {
-			delete(c.known, parentPath(path))
-		}
-	}
-	c.mu.Lock()
-	delete(c.lastExit, path)
-	delete(c.attempts, path)
-	c.mu.Unlock()
-	c.restarts.DeletePartialMatch(prometheus.Labels{LabelPath: path})
-	c.quarantines.DeleteLabelValues(path)
-	c.intensityExceeded.DeleteLabelValues(path)
-	c.shutdownDuration.DeleteLabelValues(path)
-	for kid := range c.known[path] {
-		c.forget(kid)
-	}
-	delete(c.known, path)
+	c.known.Remove(path, func(path string) {
+		c.mu.Lock()
+		delete(c.lastExit, path)
+		delete(c.attempts, path)
+		c.mu.Unlock()
+		c.restarts.DeletePartialMatch(prometheus.Labels{LabelPath: path})
+		c.quarantines.DeleteLabelValues(path)
+		c.intensityExceeded.DeleteLabelValues(path)
+		c.shutdownDuration.DeleteLabelValues(path)
+	})
 }
 
 // seedExits records the last exit of each child of snap.
@@ -294,7 +260,7 @@ func (c *Collector) seedExits(snap *supervisor.Snapshot) {
 	defer c.mu.Unlock()
 	for _, ch := range snap.Children {
 		if ch.LastExit.Class != supervisor.ExitNone {
-			c.add(ch.Path)
+			c.known.Add(ch.Path)
 			c.lastExit[ch.Path] = ch.LastExit.Class
 		}
 	}
@@ -323,17 +289,15 @@ func (c *Collector) resync() {
 		if path == "/" || present[path] {
 			return false
 		}
-		parent := parentPath(path)
+		parent := follow.Parent(path)
 		return running[parent] || gone(parent)
 	}
 	var stale []string
-	for _, kids := range c.known {
-		for path := range kids {
-			if gone(path) {
-				stale = append(stale, path)
-			}
+	c.known.Each(func(path string) {
+		if gone(path) {
+			stale = append(stale, path)
 		}
-	}
+	})
 	for _, path := range stale {
 		c.forget(path)
 	}
