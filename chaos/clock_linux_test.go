@@ -119,14 +119,14 @@ func TestClockStep(t *testing.T) {
 }
 
 // kickAndWait fails r's attempt and waits for attempt number runs.
-func kickAndWait(t *testing.T, r *racer, runs int64) {
+func kickAndWait(t *testing.T, r *single, runs int64) {
 	t.Helper()
 	eventually(t, 10*time.Second, "listening", func() bool { return r.live.Load() == 1 })
 	r.fail()
 	waitRuns(t, r, runs)
 }
 
-func waitRuns(t *testing.T, r *racer, runs int64) {
+func waitRuns(t *testing.T, r *single, runs int64) {
 	t.Helper()
 	eventually(t, 10*time.Second, "restarted", func() bool { return r.runs.Load() >= runs && r.live.Load() == 1 })
 }

@@ -17,12 +17,14 @@ import (
 // single is a child body that counts its live attempts and records any
 // moment when two run at once. Its attempts take up to stopMax to stop,
 // within their stop budget, so no attempt is ever abandoned and two live
-// attempts could only be the supervisor's mistake.
+// attempts could only be the supervisor's mistake. With a kick channel, an
+// attempt that receives from it fails.
 type single struct {
 	live       atomic.Int64
 	violations atomic.Int64
 	runs       atomic.Int64
 	stopMax    time.Duration
+	kick       chan struct{}
 }
 
 func (s *single) run(ctx context.Context) error {
@@ -31,11 +33,23 @@ func (s *single) run(ctx context.Context) error {
 	}
 	defer s.live.Add(-1)
 	s.runs.Add(1)
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case <-s.kick: // nil without one: never
+		return errors.New("kicked")
+	}
 	if s.stopMax > 0 {
 		time.Sleep(rand.N(s.stopMax))
 	}
 	return nil
+}
+
+// fail makes the current attempt fail, if one is listening.
+func (s *single) fail() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
 }
 
 // TestCommandFlood: many goroutines send restart, pause, resume, quarantine

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-supervisor/supervisor"
+	"github.com/go-supervisor/supervisor/supervisortest"
 )
 
 // storm is a child body that panics a millisecond into every attempt while
@@ -53,7 +54,7 @@ func TestPanicStorm(t *testing.T) {
 	for i := range children {
 		kids = append(kids, supervisor.Child{Name: fmt.Sprintf("storm%02d", i), Run: s.run})
 	}
-	kids = append(kids, supervisor.Child{Name: "probe", Run: idle})
+	kids = append(kids, supervisor.Child{Name: "probe", Run: supervisortest.Idle})
 	tree := startTree(t, supervisor.Spec{
 		Intensity:   supervisor.Intensity{MaxRestarts: 1 << 30, Period: time.Second},
 		JournalSize: 1024,
@@ -144,12 +145,6 @@ func TestPanicStorm(t *testing.T) {
 	if checkErr != nil {
 		t.Logf("Check: %v", checkErr)
 	}
-}
-
-// idle is a well-behaved child.
-func idle(ctx context.Context) error {
-	<-ctx.Done()
-	return nil
 }
 
 func boolf(b bool) float64 {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-supervisor/supervisor"
+	"github.com/go-supervisor/supervisor/supervisortest"
 )
 
 // restartTimer is a child body that fails 10 ms into every attempt and
@@ -63,7 +64,7 @@ func TestSchedulerStarvation(t *testing.T) {
 			return r.run(ctx)
 		}})
 	}
-	kids = append(kids, supervisor.Child{Name: "probe", Run: idle})
+	kids = append(kids, supervisor.Child{Name: "probe", Run: supervisortest.Idle})
 	tree := startTree(t, supervisor.Spec{
 		Intensity: supervisor.Intensity{MaxRestarts: 1 << 30, Period: time.Second},
 		Children:  kids,

@@ -14,37 +14,9 @@ import (
 	"github.com/go-supervisor/supervisor"
 )
 
-// racer is a single (one live attempt at most) that also fails when kicked.
-type racer struct {
-	single
-	kick chan struct{}
-}
-
-func newRacer() *racer {
-	return &racer{single: single{stopMax: 500 * time.Microsecond}, kick: make(chan struct{}, 1)}
-}
-
-func (r *racer) run(ctx context.Context) error {
-	if r.live.Add(1) > 1 {
-		r.violations.Add(1)
-	}
-	defer r.live.Add(-1)
-	r.runs.Add(1)
-	select {
-	case <-ctx.Done():
-		time.Sleep(rand.N(r.stopMax))
-		return nil
-	case <-r.kick:
-		return errors.New("kicked")
-	}
-}
-
-// fail makes the racer's current attempt fail, if one is listening.
-func (r *racer) fail() {
-	select {
-	case r.kick <- struct{}{}:
-	default:
-	}
+// newRacer returns a single that fails when kicked.
+func newRacer() *single {
+	return &single{stopMax: 500 * time.Microsecond, kick: make(chan struct{}, 1)}
 }
 
 // jitter waits up to 300 µs, so that racing calls interleave differently.
@@ -109,7 +81,7 @@ func TestStopRaces(t *testing.T) {
 // restart type rt.
 func stopRace(t *testing.T, s supervisor.Strategy, rt supervisor.RestartType, race string, tot *raceTotals) {
 	t.Helper()
-	bodies := map[string]*racer{}
+	bodies := map[string]*single{}
 	child := func(name string) supervisor.Child {
 		r := newRacer()
 		bodies[name] = r
