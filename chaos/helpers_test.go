@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-supervisor/supervisor"
+	"github.com/go-supervisor/supervisor/internal/seqcheck"
 )
 
 var audit = supervisor.Audit{Who: "chaos", Why: "scenario"}
@@ -107,22 +108,58 @@ func (l *latencies) count() int {
 // until the tree has ended and every event was delivered. wait returns once
 // it has, with the subscription's drop count.
 func follow(tree *supervisor.Tree, size int, f func(supervisor.Event)) (wait func() uint64) {
+	w := followSeq(tree, size, f)
+	return func() uint64 {
+		_, dropped := w()
+		return dropped
+	}
+}
+
+// followSeq is follow that also checks the sequence numbers the
+// subscription delivers, up to the tree's last event.
+func followSeq(tree *supervisor.Tree, size int, f func(supervisor.Event)) (wait func() (seqCheck, uint64)) {
 	sub := tree.Subscribe(size)
+	c := seqCheck{Tracker: seqcheck.New(tree.State().Seq)}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for {
 			e, err := sub.Next(context.Background())
 			if err != nil {
+				c.Finish(tree.State().Seq)
 				return
 			}
+			c.see(e)
 			f(e)
 		}
 	}()
-	return func() uint64 {
+	return func() (seqCheck, uint64) {
 		<-done
-		return sub.Dropped()
+		return c, sub.Dropped()
 	}
+}
+
+// seqCheck is a seqcheck.Tracker that also remembers the first sequence
+// number the subscription accounted for.
+type seqCheck struct {
+	seqcheck.Tracker
+	first uint64
+}
+
+func (c *seqCheck) see(e supervisor.Event) {
+	if c.first == 0 {
+		c.first = e.Seq
+		if e.Kind == supervisor.EventsDropped {
+			c.first = e.Seq - e.Count + 1
+		}
+	}
+	c.Observe(e)
+}
+
+// accounted reports whether every sequence number from the first to the
+// last was delivered or announced as dropped, each once.
+func (c *seqCheck) accounted() (delivered, span uint64) {
+	return c.Events + c.Dropped, c.Last() - c.first + 1
 }
 
 // typed reports whether err is nil or a control error the API documents:

@@ -9,39 +9,8 @@ import (
 	"time"
 
 	"github.com/go-supervisor/supervisor"
+	"github.com/go-supervisor/supervisor/internal/seqcheck"
 )
-
-// seqCheck follows the sequence numbers one subscriber sees: each event's
-// Seq must follow the previous one, except after an EventsDropped, which
-// says exactly how many were skipped.
-type seqCheck struct {
-	first, last uint64
-	consumed    uint64 // events other than EventsDropped
-	told        uint64 // the sum of the EventsDropped counts
-	gaps        uint64 // sequence numbers skipped without being told
-	pending     uint64 // told but not yet skipped
-}
-
-func (c *seqCheck) see(e supervisor.Event) {
-	if e.Kind == supervisor.EventsDropped {
-		c.told += e.Count
-		c.pending += e.Count
-		return
-	}
-	c.consumed++
-	if c.first == 0 {
-		c.first = e.Seq - c.pending
-		c.pending = 0
-		c.last = e.Seq
-		return
-	}
-	skipped := e.Seq - c.last - 1
-	if skipped != c.pending {
-		c.gaps += max(skipped, c.pending) - min(skipped, c.pending)
-	}
-	c.pending = 0
-	c.last = e.Seq
-}
 
 // TestSlowSubscriber: a subscriber that takes 100 ms per event, and one that
 // never reads, follow a tree that fails and restarts as fast as it can. The
@@ -88,9 +57,7 @@ func TestSlowSubscriber(t *testing.T) {
 	fastSeen := map[uint64]rec{}
 	var restartsFirst, restartsSecond atomic.Int64
 	var second atomic.Bool
-	var fast seqCheck
-	waitFast := follow(tree, 1<<16, func(e supervisor.Event) {
-		fast.see(e)
+	waitFast := followSeq(tree, 1<<16, func(e supervisor.Event) {
 		fastSeen[e.Seq] = rec{e.Kind, e.Path}
 		if e.Kind == supervisor.EventChildRestarted {
 			if second.Load() {
@@ -101,14 +68,13 @@ func TestSlowSubscriber(t *testing.T) {
 		}
 	})
 	frozen := tree.Subscribe(buffer) // never read until the end
+	frozenCheck := seqCheck{Tracker: seqcheck.New(tree.State().Seq)}
 
 	// The first half without the slow subscriber, the second with it.
 	time.Sleep(d / 2)
-	var slow seqCheck
 	var slowCalls, slowEvents atomic.Int64 // while the run lasts
 	second.Store(true)
-	waitSlow := follow(tree, buffer, func(e supervisor.Event) {
-		slow.see(e)
+	waitSlow := followSeq(tree, buffer, func(e supervisor.Event) {
 		if on.Load() { // 100 ms per event while the run lasts
 			slowCalls.Add(1)
 			if e.Kind != supervisor.EventsDropped {
@@ -124,7 +90,6 @@ func TestSlowSubscriber(t *testing.T) {
 	on.Store(false)
 	seqAtEnd := tree.State().Seq
 
-	var frozenCheck seqCheck
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 0)
 		e, err := frozen.Next(ctx)
@@ -139,8 +104,8 @@ func TestSlowSubscriber(t *testing.T) {
 
 	j := tree.Journal()
 	r := shutdown(t, tree)
-	slowDropped := waitSlow()
-	fastDropped := waitFast()
+	slow, slowDropped := waitSlow()
+	fast, fastDropped := waitFast()
 
 	// The journal: consecutive sequence numbers ending with the last
 	// event, each the event the fast subscriber saw under that number.
@@ -162,15 +127,17 @@ func TestSlowSubscriber(t *testing.T) {
 	// event after the gap: events, not only notices.
 	v.info("slow_next_calls_during_run", slowCalls.Load())
 	v.atLeast("slow_events_per_next_call", float64(slowEvents.Load())/float64(max(1, slowCalls.Load())), 0.4, "")
-	v.equal("slow_unexplained_gaps", float64(slow.gaps), 0)
-	v.equal("slow_told_vs_dropped", float64(slow.told), float64(slowDropped))
+	v.equal("slow_unexplained_gaps", float64(slow.Gaps+slow.Anomalies), 0)
+	v.equal("slow_told_vs_dropped", float64(slow.Dropped), float64(slowDropped))
 	v.atLeast("slow_dropped", float64(slowDropped), 1, "")
-	v.equal("slow_accounted", float64(slow.consumed+slow.told), float64(slow.last-slow.first+1))
-	v.equal("frozen_unexplained_gaps", float64(frozenCheck.gaps), 0)
-	v.equal("frozen_told_vs_dropped", float64(frozenCheck.told), float64(frozenDropped))
-	v.equal("frozen_accounted", float64(frozenCheck.consumed+frozenCheck.told), float64(frozenCheck.last-frozenCheck.first+1))
+	delivered, span := slow.accounted()
+	v.equal("slow_accounted", float64(delivered), float64(span))
+	v.equal("frozen_unexplained_gaps", float64(frozenCheck.Gaps+frozenCheck.Anomalies), 0)
+	v.equal("frozen_told_vs_dropped", float64(frozenCheck.Dropped), float64(frozenDropped))
+	delivered, span = frozenCheck.accounted()
+	v.equal("frozen_accounted", float64(delivered), float64(span))
 	v.equal("fast_dropped", float64(fastDropped), 0)
-	v.equal("fast_unexplained_gaps", float64(fast.gaps), 0)
+	v.equal("fast_unexplained_gaps", float64(fast.Gaps+fast.Anomalies), 0)
 	v.equal("journal_inconsistent_events", float64(journalBad), 0)
 	v.equal("journal_accounts_for_every_event", float64(j.Dropped+uint64(len(j.Events))), float64(lastJournal))
 	rate1 := float64(restartsFirst.Load()) / (d / 2).Seconds()

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-supervisor/supervisor"
+	"github.com/go-supervisor/supervisor/internal/seqcheck"
 )
 
 // subscriberKind is how a subscriber consumes its events.
@@ -60,34 +61,34 @@ type subscriber struct {
 	// done holds, once the subscriber has stopped, the totals of every
 	// subscription it made; libDropped is what the subscriptions
 	// themselves counted (Subscription.Dropped).
-	done       seqTracker
+	done       seqcheck.Tracker
 	libDropped uint64
 	endErr     error // why it stopped, if not the tree's end
 }
 
 // subscribe subscribes s and returns the subscription with a tracker whose
 // baseline is a snapshot taken right after, and that snapshot.
-func (s *subscriber) subscribe() (*supervisor.Subscription, seqTracker, supervisor.Snapshot) {
+func (s *subscriber) subscribe() (*supervisor.Subscription, seqcheck.Tracker, supervisor.Snapshot) {
 	sub := s.tree.Subscribe(s.buffer)
 	s.subscriptions.Add(1)
 	snap := s.tree.State()
-	return sub, newSeqTracker(snap.Seq), snap
+	return sub, seqcheck.New(snap.Seq), snap
 }
 
 // run consumes events until the tree ends (or ctx is done, in an
 // emergency). For a subscription that lasted until the tree's end it
 // checks that the stream reached final, the tree's last Seq, which final
 // returns once the tree has ended.
-func (s *subscriber) run(ctx context.Context, sub *supervisor.Subscription, tr seqTracker, final func() uint64) {
-	var total seqTracker
-	add := func(t seqTracker) {
+func (s *subscriber) run(ctx context.Context, sub *supervisor.Subscription, tr seqcheck.Tracker, final func() uint64) {
+	var total seqcheck.Tracker
+	add := func(t seqcheck.Tracker) {
 		total.Events += t.Events
 		total.Notices += t.Notices
 		total.Dropped += t.Dropped
 		total.Gaps += t.Gaps
 		total.Anomalies += t.Anomalies
 	}
-	publish := func(t *seqTracker) {
+	publish := func(t *seqcheck.Tracker) {
 		s.events.Store(total.Events + t.Events)
 		s.dropped.Store(total.Dropped + t.Dropped)
 		s.gaps.Store(total.Gaps + t.Gaps)
@@ -100,7 +101,9 @@ func (s *subscriber) run(ctx context.Context, sub *supervisor.Subscription, tr s
 		s.endErr = err
 		s.libDropped += sub.Dropped()
 		add(tr)
-		publish(&seqTracker{last: tr.Last()})
+		fresh := seqcheck.New(tr.Last()) // the totals, with the stream's end
+		fresh.Finish(tr.Last())
+		publish(&fresh)
 		s.done = total
 	}
 	var (
@@ -124,7 +127,7 @@ func (s *subscriber) run(ctx context.Context, sub *supervisor.Subscription, tr s
 		switch {
 		case err == nil:
 		case errors.Is(err, supervisor.ErrClosed):
-			tr.finish(final())
+			tr.Finish(final())
 			stop(nil)
 			return
 		case s.kind == subBursty && errors.Is(err, context.Canceled) && ctx.Err() == nil:
@@ -142,7 +145,7 @@ func (s *subscriber) run(ctx context.Context, sub *supervisor.Subscription, tr s
 			stop(err)
 			return
 		}
-		tr.observe(e)
+		tr.Observe(e)
 		if s.kind == subFast {
 			s.kinds[e.Kind].Add(1)
 			if e.Seq > s.baseSeq {

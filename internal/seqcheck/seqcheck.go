@@ -1,8 +1,11 @@
-package main
+// Package seqcheck checks the sequence of events one subscription
+// delivers: every event of the tree received, or announced as dropped, and
+// nothing else. The soak and the chaos scenarios use it.
+package seqcheck
 
 import "github.com/go-supervisor/supervisor"
 
-// seqTracker checks one subscription's event sequence. A tree numbers its
+// Tracker checks one subscription's event sequence. A tree numbers its
 // events from 1 without gaps; a subscription that falls behind loses its
 // oldest queued events and is told so by an EventsDropped notice, whose Seq
 // is the newest event it lost and whose Count is how many it lost since the
@@ -13,7 +16,7 @@ import "github.com/go-supervisor/supervisor"
 // losses than the sequence shows).
 //
 // It is not safe for concurrent use: each subscriber owns its own.
-type seqTracker struct {
+type Tracker struct {
 	// after is the Seq of a snapshot taken just after subscribing: every
 	// event above it must be received or accounted for.
 	after   uint64
@@ -27,12 +30,12 @@ type seqTracker struct {
 	Anomalies uint64 // duplicates, reordering, over-counted notices
 }
 
-// newSeqTracker returns a tracker for a subscription made just before a
-// snapshot with Seq after was taken.
-func newSeqTracker(after uint64) seqTracker { return seqTracker{after: after} }
+// New returns a tracker for a subscription made just before a snapshot
+// with Seq after was taken.
+func New(after uint64) Tracker { return Tracker{after: after} }
 
-// observe accounts for one event received from the subscription.
-func (t *seqTracker) observe(e supervisor.Event) {
+// Observe accounts for one event received from the subscription.
+func (t *Tracker) Observe(e supervisor.Event) {
 	notice := e.Kind == supervisor.EventsDropped
 	if !t.started {
 		// The subscription began at some Seq not above after: events up
@@ -69,9 +72,9 @@ func (t *seqTracker) observe(e supervisor.Event) {
 	t.last = e.Seq
 }
 
-// finish accounts for the end of the stream: once a tree has ended, a
+// Finish accounts for the end of the stream: once a tree has ended, a
 // subscription delivers every event up to the tree's last, final.
-func (t *seqTracker) finish(final uint64) {
+func (t *Tracker) Finish(final uint64) {
 	if !t.started {
 		t.last = t.after
 		t.started = true
@@ -86,4 +89,4 @@ func (t *seqTracker) finish(final uint64) {
 }
 
 // Last returns the newest Seq received or accounted for.
-func (t *seqTracker) Last() uint64 { return t.last }
+func (t *Tracker) Last() uint64 { return t.last }
