@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 )
 
 // Audit says who asked for a change to a running tree and why. Every
@@ -221,7 +220,7 @@ func (t *Tree) rejected(op opKind, path string, audit Audit, err error) {
 	if t.ended {
 		return
 	}
-	e := Event{Time: time.Now(), Kind: EventCommandCompleted, Path: path, Correlation: t.nextCorr(),
+	e := Event{Time: t.now(), Kind: EventCommandCompleted, Path: path, Correlation: t.nextCorr(),
 		Command: opNames[op], Audit: audit, Err: err}
 	t.publish(&e)
 }

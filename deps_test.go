@@ -23,11 +23,26 @@ func TestStdlibOnly(t *testing.T) {
 	}
 }
 
+// workspaceModules lists the directories of the repository's modules, as
+// go.work names them.
+func workspaceModules(t *testing.T) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
+	if err != nil {
+		t.Fatalf("go list -m: %v", err)
+	}
+	dirs := strings.Fields(string(out))
+	if len(dirs) < 2 {
+		t.Fatalf("go list -m found %d modules: is go.work missing?", len(dirs))
+	}
+	return dirs
+}
+
 // Every package's tests check for leaked goroutines: each package with test
 // files, in each of the repository's modules, has a TestMain that runs
 // goleak.
 func TestEveryPackageChecksLeaks(t *testing.T) {
-	for _, mod := range []string{".", "bench", "tools"} {
+	for _, mod := range workspaceModules(t) {
 		cmd := exec.Command("go", "list", "-f", "{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}\t{{.Dir}}{{end}}", "./...")
 		cmd.Dir = mod
 		out, err := cmd.CombinedOutput()
@@ -35,6 +50,9 @@ func TestEveryPackageChecksLeaks(t *testing.T) {
 			t.Fatalf("go list in %s: %v\n%s", mod, err, out)
 		}
 		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			if line == "" {
+				continue
+			}
 			path, dir, _ := strings.Cut(line, "\t")
 			files, _ := filepath.Glob(filepath.Join(dir, "*_test.go"))
 			found := false
@@ -50,6 +68,76 @@ func TestEveryPackageChecksLeaks(t *testing.T) {
 			if !found {
 				t.Errorf("%s: no TestMain running goleak", path)
 			}
+		}
+	}
+}
+
+// A program that imports only the root package pays for no third-party
+// module: a throwaway consumer module, built outside the workspace, lists
+// in its module graph only itself, the library and goleak (which the
+// library's own tests use; Go's module graph pruning keeps goleak's own
+// requirements out, and nothing of it is linked into the program). The
+// program's binary has no dependency but the library. docs/modules.md
+// gives the count, 3.
+func TestConsumerPaysForNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a module outside the workspace")
+	}
+	root, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("go.mod", "module example.com/consumer\n\ngo 1.26.0\n\nrequire github.com/go-supervisor/supervisor v0.1.0\n\n"+
+		"replace github.com/go-supervisor/supervisor => "+root+"\n")
+	write("main.go", `package main
+
+import (
+	"context"
+
+	"github.com/go-supervisor/supervisor"
+)
+
+func main() {
+	tree, err := supervisor.Start(context.Background(), supervisor.Spec{})
+	if err != nil {
+		panic(err)
+	}
+	tree.Shutdown(context.Background(), supervisor.Audit{Who: "consumer", Why: "done"})
+}
+`)
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("go", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod -buildvcs=false")
+		out, err := cmd.Output()
+		if err != nil {
+			var stderr []byte
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = ee.Stderr
+			}
+			t.Fatalf("go %s: %v\n%s%s", strings.Join(args, " "), err, out, stderr)
+		}
+		return string(out)
+	}
+	run("mod", "tidy")
+	graph := strings.Split(strings.TrimSpace(run("list", "-m", "-f", "{{.Path}}", "all")), "\n")
+	want := []string{"example.com/consumer", "github.com/go-supervisor/supervisor", "go.uber.org/goleak"}
+	if strings.Join(graph, " ") != strings.Join(want, " ") {
+		t.Errorf("the consumer's module graph is\n\t%s\nwant only\n\t%s", strings.Join(graph, "\n\t"), strings.Join(want, "\n\t"))
+	}
+	run("build", "-o", "consumer", ".")
+	info := run("version", "-m", "consumer")
+	for _, line := range strings.Split(info, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && f[0] == "dep" && f[1] != "github.com/go-supervisor/supervisor" {
+			t.Errorf("the consumer's binary links %s", f[1])
 		}
 	}
 }

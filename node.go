@@ -216,8 +216,7 @@ func (n *node) run() error {
 
 func (n *node) lock() {
 	n.t.mu.Lock()
-	n.nowT = time.Now()
-	n.now = int64(n.nowT.Sub(n.t.base))
+	n.nowT, n.now = n.t.clock()
 }
 
 func (n *node) unlock() {

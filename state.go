@@ -186,9 +186,10 @@ func (s Snapshot) Child(path string) (ChildInfo, bool) {
 // the tree lock briefly and never waits on a child.
 func (t *Tree) State() Snapshot {
 	t.mu.Lock()
-	s := Snapshot{TreeID: t.id, Time: time.Now(), Seq: t.seq, Children: make([]ChildInfo, 0, t.count)}
+	wall, mono := t.clock()
+	s := Snapshot{TreeID: t.id, Time: wall, Seq: t.seq, Children: make([]ChildInfo, 0, t.count)}
 	var counts [numStates]int
-	t.root.snapshot(&s, &counts, int64(s.Time.Sub(t.base)))
+	t.root.snapshot(&s, &counts, mono)
 	t.mu.Unlock()
 	s.Counts = make(map[State]int, numStates)
 	for st, n := range counts {

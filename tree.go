@@ -22,9 +22,12 @@ import (
 // changes and events under one tree lock, so that State, Journal and the
 // event sequence always agree. Nothing in a loop waits on a child.
 type Tree struct {
-	id      string
-	name    string
-	base    time.Time       // the origin of the tree's monotonic clock
+	id   string
+	name string
+	base time.Time // the origin of the tree's monotonic clock
+	// wall, if set, replaces time.Now for the timestamps the tree shows
+	// (never for a decision): tests inject wall-clock jumps through it.
+	wall    func() time.Time
 	baseCtx context.Context // values for children: Start's ctx without its cancellation
 	// labelKey is the key under which runtime/pprof keeps labels in a
 	// context (see labelSet); nil if it could not be learnt.
@@ -66,6 +69,11 @@ type Tree struct {
 // The tree compiles spec at Start and does not read it afterwards: the
 // caller may change or reuse it.
 func Start(ctx context.Context, spec Spec) (*Tree, error) {
+	return start(ctx, spec, nil)
+}
+
+// start is Start with the wall clock the tree shows: nil for time.Now.
+func start(ctx context.Context, spec Spec, wall func() time.Time) (*Tree, error) {
 	root := &spec
 	var v validator
 	v.spec(root, "", true)
@@ -79,6 +87,7 @@ func Start(ctx context.Context, spec Spec) (*Tree, error) {
 		// clock is positive and zero can mean "never".
 		base:     time.Now().Add(-time.Nanosecond),
 		baseCtx:  context.WithoutCancel(ctx),
+		wall:     wall,
 		seed:     root.Seed,
 		started:  make(chan error, 1),
 		applying: make(chan struct{}, 1),
@@ -151,7 +160,22 @@ func (t *Tree) nextCorr() uint64 {
 	return t.corr
 }
 
-func (t *Tree) now() time.Time { return time.Now() }
+// clock reads the time: the wall clock, for the timestamps the tree shows,
+// and the monotonic clock, as nanoseconds since base, for every decision.
+func (t *Tree) clock() (wall time.Time, mono int64) {
+	wall = time.Now()
+	mono = int64(wall.Sub(t.base))
+	if t.wall != nil {
+		wall = t.wall()
+	}
+	return wall, mono
+}
+
+// now reads the wall clock, for a timestamp.
+func (t *Tree) now() time.Time {
+	w, _ := t.clock()
+	return w
+}
 
 // finish records the tree's end; the tree lock is held.
 func (t *Tree) finish(r *ShutdownReport, err error) {

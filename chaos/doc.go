@@ -9,7 +9,13 @@
 //	go test ./chaos/                          # the short form, as CI runs it
 //	CHAOS_DURATION=60s go test -timeout 1h ./chaos/  # the long form
 //	CHAOS_VERDICTS=out go test ./chaos/       # also write JSON verdicts to out/
-//	CHAOS_CLOCK_STEP=1 go test -run Clock ./chaos/   # step the real wall clock (needs CAP_SYS_TIME)
+//	CHAOS_CLOCK_STEP=1 go test -run Clock ./chaos/   # steps the machine's wall clock: see below
+//
+// The clock-step scenario changes the clock of the whole machine by an hour
+// each way (it needs CAP_SYS_TIME and puts the clock back). It runs only when
+// asked for, never from .ci/run: run it alone, on a machine you may disturb.
+// TestWallClockJumps in the root package checks the same immunity without
+// touching the machine, by injecting jumps into the clock the engine reads.
 //
 // Each scenario ends with a verdict: every measured value with its limit
 // and whether it held. A verdict is logged as JSON (go test -v shows it),

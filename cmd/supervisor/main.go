@@ -10,7 +10,7 @@ package main
 import (
 	"os"
 
-	"github.com/go-supervisor/supervisor/cli"
+	"github.com/go-supervisor/supervisor/cmd/supervisor/cli"
 )
 
 func main() {

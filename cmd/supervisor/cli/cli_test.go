@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/go-supervisor/supervisor"
-	"github.com/go-supervisor/supervisor/cli"
+	"github.com/go-supervisor/supervisor/cmd/supervisor/cli"
 	"github.com/go-supervisor/supervisor/config"
 )
 

@@ -1,4 +1,4 @@
-package supervisor_test
+package model_test
 
 import (
 	"context"
@@ -18,6 +18,8 @@ import (
 	"github.com/go-supervisor/supervisor"
 	"github.com/go-supervisor/supervisor/supervisortest"
 )
+
+var audit = supervisor.Audit{Who: "test", Why: "testing"}
 
 // TestModel is a model-based property test of the control loop. Each rapid
 // case starts a tree in its own synctest bubble (rapid.SyncTest): a root

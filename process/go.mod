@@ -1,0 +1,9 @@
+module github.com/go-supervisor/supervisor/process
+
+go 1.26.0
+
+require (
+	github.com/go-supervisor/supervisor v0.1.0
+	go.uber.org/goleak v1.3.0
+	golang.org/x/sys v0.50.0
+)
