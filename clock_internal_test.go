@@ -2,11 +2,11 @@ package supervisor
 
 import (
 	"context"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"path/filepath"
-	"fmt"
 	"strings"
 	"testing"
 	"testing/synctest"
