@@ -125,7 +125,7 @@ func TestApplyNestedStartsDuringApply(t *testing.T) {
 		t.Logf("plan:\n%s", r.p)
 		settle()
 		wantState(t, tree, "/sub", supervisor.StateReady)
-		if _, ok := tree.State().Child("/sub/b"); !ok {
+		if _, ok := tree.Snapshot().Child("/sub/b"); !ok {
 			t.Fatalf("Apply succeeded with plan %q but /sub/b is missing", r.p.String())
 		}
 	})
@@ -245,7 +245,7 @@ func TestApplyLingeringGroupPanics(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("groups after Apply: %+v", tree.State().Supervisors[0].Groups)
+		t.Logf("groups after Apply: %+v", tree.Snapshot().Supervisors[0].Groups)
 		defer func() {
 			if r := recover(); r != nil {
 				t.Errorf("Apply panicked (tree lock still held): %v", r)
@@ -291,7 +291,7 @@ func TestApplyConcurrentApply(t *testing.T) {
 		go func() { _, err := tree.Apply(bg(), supervisor.Spec{Children: names("a", "y")}, audit); errs <- err }()
 		t.Log(<-errs, <-errs)
 		var got []string
-		for _, c := range tree.State().Children {
+		for _, c := range tree.Snapshot().Children {
 			got = append(got, c.Name)
 		}
 		if len(got) != 2 {

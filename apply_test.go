@@ -101,7 +101,7 @@ func TestApply(t *testing.T) {
 			t.Fatalf("plan:\n%s", p)
 		}
 		settle()
-		s := tree.State()
+		s := tree.Snapshot()
 		var order []string
 		for _, c := range s.Children {
 			order = append(order, c.Name)
@@ -289,7 +289,7 @@ func TestApplyFailedStep(t *testing.T) {
 		if len(p.Changes) != 3 || p.Changes[1].Err == nil || p.Changes[0].Err != nil || p.Changes[2].Err != nil {
 			t.Fatalf("plan:\n%s", p)
 		}
-		if _, ok := tree.State().Child("/broken"); ok {
+		if _, ok := tree.Snapshot().Child("/broken"); ok {
 			t.Fatal("the child that failed to start is in the tree")
 		}
 		wantState(t, tree, "/fine", supervisor.StateRunning)
@@ -349,7 +349,7 @@ func TestApplyGroups(t *testing.T) {
 		if want := "remove /extra\nupdate /: groups\nrestart /a: group\n"; p.String() != want {
 			t.Fatalf("plan:\n%s\nwant:\n%s", p, want)
 		}
-		gs := tree.State().Supervisors[0].Groups
+		gs := tree.Snapshot().Supervisors[0].Groups
 		if len(gs) != 1 || gs[0].Name != "new" || gs[0].Strategy != supervisor.OneForAll {
 			t.Fatalf("groups %+v", gs)
 		}
@@ -374,7 +374,7 @@ func TestApplyOrderAndKind(t *testing.T) {
 			t.Fatalf("plan:\n%s\nwant:\n%s", p, want)
 		}
 		var order []string
-		for _, c := range tree.State().Children {
+		for _, c := range tree.Snapshot().Children {
 			order = append(order, c.Path)
 		}
 		if want := []string{"/c", "/a", "/b", "/b/x"}; !slices.Equal(order, want) {

@@ -56,7 +56,7 @@ func BenchmarkIdleChildren(b *testing.B) {
 				t1 := time.Now()
 				// Let every child reach <-ctx.Done(), so that the memory
 				// is that of idle children.
-				for tree.State().Counts[supervisor.StateRunning] != n {
+				for tree.Snapshot().Counts[supervisor.StateRunning] != n {
 					runtime.Gosched()
 				}
 				time.Sleep(10 * time.Millisecond)
@@ -76,8 +76,8 @@ func BenchmarkIdleChildren(b *testing.B) {
 	}
 }
 
-// BenchmarkState takes snapshots of a tree of 10,000 children.
-func BenchmarkState(b *testing.B) {
+// BenchmarkSnapshot takes snapshots of a tree of 10,000 children.
+func BenchmarkSnapshot(b *testing.B) {
 	tree, err := supervisor.Start(context.Background(), idleSpec(10_000))
 	if err != nil {
 		b.Fatal(err)
@@ -85,7 +85,7 @@ func BenchmarkState(b *testing.B) {
 	defer tree.Shutdown(context.Background(), supervisor.Audit{Who: "bench", Why: "done"})
 	b.ReportAllocs()
 	for b.Loop() {
-		if s := tree.State(); len(s.Children) != 10_000 {
+		if s := tree.Snapshot(); len(s.Children) != 10_000 {
 			b.Fatal(len(s.Children))
 		}
 	}

@@ -32,7 +32,7 @@ func TestBudgetCurve(t *testing.T) {
 		// At once: 3 restarts on the burst; the other 2 failures wait for
 		// the tokens of 1 s and 2 s, in the order they were decided.
 		waiting := 0
-		for _, c := range tree.State().Children {
+		for _, c := range tree.Snapshot().Children {
 			if c.State == supervisor.StateBackoff {
 				waiting++
 				if c.WaitingFor != "budget" || c.NextAttempt.Before(t0.Add(refill)) {
@@ -89,7 +89,7 @@ func TestBudgetAndBackoff(t *testing.T) {
 				{Name: "b", Run: c2.Run, Backoff: supervisor.Backoff{Initial: 2 * time.Second}},
 			},
 		})
-		if sup := tree.State().Supervisors[0]; sup.Tokens != 1 || sup.Budget.Burst != 1 {
+		if sup := tree.Snapshot().Supervisors[0]; sup.Tokens != 1 || sup.Budget.Burst != 1 {
 			t.Fatalf("supervisor %+v", sup)
 		}
 		c1.Fail(errBoom) // backoff 2 s, token free: at 2 s, for the backoff
@@ -109,7 +109,7 @@ func TestBudgetAndBackoff(t *testing.T) {
 		}
 		time.Sleep(12 * time.Second)
 		settle()
-		if sup := tree.State().Supervisors[0]; sup.Tokens != 0 || sup.RecentRestarts != 1 { // the restart at 2 s left the 5 s window
+		if sup := tree.Snapshot().Supervisors[0]; sup.Tokens != 0 || sup.RecentRestarts != 1 { // the restart at 2 s left the 5 s window
 			t.Fatalf("supervisor %+v", sup)
 		}
 		wantState(t, tree, "/a", supervisor.StateRunning)
@@ -157,21 +157,21 @@ func TestThrottle(t *testing.T) {
 		tree, rec := start(t, spec)
 		close(fail)
 		settle()
-		s := tree.State()
+		s := tree.Snapshot()
 		if s.Counts[supervisor.StatePending] != n-limit || s.Counts[supervisor.StateStarting] != limit {
 			t.Fatalf("counts %v", s.Counts)
 		}
 		if sup := s.Supervisors[0]; sup.Restarting != limit || sup.Queued != n-limit || sup.MaxRestarting != limit {
 			t.Fatalf("supervisor %+v", sup)
 		}
-		for _, c := range tree.State().Children {
+		for _, c := range tree.Snapshot().Children {
 			if c.State == supervisor.StatePending && c.WaitingFor != "throttle" {
 				t.Fatalf("queued child %+v", c)
 			}
 		}
 		time.Sleep(time.Duration(n/limit) * 100 * time.Millisecond)
 		settle()
-		s = tree.State()
+		s = tree.Snapshot()
 		if s.Counts[supervisor.StateReady] != n {
 			t.Fatalf("counts %v: every queued restart must run", s.Counts)
 		}
@@ -277,7 +277,7 @@ func TestThrottleGroup(t *testing.T) {
 		tree, rec := start(t, spec)
 		close(fail)
 		settle()
-		sup := tree.State().Supervisors[0]
+		sup := tree.Snapshot().Supervisors[0]
 		if g := sup.Groups[0]; g.Restarting != 2 || g.Queued != 8 || g.MaxRestarting != 2 {
 			t.Fatalf("slow group %+v", g)
 		}
@@ -290,7 +290,7 @@ func TestThrottleGroup(t *testing.T) {
 		}
 		time.Sleep(time.Second)
 		settle()
-		if s := tree.State(); s.Counts[supervisor.StateReady] != 20 {
+		if s := tree.Snapshot(); s.Counts[supervisor.StateReady] != 20 {
 			t.Fatalf("counts %v", s.Counts)
 		}
 		peak, inProgress := 0, 0

@@ -168,7 +168,7 @@ func wallClockScenario(t *testing.T, jumps bool) (run wallClockRun) {
 		for range 12 {
 			time.Sleep(time.Second)
 			synctest.Wait()
-			s := tree.State()
+			s := tree.Snapshot()
 			line := ""
 			for _, c := range s.Children {
 				line += fmt.Sprintf("%s %v restarts=%d attempt=%d gen=%d next=%v reason=%q waiting=%q unhealthy=%v; ",

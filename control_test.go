@@ -93,7 +93,7 @@ func TestAddChild(t *testing.T) {
 		if !errors.As(err, &se) || se.Path != "/dud" {
 			t.Fatalf("AddChild of a failing child = %v", err)
 		}
-		if _, ok := tree.State().Child("/dud"); ok {
+		if _, ok := tree.Snapshot().Child("/dud"); ok {
 			t.Fatal("a child that failed to start must not stay")
 		}
 	})
@@ -109,7 +109,7 @@ func TestRemoveChild(t *testing.T) {
 		if a.Live() != 0 {
 			t.Fatal("RemoveChild must stop the child")
 		}
-		if _, ok := tree.State().Child("/a"); ok {
+		if _, ok := tree.Snapshot().Child("/a"); ok {
 			t.Fatal("the child is still there")
 		}
 		if err := tree.RemoveChild(bg(), "/a", audit); !errors.Is(err, supervisor.ErrNotFound) {
@@ -248,7 +248,7 @@ func TestAdministrationMatrix(t *testing.T) {
 					if !errors.Is(err, want.err) || (want.err == nil && err != nil) {
 						t.Fatalf("got %v, want %v", err, want.err)
 					}
-					info, ok := tree.State().Child("/" + target)
+					info, ok := tree.Snapshot().Child("/" + target)
 					got := ""
 					if ok {
 						got = info.State.String()
@@ -292,7 +292,7 @@ func TestCommandsDoNotBlockTheLoop(t *testing.T) {
 			t.Fatal(err)
 		}
 		settle()
-		if _, ok := tree.State().Child("/slow"); ok {
+		if _, ok := tree.Snapshot().Child("/slow"); ok {
 			t.Fatal("the queued remove did not run after the pause")
 		}
 	})

@@ -48,7 +48,7 @@
 // QuarantineChild, ResetChild, Shutdown) each take an Audit saying who asks and why.
 // Tree.Apply reconfigures a running tree to match a new Spec, restarting
 // only the children whose code changed; Diff shows the plan beforehand.
-// Tree.State returns a Snapshot of every child in one consistent view;
+// Tree.Snapshot returns a Snapshot of every child in one consistent view;
 // Tree.Subscribe and Tree.Journal deliver typed Events, one per transition,
 // sequenced and correlated, without ever slowing a supervisor down.
 //

@@ -16,7 +16,7 @@ func TestEnumsRoundTrip(t *testing.T) {
 			{Name: "sub", Tree: &supervisor.Spec{Children: names("b")}},
 		}})
 		settle()
-		for _, v := range []any{tree.State(), rec.Events()} {
+		for _, v := range []any{tree.Snapshot(), rec.Events()} {
 			b, err := json.Marshal(v)
 			if err != nil {
 				t.Fatal(err)
@@ -32,7 +32,7 @@ func TestEnumsRoundTrip(t *testing.T) {
 				t.Fatalf("%T does not read back: %v", v, err)
 			}
 		}
-		s := tree.State()
+		s := tree.Snapshot()
 		if c, _ := s.Child("/sub"); c.Kind != supervisor.KindSupervisor {
 			t.Fatal("kind")
 		}

@@ -290,7 +290,7 @@ type Journal struct {
 // missed by an EventsDropped event in their place.
 //
 // To follow a tree from a consistent starting point, Subscribe first, then
-// take State, and skip events whose Seq is not above the snapshot's Seq.
+// take a Snapshot, and skip events whose Seq is not above the snapshot's Seq.
 type Subscription struct {
 	t        *Tree
 	q        ring

@@ -65,7 +65,7 @@ func TestJournal(t *testing.T) {
 		if len(j.Events) != 8 {
 			t.Fatalf("journal holds %d events, want 8", len(j.Events))
 		}
-		last := tree.State().Seq
+		last := tree.Snapshot().Seq
 		if j.Events[7].Seq != last || j.Dropped != last-8 {
 			t.Fatalf("journal ends at %d with %d dropped; last seq %d", j.Events[7].Seq, j.Dropped, last)
 		}
@@ -86,12 +86,12 @@ func TestSlowSubscriber(t *testing.T) {
 			Children: []supervisor.Child{{Name: "c", Run: c.Run}}})
 		slow := tree.Subscribe(4)
 		defer slow.Close()
-		first := tree.State().Seq
+		first := tree.Snapshot().Seq
 		for range 50 {
 			c.Fail(errBoom) // returns once the attempt took it: the loop kept up
 		}
 		settle()
-		last := tree.State().Seq
+		last := tree.Snapshot().Seq
 		e, err := slow.Next(bg())
 		if err != nil || e.Kind != supervisor.EventsDropped {
 			t.Fatalf("first event %v %v, want EventsDropped", e, err)

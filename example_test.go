@@ -38,7 +38,7 @@ func Example() {
 		return
 	}
 	<-settled
-	info, _ := tree.State().Child("/worker")
+	info, _ := tree.Snapshot().Child("/worker")
 	fmt.Println("worker:", info.State, "generation", info.Generation, "restarts", info.Restarts)
 
 	report, err := tree.Shutdown(ctx, supervisor.Audit{Who: "example", Why: "done"})
@@ -133,7 +133,7 @@ func ExampleTree_PauseChild() {
 	}
 	err := tree.PauseChild(ctx, "/workers/w9", audit)
 	fmt.Println(errors.Is(err, supervisor.ErrNotFound), err)
-	for _, c := range tree.State().Children {
+	for _, c := range tree.Snapshot().Children {
 		fmt.Println(c.Path, c.State)
 	}
 	tree.Shutdown(ctx, audit)
@@ -201,7 +201,7 @@ func ExampleQuarantine() {
 	if err := tree.ResetChild(ctx, "/flaky", audit); err != nil {
 		fmt.Println(err)
 	}
-	info, _ := tree.State().Child("/flaky")
+	info, _ := tree.Snapshot().Child("/flaky")
 	fmt.Println(info.State)
 	tree.Shutdown(ctx, audit)
 	// Output:
@@ -239,7 +239,7 @@ func ExampleGroup() {
 	})
 	g := waitEvent(tree, supervisor.EventGroupQuarantined)
 	fmt.Println(g.Reason)
-	for _, c := range tree.State().Children {
+	for _, c := range tree.Snapshot().Children {
 		fmt.Println(c.Path, c.State)
 	}
 	tree.Shutdown(context.Background(), supervisor.Audit{Who: "example", Why: "done"})
@@ -275,7 +275,7 @@ func ExampleTree_Apply() {
 		fmt.Println(err)
 	}
 	fmt.Print(plan)
-	for _, c := range tree.State().Children {
+	for _, c := range tree.Snapshot().Children {
 		fmt.Println(c.Path, c.State, "generation", c.Generation)
 	}
 	tree.Shutdown(ctx, audit)

@@ -29,7 +29,7 @@ func TestGroupStrategyScope(t *testing.T) {
 		settle()
 		gens := func() string {
 			var out []string
-			for _, c := range tree.State().Children {
+			for _, c := range tree.Snapshot().Children {
 				out = append(out, fmt.Sprintf("%s:%d", c.Name, c.Generation))
 			}
 			return strings.Join(out, " ")
@@ -75,7 +75,7 @@ func TestGroupIntensityQuarantine(t *testing.T) {
 				t.Fatalf("member event %v", e)
 			}
 		}
-		sup := tree.State().Supervisors[0]
+		sup := tree.Snapshot().Supervisors[0]
 		if sup.RecentRestarts != 0 || len(sup.Groups) != 1 || !sup.Groups[0].Quarantined {
 			t.Fatalf("supervisor %+v: group restarts count toward the group only", sup)
 		}
@@ -83,7 +83,7 @@ func TestGroupIntensityQuarantine(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantState(t, tree, "/s2", supervisor.StateRunning)
-		if tree.State().Supervisors[0].Groups[0].Quarantined {
+		if tree.Snapshot().Supervisors[0].Groups[0].Quarantined {
 			t.Fatal("the group is still marked quarantined with a member running")
 		}
 	})
@@ -133,7 +133,7 @@ func TestGroupIsolation(t *testing.T) {
 		if failures < 100 || float64(prompt) < 0.9*float64(failures) {
 			t.Fatalf("calm group: %d of %d failures restarted within 50 ms", prompt, failures)
 		}
-		if s := tree.State(); s.Supervisors[0].Groups[1].Quarantined {
+		if s := tree.Snapshot(); s.Supervisors[0].Groups[1].Quarantined {
 			t.Fatal("the calm group was quarantined")
 		}
 	})

@@ -38,7 +38,7 @@ func settle() { synctest.Wait() }
 // child returns the snapshot of the child at path, failing if it is absent.
 func child(t *testing.T, tree *supervisor.Tree, path string) supervisor.ChildInfo {
 	t.Helper()
-	s := tree.State()
+	s := tree.Snapshot()
 	c, ok := s.Child(path)
 	if !ok {
 		t.Fatalf("no child %s in state %+v", path, s.Children)

@@ -225,7 +225,7 @@ func TestLivenessDefaults(t *testing.T) {
 		settle()
 		if !child(t, tree, "/a").Unhealthy || child(t, tree, "/b").Unhealthy ||
 			child(t, tree, "/sub").Unhealthy || child(t, tree, "/sub/c").Unhealthy {
-			t.Fatalf("state %+v", tree.State().Children)
+			t.Fatalf("state %+v", tree.Snapshot().Children)
 		}
 	})
 }

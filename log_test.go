@@ -75,7 +75,7 @@ func TestNestedRestartsKeepCounts(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		s := tree.State()
+		s := tree.Snapshot()
 		if len(s.Children) != 4 || cap(s.Children) != 4 {
 			t.Fatalf("%d children, capacity %d: want 4 and 4", len(s.Children), cap(s.Children))
 		}

@@ -83,7 +83,7 @@ func TestPipelineOrder(t *testing.T) {
 			if n := rec.Count(supervisortest.Kind(supervisor.EventChildBackoff, "/a")); n != 1 {
 				t.Fatalf("%d backoffs, want 1: the quarantined failure has none", n)
 			}
-			if tokens := tree.State().Supervisors[0].Tokens; tokens != 0 {
+			if tokens := tree.Snapshot().Supervisors[0].Tokens; tokens != 0 {
 				t.Fatalf("tokens %d", tokens)
 			}
 		})

@@ -52,7 +52,7 @@ func TestRestartTypeMatrix(t *testing.T) {
 							t.Fatalf("runs %d, generation %d, restarts %d; want 2, 2, 1", c.Runs(), info.Generation, info.Restarts)
 						}
 					case rt == supervisor.Temporary:
-						if _, ok := tree.State().Child("/c"); ok {
+						if _, ok := tree.Snapshot().Child("/c"); ok {
 							t.Fatal("a temporary child's spec must be removed after it exits")
 						}
 						if rec.Count(supervisortest.Kind(supervisor.EventChildRemoved, "/c")) != 1 {

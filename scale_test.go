@@ -123,7 +123,7 @@ func TestScaleTemporaryExits(t *testing.T) {
 			}
 		}
 		d := time.Since(t0)
-		if got := len(tree.State().Children); got != 0 {
+		if got := len(tree.Snapshot().Children); got != 0 {
 			t.Fatalf("%d children left", got)
 		}
 		return d
@@ -184,7 +184,7 @@ func TestBoundedMemoryUnderFailures(t *testing.T) {
 			return m.HeapAlloc
 		}
 		restarts := func() (n uint64) {
-			for _, c := range tree.State().Children {
+			for _, c := range tree.Snapshot().Children {
 				n += c.Restarts
 			}
 			return n

@@ -21,7 +21,7 @@ func TestStartInDeclarationOrder(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Fatalf("got %q, want %q", got, want)
 		}
-		for _, c := range tree.State().Children {
+		for _, c := range tree.Snapshot().Children {
 			if c.State != supervisor.StateRunning || !c.Ready {
 				t.Fatalf("%s: %s ready=%v; default readiness is immediate", c.Path, c.State, c.Ready)
 			}

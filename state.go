@@ -182,9 +182,9 @@ func (s Snapshot) Child(path string) (ChildInfo, bool) {
 	return ChildInfo{}, false
 }
 
-// State returns a consistent snapshot of every child in the tree. It takes
+// Snapshot returns a consistent snapshot of every child in the tree. It takes
 // the tree lock briefly and never waits on a child.
-func (t *Tree) State() Snapshot {
+func (t *Tree) Snapshot() Snapshot {
 	t.mu.Lock()
 	wall, mono := t.clock()
 	s := Snapshot{TreeID: t.id, Time: wall, Seq: t.seq, Children: make([]ChildInfo, 0, t.count)}

@@ -37,7 +37,7 @@ func TestStateSnapshot(t *testing.T) {
 		close(beat)
 		c.Fail(errBoom)
 		settle()
-		s := tree.State()
+		s := tree.Snapshot()
 		if s.TreeID != tree.ID() {
 			t.Fatal("tree id")
 		}

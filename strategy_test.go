@@ -27,7 +27,7 @@ func controlled(ns ...string) ([]supervisor.Child, map[string]*supervisortest.Ch
 
 func generations(tree *supervisor.Tree) map[string]uint64 {
 	out := map[string]uint64{}
-	for _, c := range tree.State().Children {
+	for _, c := range tree.Snapshot().Children {
 		out[c.Path] = c.Generation
 	}
 	return out
@@ -207,7 +207,7 @@ func TestGroupRestartSkipsParkedAndDropsTemporary(t *testing.T) {
 			t.Fatal("a paused sibling was touched by the group restart")
 		}
 		wantState(t, tree, "/paused", supervisor.StatePaused)
-		if _, ok := tree.State().Child("/temp"); ok || temp.Runs() != 1 {
+		if _, ok := tree.Snapshot().Child("/temp"); ok || temp.Runs() != 1 {
 			t.Fatal("a temporary sibling stopped as collateral must be removed, not restarted")
 		}
 		if rec.Count(supervisortest.Kind(supervisor.EventChildRemoved, "/temp")) != 1 {
@@ -372,7 +372,7 @@ func TestGroupRestartGoesOnAfterAddedChildFailsToStart(t *testing.T) {
 		defer cancel()
 		if err := tree.RestartChild(ctx, "/a", audit); err != nil {
 			if errors.Is(err, context.DeadlineExceeded) {
-				t.Fatalf("RestartChild never answered: %v\nstate %+v", err, tree.State().Children)
+				t.Fatalf("RestartChild never answered: %v\nstate %+v", err, tree.Snapshot().Children)
 			}
 			t.Fatal(err)
 		}

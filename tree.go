@@ -19,7 +19,7 @@ import (
 // Each supervisor in the tree (the root and every nested one) has one
 // goroutine, its control loop, which alone changes that supervisor's state;
 // children report to it over a channel. The loops publish their state
-// changes and events under one tree lock, so that State, Journal and the
+// changes and events under one tree lock, so that Snapshot, Journal and the
 // event sequence always agree. Nothing in a loop waits on a child.
 type Tree struct {
 	id   string

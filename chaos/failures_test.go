@@ -199,7 +199,7 @@ func TestRapidFailures(t *testing.T) {
 		synctest.Wait()
 		heapEnd := liveHeap()
 
-		s := tree.State()
+		s := tree.Snapshot()
 		okChildren := 0
 		var restarts uint64
 		for i := range p {

@@ -119,14 +119,14 @@ func follow(tree *supervisor.Tree, size int, f func(supervisor.Event)) (wait fun
 // subscription delivers, up to the tree's last event.
 func followSeq(tree *supervisor.Tree, size int, f func(supervisor.Event)) (wait func() (seqCheck, uint64)) {
 	sub := tree.Subscribe(size)
-	c := seqCheck{Tracker: seqcheck.New(tree.State().Seq)}
+	c := seqCheck{Tracker: seqcheck.New(tree.Snapshot().Seq)}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for {
 			e, err := sub.Next(context.Background())
 			if err != nil {
-				c.Finish(tree.State().Seq)
+				c.Finish(tree.Snapshot().Seq)
 				return
 			}
 			c.see(e)

@@ -105,7 +105,7 @@ func TestPanicStorm(t *testing.T) {
 				cmdErrs.Add(1)
 			}
 			t0 = time.Now()
-			tree.State()
+			tree.Snapshot()
 			state.add(time.Since(t0))
 			time.Sleep(time.Millisecond)
 		}
@@ -117,7 +117,7 @@ func TestPanicStorm(t *testing.T) {
 	<-probeDone
 	eventually(t, 30*time.Second, "every storm child calm", func() bool { return s.calm.Load() == children })
 	checkErr := tree.Check(context.Background())
-	snap := tree.State()
+	snap := tree.Snapshot()
 	var restarts uint64
 	for _, c := range snap.Children {
 		if c.Path != "/probe" {

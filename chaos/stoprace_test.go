@@ -165,7 +165,7 @@ func stopRace(t *testing.T, s supervisor.Strategy, rt supervisor.RestartType, ra
 		// Once the restarts are over, every child the tree still has
 		// runs exactly one attempt (temporary ones that failed are gone).
 		settled := func() bool {
-			s := tree.State()
+			s := tree.Snapshot()
 			for _, c := range s.Children {
 				if c.Kind == supervisor.KindSupervisor {
 					if c.State != supervisor.StateReady {
@@ -185,7 +185,7 @@ func stopRace(t *testing.T, s supervisor.Strategy, rt supervisor.RestartType, ra
 			if time.Now().After(deadline) {
 				tot.unsettled.Add(1)
 				var states []string
-				for _, c := range tree.State().Children {
+				for _, c := range tree.Snapshot().Children {
 					states = append(states, fmt.Sprintf("%s %s", c.Path, c.State))
 				}
 				t.Logf("%s/%s/%s: not settled: %s", s, rt, race, strings.Join(states, ", "))

@@ -150,7 +150,7 @@ const grace = 100 * time.Millisecond
 // childInfo returns the snapshot of path.
 func childInfo(t *testing.T, tree *supervisor.Tree, path string) supervisor.ChildInfo {
 	t.Helper()
-	c, ok := tree.State().Child(path)
+	c, ok := tree.Snapshot().Child(path)
 	if !ok {
 		t.Fatalf("no child %s", path)
 	}

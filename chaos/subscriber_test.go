@@ -68,7 +68,7 @@ func TestSlowSubscriber(t *testing.T) {
 		}
 	})
 	frozen := tree.Subscribe(buffer) // never read until the end
-	frozenCheck := seqCheck{Tracker: seqcheck.New(tree.State().Seq)}
+	frozenCheck := seqCheck{Tracker: seqcheck.New(tree.Snapshot().Seq)}
 
 	// The first half without the slow subscriber, the second with it.
 	time.Sleep(d / 2)
@@ -83,12 +83,12 @@ func TestSlowSubscriber(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	})
-	seqAtSlowStart := tree.State().Seq
+	seqAtSlowStart := tree.Snapshot().Seq
 	t0 := time.Now()
 	time.Sleep(d - d/2)
 	elapsed := time.Since(t0)
 	on.Store(false)
-	seqAtEnd := tree.State().Seq
+	seqAtEnd := tree.Snapshot().Seq
 
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 0)

@@ -36,7 +36,7 @@ children:
 		fmt.Println(err)
 		return
 	}
-	info, _ := tree.State().Child("/api")
+	info, _ := tree.Snapshot().Child("/api")
 	fmt.Println(tree.Name(), info.Path, info.State)
 	if _, err := tree.Shutdown(ctx, supervisor.Audit{Who: "example", Why: "done"}); err != nil {
 		fmt.Println(err)

@@ -26,7 +26,7 @@ func waitFor(t *testing.T, tree *supervisor.Tree, path string, ok func(superviso
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		info, found := tree.State().Child(path)
+		info, found := tree.Snapshot().Child(path)
 		if found && ok(info) {
 			return info
 		}

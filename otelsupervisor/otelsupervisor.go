@@ -14,7 +14,7 @@
 // still open are ended. An attempt whose end was among the events the
 // observer's subscription dropped (see Options.Buffer) is ended, with an
 // "events_dropped" span event, once the observer has caught up with
-// Tree.State: at the exit the tree's state shows for it or, if the state
+// Tree.Snapshot: at the exit the tree's state shows for it or, if the state
 // no longer shows it, at the state's time without an exit (with a
 // "superseded" span event instead if the child's next attempt starts
 // first).
@@ -89,7 +89,7 @@ type Options struct {
 	// Buffer is the size of the observer's event subscription queue
 	// (supervisor.DefaultSubscriberBuffer if <= 0). Events that overflow it
 	// are counted in supervisor.events_dropped, and what they would have
-	// counted is lost; the observer then catches up with Tree.State, for
+	// counted is lost; the observer then catches up with Tree.Snapshot, for
 	// the spans whose end they carried and the exits restarts are counted
 	// by.
 	Buffer int
@@ -178,7 +178,7 @@ func New(tree *supervisor.Tree, opts Options) (*Observer, error) {
 	o.sub = tree.Subscribe(opts.Buffer)
 	// Events up to this point were published before the subscription or
 	// are queued in it: Sync need not wait for those it will never see.
-	snap := tree.State()
+	snap := tree.Snapshot()
 	o.progress, o.snapSeq = follow.New(snap.Seq), snap.Seq
 	// Attempts already under way get their span now, started when the
 	// child entered its current state.
@@ -227,7 +227,7 @@ func (o *Observer) Run(ctx context.Context) error {
 // the counters are up to date. It returns early with nil once Run has
 // returned, and with ctx.Err() when ctx is done first.
 func (o *Observer) Sync(ctx context.Context) error {
-	return o.progress.Wait(ctx, o.tree.State().Seq)
+	return o.progress.Wait(ctx, o.tree.Snapshot().Seq)
 }
 
 // observe records one event. It runs on Run's goroutine.
@@ -390,12 +390,12 @@ func (o *Observer) forgetExits(path string) {
 }
 
 // resync catches up with the tree's state after dropped events. The last
-// exits they reported are taken from Tree.State. The open spans of
+// exits they reported are taken from Tree.Snapshot. The open spans of
 // attempts that no longer run there are marked stale: their end was
 // dropped, or is still queued, up to the snapshot's Seq; endStale ends
 // those still open once Run has got there.
 func (o *Observer) resync() {
-	snap := o.tree.State()
+	snap := o.tree.Snapshot()
 	children := make(map[string]*supervisor.ChildInfo, len(snap.Children))
 	for i := range snap.Children {
 		c := &snap.Children[i]

@@ -264,7 +264,7 @@ func TestExitCode(t *testing.T) {
 	if n := rec.Count(supervisortest.Kind(supervisor.EventChildRestarting, "/job")); n != 0 {
 		t.Errorf("%d restarts, want none:\n%s", n, supervisortest.Format(rec.Events()))
 	}
-	info, _ := tree.State().Child("/job")
+	info, _ := tree.Snapshot().Child("/job")
 	if info.Restarts != 0 || info.LastExit.Class != supervisor.ExitAbnormal {
 		t.Errorf("child %+v", info)
 	}

@@ -4,7 +4,7 @@
 // A Collector does two things. Its Run method consumes the tree's events
 // through a Subscription and counts restarts, quarantines, refused restarts,
 // shutdown outcomes and control commands. Its Collect method, called by a
-// prometheus.Registry at scrape time, adds gauges read from Tree.State: the
+// prometheus.Registry at scrape time, adds gauges read from Tree.Snapshot: the
 // state of each child, how long its current attempt has run and how long a
 // child in backoff still waits.
 //
@@ -55,7 +55,7 @@ type config struct {
 // WithBuffer sets the size of the collector's event subscription queue
 // (supervisor.DefaultSubscriberBuffer if n <= 0). Events that overflow it
 // are counted in supervisor_events_dropped_total, and what they would have
-// counted is lost; the collector then catches up with Tree.State, so that
+// counted is lost; the collector then catches up with Tree.Snapshot, so that
 // the series of children removed meanwhile are deleted all the same.
 func WithBuffer(n int) Option { return func(c *config) { c.buffer = n } }
 
@@ -123,7 +123,7 @@ func New(tree *supervisor.Tree, opts ...Option) *Collector {
 	sub := tree.Subscribe(cfg.buffer)
 	// Events up to this point were published before the subscription or
 	// are queued in it: Sync need not wait for those it will never see.
-	snap := tree.State()
+	snap := tree.Snapshot()
 	c := &Collector{
 		tree:     tree,
 		sub:      sub,
@@ -190,7 +190,7 @@ func (c *Collector) Run(ctx context.Context) error {
 // New and the call, so that a scrape that follows reflects them. It returns early
 // with nil once Run has returned, and with ctx.Err() when ctx is done first.
 func (c *Collector) Sync(ctx context.Context) error {
-	return c.progress.Wait(ctx, c.tree.State().Seq)
+	return c.progress.Wait(ctx, c.tree.Snapshot().Seq)
 }
 
 // observe updates the counters for one event.
@@ -267,10 +267,10 @@ func (c *Collector) seedExits(snap *supervisor.Snapshot) {
 }
 
 // resync catches up with the tree's state after dropped events: the last
-// exits they reported are taken from Tree.State, and the series of
+// exits they reported are taken from Tree.Snapshot, and the series of
 // children whose removal they reported are deleted.
 func (c *Collector) resync() {
-	snap := c.tree.State()
+	snap := c.tree.Snapshot()
 	c.seedExits(&snap)
 	present := make(map[string]bool, len(snap.Children))
 	for _, ch := range snap.Children {
@@ -318,7 +318,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 // Collect implements prometheus.Collector: it sends the counters and the
-// gauges read from a fresh Tree.State.
+// gauges read from a fresh Tree.Snapshot.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	c.restarts.Collect(ch)
 	c.quarantines.Collect(ch)
@@ -328,7 +328,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	c.commands.Collect(ch)
 	c.eventsDropped.Collect(ch)
 
-	snap := c.tree.State()
+	snap := c.tree.Snapshot()
 	for _, ch2 := range snap.Children {
 		for st := supervisor.State(0); st.String() != "invalid"; st++ { // every state
 			v := 0.0

@@ -163,7 +163,7 @@ func TestMetricsAfterRestart(t *testing.T) {
 	mustValue(t, reg, "supervisor_commands_total", l("command", "pause", "result", "error"), 1)
 	mustValue(t, reg, "supervisor_events_dropped_total", l(), 0)
 
-	snap := tree.State()
+	snap := tree.Snapshot()
 	if w, _ := snap.Child("/w"); w.State != supervisor.StateReady {
 		t.Fatalf("/w is %v, want ready", w.State)
 	}
@@ -221,7 +221,7 @@ func TestMetricsAfterRestart(t *testing.T) {
 func TestLowCardinalityLabels(t *testing.T) {
 	tree, reg, _ := scenario(t)
 	paths := []string{"/"}
-	for _, c := range tree.State().Children {
+	for _, c := range tree.Snapshot().Children {
 		paths = append(paths, c.Path)
 	}
 	names := func(first, last int, s func(int) string) []string {

@@ -10,7 +10,7 @@
 //     succeeds within a quarter of it; a failed check sends nothing (and is
 //     logged), so that systemd's watchdog fires if the tree's control loops
 //     stay stuck;
-//   - STATUS= with a one-line Summary of Tree.State, refreshed on the tree's
+//   - STATUS= with a one-line Summary of Tree.Snapshot, refreshed on the tree's
 //     events, at most once per Options.StatusInterval;
 //   - STOPPING=1 once the tree's shutdown begins, or when the tree or ctx
 //     ends.
@@ -151,11 +151,11 @@ func Run(ctx context.Context, tree *supervisor.Tree, opts Options) error {
 		}
 	}()
 
-	status := Summary(tree.State())
+	status := Summary(tree.Snapshot())
 	send("READY=1\nSTATUS=" + status)
 	lastStatus := time.Now()
 	refresh := func() {
-		s := Summary(tree.State())
+		s := Summary(tree.Snapshot())
 		lastStatus = time.Now()
 		if s != status {
 			status = s

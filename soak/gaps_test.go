@@ -18,7 +18,7 @@ func TestSeqTrackerRealSubscription(t *testing.T) {
 		t.Fatal(err)
 	}
 	sub := tree.Subscribe(4)
-	tr := seqcheck.New(tree.State().Seq)
+	tr := seqcheck.New(tree.Snapshot().Seq)
 	for range 20 {
 		if err := tree.RestartChild(t.Context(), "/a", audit("test")); err != nil {
 			t.Fatal(err)
@@ -34,7 +34,7 @@ func TestSeqTrackerRealSubscription(t *testing.T) {
 		}
 		tr.Observe(e)
 	}
-	tr.Finish(tree.State().Seq)
+	tr.Finish(tree.Snapshot().Seq)
 	if tr.Gaps != 0 || tr.Anomalies != 0 || tr.Dropped == 0 || tr.Dropped != sub.Dropped() {
 		t.Errorf("tracker %+v, subscription dropped %d: want drops, all announced, no gaps", tr, sub.Dropped())
 	}

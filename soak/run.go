@@ -196,7 +196,7 @@ func statusLine(start time.Time, tree *supervisor.Tree, w *workload, subs *subsc
 	dropped, gaps, _ := subs.totals()
 	return fmt.Sprintf("t=%v rss=%s goroutines=%d restarts=%d events=%d dropped=%d gaps=%d",
 		time.Since(start).Round(time.Second), rss, runtime.NumGoroutine(), subs.fast.restarts.Load(),
-		tree.State().Seq, dropped, gaps)
+		tree.Snapshot().Seq, dropped, gaps)
 }
 
 // shutdown shuts the tree down and summarizes its report.
@@ -264,7 +264,7 @@ func totals(w *workload, subs *subscribers, logs *logCounter, tree *supervisor.T
 	t.Quarantines = fast.kinds[supervisor.EventChildQuarantined].Load()
 	t.IntensityExceeded = fast.kinds[supervisor.EventIntensityExceeded].Load()
 	t.Escalations = fast.kinds[supervisor.EventEscalated].Load()
-	t.Events = tree.State().Seq
+	t.Events = tree.Snapshot().Seq
 	if s := armed.Seconds(); s > 0 {
 		t.ExitsPerSec = float64(exits) / s
 		t.RestartsPerSec = float64(t.Restarts) / s

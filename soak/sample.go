@@ -182,7 +182,7 @@ func (s *sampler) take() sample {
 		x.CPU = d.Seconds()
 	}
 	if s.tree != nil {
-		snap := s.tree.State()
+		snap := s.tree.Snapshot()
 		x.Seq, x.Children = snap.Seq, len(snap.Children)
 		for _, c := range snap.Children {
 			if c.State.Live() {

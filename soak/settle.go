@@ -72,7 +72,7 @@ func (s *settler) settle(ctx context.Context) quietPoint {
 	deadline := began.Add(settleTimeout)
 	var problem string
 	for time.Now().Before(deadline) && ctx.Err() == nil {
-		snap := s.tree.State()
+		snap := s.tree.Snapshot()
 		problem = s.shapeProblem(snap)
 		if problem == "" {
 			if q, ok := s.measure(snap); ok {
@@ -147,7 +147,7 @@ func (s *settler) measure(snap supervisor.Snapshot) (quietPoint, bool) {
 			q.Live++
 		}
 	}
-	if s.tree.State().Seq != snap.Seq || runtime.NumGoroutine() != g {
+	if s.tree.Snapshot().Seq != snap.Seq || runtime.NumGoroutine() != g {
 		return quietPoint{}, false
 	}
 	s.accountRestarts(&q, snap)

@@ -71,7 +71,7 @@ type subscriber struct {
 func (s *subscriber) subscribe() (*supervisor.Subscription, seqcheck.Tracker, supervisor.Snapshot) {
 	sub := s.tree.Subscribe(s.buffer)
 	s.subscriptions.Add(1)
-	snap := s.tree.State()
+	snap := s.tree.Snapshot()
 	return sub, seqcheck.New(snap.Seq), snap
 }
 
@@ -191,7 +191,7 @@ func startSubscribers(ctx context.Context, tree *supervisor.Tree, cfg config) *s
 		{name: "churn", kind: subChurn, buffer: 256},
 	}}
 	ss.fast = ss.all[0]
-	final := func() uint64 { return tree.State().Seq }
+	final := func() uint64 { return tree.Snapshot().Seq }
 	for _, s := range ss.all {
 		s.tree = tree
 		sub, tr, snap := s.subscribe()

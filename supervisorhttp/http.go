@@ -8,7 +8,7 @@
 //   - Readiness ("/readyz"): 200 while the tree runs and every child is
 //     ready; 503 otherwise, listing the children that are not (see
 //     Readiness for what counts as ready).
-//   - State ("/state"): the JSON of Tree.State.
+//   - State ("/state"): the JSON of Tree.Snapshot.
 //   - Journal ("/journal"): the JSON of Tree.Journal, optionally only the
 //     events after ?after=SEQ.
 //
@@ -154,7 +154,7 @@ func readiness(tree *supervisor.Tree, c *config) ReadinessReport {
 		return ReadinessReport{Reason: "tree ended"}
 	default:
 	}
-	s := tree.State()
+	s := tree.Snapshot()
 	rep := ReadinessReport{Seq: s.Seq}
 	for _, ch := range s.Children {
 		if childReady(ch, c) {
@@ -178,11 +178,11 @@ func childReady(ch supervisor.ChildInfo, c *config) bool {
 	return false
 }
 
-// State returns a handler that answers with the JSON of tree.State(), a
+// State returns a handler that answers with the JSON of tree.Snapshot(), a
 // supervisor.Snapshot, with Content-Type application/json.
 func State(tree *supervisor.Tree) http.Handler {
 	return readOnly(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, r, http.StatusOK, tree.State())
+		writeJSON(w, r, http.StatusOK, tree.Snapshot())
 	})
 }
 

@@ -178,7 +178,7 @@ func TestLiveness(t *testing.T) {
 	})
 }
 
-// The state handler serves Tree.State's JSON.
+// The state handler serves Tree.Snapshot's JSON.
 func TestState(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		tree := supervisortest.Start(t, supervisor.Spec{Children: []supervisor.Child{
@@ -196,7 +196,7 @@ func TestState(t *testing.T) {
 		if c, _ := s.Child("/sub"); c.Kind != supervisor.KindSupervisor {
 			t.Fatalf("kind of /sub: %v", c.Kind)
 		}
-		want := tree.State()
+		want := tree.Snapshot()
 		if s.TreeID != tree.ID() || s.Seq != want.Seq || len(s.Children) != 3 || len(s.Supervisors) != 2 ||
 			!reflect.DeepEqual(s.Counts, want.Counts) {
 			t.Fatalf("state = %+v", s)

@@ -102,7 +102,7 @@ func TestBodies(t *testing.T) {
 			},
 		})
 		synctest.Wait()
-		s := tree.State()
+		s := tree.Snapshot()
 		if c, _ := s.Child("/flaky"); c.State != supervisor.StateRunning || c.Generation != 3 {
 			t.Fatalf("flaky %+v", c)
 		}

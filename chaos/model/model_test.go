@@ -36,7 +36,7 @@ var audit = supervisor.Audit{Who: "test", Why: "testing"}
 //
 //   - which children exist, in which order, and their states, generations,
 //     attempt numbers, restart counts, last exit classes and restart-limit
-//     quarantines (Tree.State), and every supervisor's restarts in its
+//     quarantines (Tree.Snapshot), and every supervisor's restarts in its
 //     intensity window;
 //   - what each call returned (nil or the documented *OpError sentinel) and
 //     at what fake time;
@@ -1480,7 +1480,7 @@ func (m *model) check(rt *rapid.T) {
 			rt.Fatalf("%s has %d live attempts, want %d", b.path, n, live[b])
 		}
 	}
-	s := m.tree.State()
+	s := m.tree.Snapshot()
 	cs := m.all()
 	var gotPaths, wantPaths []string
 	for _, info := range s.Children {
@@ -1539,7 +1539,7 @@ func (m *model) checkEnded(rt *rapid.T) {
 	select {
 	case <-m.tree.Done():
 	default:
-		rt.Fatalf("the tree should have ended (%s of %s); state %+v", m.end.err, m.end.child, m.tree.State().Children)
+		rt.Fatalf("the tree should have ended (%s of %s); state %+v", m.end.err, m.end.child, m.tree.Snapshot().Children)
 	}
 	m.checkResult(rt, "Wait", m.tree.Wait())
 	if left := m.tree.Goroutines("/"); len(left) > 0 {

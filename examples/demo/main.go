@@ -62,7 +62,7 @@ func run(w io.Writer, duration time.Duration, showState, verbose bool) error {
 		return err
 	}
 	fmt.Fprintf(out, "tree %s started in %v: %d children\n\n", tree.ID(),
-		time.Since(began).Round(time.Millisecond), len(tree.State().Children))
+		time.Since(began).Round(time.Millisecond), len(tree.Snapshot().Children))
 
 	// Print events as they come: first those of the start, from the
 	// journal, then the subscription's, skipping any seen twice.
@@ -118,7 +118,7 @@ loop:
 			script = script[1:]
 		case <-tick.C:
 			if showState {
-				printState(out, tree.State())
+				printState(out, tree.Snapshot())
 			}
 		}
 	}

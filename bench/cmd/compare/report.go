@@ -39,8 +39,8 @@ func figures(res *Results) []figure {
 	}
 	return append(fs,
 		figure{key: "one_for_all_100_us", label: "one_for_all restart of 100 children", unit: "µs", scale: 1},
-		figure{key: "state_10k_ms", label: "State() of 10k children", unit: "ms", scale: 1},
-		figure{key: "state_1k_ms", label: "State() of 1k children", unit: "ms", scale: 1},
+		figure{key: "state_10k_ms", label: "Snapshot() of 10k children", unit: "ms", scale: 1},
+		figure{key: "state_1k_ms", label: "Snapshot() of 1k children", unit: "ms", scale: 1},
 		figure{key: "events_per_sec", label: "events delivered to one subscriber", unit: "M/s", scale: 1e6, higherBetter: true},
 		figure{key: "events_dropped_share", label: "share of events the subscriber missed", unit: "%", scale: 0.01},
 		figure{key: "add_10k_us_per_op", label: "AddChild, 10k dynamic children", unit: "µs/op", scale: 1},

@@ -262,7 +262,7 @@ func idleTree(n int) (*supervisor.Tree, error) {
 	return supervisor.Start(context.Background(), supervisor.Spec{Children: cs})
 }
 
-// stateSnapshot: Tree.State of a 10,000-child tree.
+// stateSnapshot: Tree.Snapshot of a 10,000-child tree.
 func stateSnapshot(_ subject, cfg config) (map[string]float64, error) {
 	n := cfg.dynamic
 	tree, err := idleTree(n)
@@ -273,7 +273,7 @@ func stateSnapshot(_ subject, cfg config) (map[string]float64, error) {
 	ds := make([]time.Duration, 0, 50)
 	for range 50 {
 		t0 := time.Now()
-		if s := tree.State(); len(s.Children) != n {
+		if s := tree.Snapshot(); len(s.Children) != n {
 			return nil, fmt.Errorf("state has %d children, want %d", len(s.Children), n)
 		}
 		ds = append(ds, time.Since(t0))

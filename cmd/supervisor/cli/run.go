@@ -100,7 +100,7 @@ func (c *cmd) run(path string, jsonOut bool, f runFlags) int {
 	if tree == nil {
 		return code
 	}
-	out.status("started "+path, tree.State())
+	out.status("started "+path, tree.Snapshot())
 	if ln != nil {
 		metrics := promsupervisor.New(tree)
 		counted := make(chan struct{})
@@ -201,7 +201,7 @@ loop:
 				reload()
 			}
 		case <-tick:
-			out.status("status", tree.State())
+			out.status("status", tree.Snapshot())
 		case <-tree.Done():
 			break loop
 		}
@@ -288,7 +288,7 @@ func (c *cmd) reload(ctx context.Context, tree *supervisor.Tree, path string, ou
 			out.logger.Error("reload: some changes failed", "error", err)
 		}
 	}
-	out.status("after reload", tree.State())
+	out.status("after reload", tree.Snapshot())
 }
 
 // ended reports how the tree ended and returns the exit code.
