@@ -56,7 +56,8 @@ type Change struct {
 	// Fields names what differs, by the Spec and Child field names
 	// ("run", "revision", "backoff", "strategy", "order"...).
 	Fields []string `json:"fields,omitempty"`
-	// Err is set by Apply when this step failed.
+	// Err is set by Apply when this step failed. In JSON it is its text,
+	// under "error".
 	Err error `json:"-"`
 
 	own bool // a supervisor's own settings
@@ -84,12 +85,9 @@ type Plan struct {
 	Changes []Change `json:"changes"`
 }
 
-// Empty reports whether the plan changes nothing.
-func (p *Plan) Empty() bool { return p == nil || len(p.Changes) == 0 }
-
 // String returns one change per line.
 func (p *Plan) String() string {
-	if p.Empty() {
+	if p == nil || len(p.Changes) == 0 {
 		return "no changes\n"
 	}
 	var b strings.Builder
@@ -213,7 +211,7 @@ func (t *Tree) Apply(ctx context.Context, spec Spec, audit Audit) (*Plan, error)
 }
 
 // compile compiles spec for the running tree.
-func (t *Tree) compile(spec *Spec) (*plan, error) {
+func (t *Tree) compile(spec *Spec) (*compiledSpec, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.ended || t.root.phase >= phaseStopping {
@@ -272,8 +270,8 @@ func fixedFields(s *Spec, name string, journalSize int, seed uint64, logger *slo
 // it diffs np against the supervisor as it runs at this moment, carries
 // out the steps, then does the same for its nested supervisors. If the
 // supervisor does not run, its next start takes np (its parent's update
-// gave it np): the changes are reported against stopped, the plan it had.
-func (t *Tree) applyLevel(ctx context.Context, path string, spec *Spec, np, stopped *plan, d *differ, audit Audit) {
+// gave it np): the changes are reported against stopped, the compiled spec it had.
+func (t *Tree) applyLevel(ctx context.Context, path string, spec *Spec, np, stopped *compiledSpec, d *differ, audit Audit) {
 	var (
 		l      *levelSteps
 		deeper []nested
@@ -375,10 +373,10 @@ func (t *Tree) applyLevel(ctx context.Context, path string, spec *Spec, np, stop
 	}
 }
 
-// update is the payload of an opUpdate command: a supervisor's new plan,
+// update is the payload of an opUpdate command: a supervisor's new compiled spec,
 // or the new order of its children.
 type update struct {
-	plan   *plan
+	plan   *compiledSpec
 	fields []string // the supervisor's own settings that changed
 	order  []string
 }
@@ -395,18 +393,18 @@ func (c *Change) key() changeKey { return changeKey{c.Path, c.Action, c.own} }
 // level is a supervisor as Diff sees it: its settings and its children, as
 // planned or as running.
 type level struct {
-	plan     *plan
+	plan     *compiledSpec
 	groups   []string // group names by index: "" for none
 	children []levelChild
-	running  bool // a running supervisor, not a plan
+	running  bool // a running supervisor, not a compiled spec
 }
 
 type levelChild struct {
-	cp   *childPlan
-	code *childPlan // the plan its running attempt was launched with
+	cp   *compiledChild
+	code *compiledChild // the compiled child its running attempt was launched with
 }
 
-func planLevel(p *plan) level {
+func planLevel(p *compiledSpec) level {
 	l := level{plan: p, groups: []string{""}, children: make([]levelChild, len(p.children))}
 	for _, g := range p.groups {
 		l.groups = append(l.groups, g.name)
@@ -419,7 +417,7 @@ func planLevel(p *plan) level {
 
 // nodeLevel describes a running supervisor. The caller holds the tree lock.
 func nodeLevel(n *node) level {
-	l := level{plan: n.plan, running: true}
+	l := level{plan: n.compiled, running: true}
 	for _, sc := range n.scopes { // a group kept for a child still in it included
 		l.groups = append(l.groups, sc.name)
 	}
@@ -439,16 +437,16 @@ func nodeLevel(n *node) level {
 // nested is a nested supervisor for Apply to visit after its parent.
 type nested struct {
 	path string
-	old  *plan // the plan it had, as its parent declared it
+	old  *compiledSpec // the compiled spec it had, as its parent declared it
 	spec *Spec
-	plan *plan
+	plan *compiledSpec
 }
 
 // levelSteps is what Apply does to one supervisor.
 type levelSteps struct {
 	path, prefix string
 	spec         *Spec
-	plan         *plan
+	plan         *compiledSpec
 	fields       []string // the supervisor's settings that changed
 	remove       []string // children removed: dropped ones, then replaced ones
 	replace      []string // replaced: removed, then added again
@@ -474,7 +472,7 @@ func (d *differ) change(l *levelSteps, c Change) {
 }
 
 // report diffs a supervisor that does not run, and its nested ones.
-func (d *differ) report(path string, old level, spec *Spec, np *plan) {
+func (d *differ) report(path string, old level, spec *Spec, np *compiledSpec) {
 	_, deeper := d.level(path, old, spec, np)
 	for _, n := range deeper {
 		d.report(n.path, planLevel(n.old), n.spec, n.plan)
@@ -484,7 +482,7 @@ func (d *differ) report(path string, old level, spec *Spec, np *plan) {
 // level diffs the supervisor at path, now old, against np compiled from
 // spec: it adds the changes to the plan, and returns the steps that carry
 // them out and the nested supervisors to visit next.
-func (d *differ) level(path string, old level, spec *Spec, np *plan) (*levelSteps, []nested) {
+func (d *differ) level(path string, old level, spec *Spec, np *compiledSpec) (*levelSteps, []nested) {
 	prefix := path + "/"
 	if path == "/" {
 		prefix = "/"
@@ -580,23 +578,23 @@ func (d *differ) level(path string, old level, spec *Spec, np *plan) (*levelStep
 	return l, deeper
 }
 
-// ended reports whether c, absent from a running supervisor whose plan is
+// ended reports whether c, absent from a running supervisor whose compiled spec is
 // p, is a temporary child p already declared alike: one that ran and
 // ended (or that an operator removed), which Apply does not run again.
-func ended(p *plan, c *childPlan) bool {
+func ended(p *compiledSpec, c *compiledChild) bool {
 	if c.pol.restart != Temporary {
 		return false
 	}
 	for i := range p.children {
 		if o := &p.children[i]; o.name == c.name {
-			return o.pol.restart == Temporary && o.pol.kind() == c.pol.kind() && len(codeChanges(o, c)) == 0
+			return o.pol.restart == Temporary && o.pol.supervisor() == c.pol.supervisor() && len(codeChanges(o, c)) == 0
 		}
 	}
 	return false
 }
 
 // settingsChanges names the supervisor settings that differ between o and n.
-func settingsChanges(o, n *plan) []string {
+func settingsChanges(o, n *compiledSpec) []string {
 	var f fields
 	add := f.add
 	add(o.name != n.name, "name")
@@ -622,12 +620,12 @@ func (f *fields) add(changed bool, name string) {
 }
 
 // childChanges compares a child as it is (oc, its groups named by groups)
-// with its new plan (n, in np): what needs a replacement, what a restart,
+// with its new compiled spec (n, in np): what needs a replacement, what a restart,
 // and what an update in place.
-func childChanges(oc *levelChild, groups []string, n *childPlan, np *plan) (replace, restart, upd []string) {
+func childChanges(oc *levelChild, groups []string, n *compiledChild, np *compiledSpec) (replace, restart, upd []string) {
 	o := oc.code // the code that runs
 	op2, np2 := oc.cp.pol, n.pol
-	if op2.kind() != np2.kind() {
+	if op2.supervisor() != np2.supervisor() {
 		replace = append(replace, "kind")
 	}
 	if groups[op2.group] != groupName(np, np2.group) {
@@ -666,7 +664,7 @@ func policyChanges(o, n *policy) []string {
 // codeChanges names what differs in what a worker runs between o and n: its
 // Run function ("run") and its Revision ("revision"). A nested supervisor's
 // code is its children, which Apply changes one by one.
-func codeChanges(o, n *childPlan) []string {
+func codeChanges(o, n *compiledChild) []string {
 	if n.pol.tree != nil {
 		return nil
 	}
@@ -676,7 +674,7 @@ func codeChanges(o, n *childPlan) []string {
 	return f
 }
 
-func groupName(p *plan, g int) string {
+func groupName(p *compiledSpec, g int) string {
 	if g == 0 {
 		return ""
 	}
@@ -692,7 +690,7 @@ func funcPointer(f func(context.Context) error) uintptr {
 	return reflect.ValueOf(f).Pointer()
 }
 
-// update runs an opUpdate command: the supervisor takes its new plan (or
+// update runs an opUpdate command: the supervisor takes its new compiled spec (or
 // its children's new order).
 func (n *node) update(cmd *command) {
 	u := cmd.upd
@@ -706,7 +704,7 @@ func (n *node) update(cmd *command) {
 	for i := range np.children {
 		index[np.children[i].name] = i
 	}
-	// Scopes: the supervisor's own, then one per group of the new plan,
+	// Scopes: the supervisor's own, then one per group of the new compiled spec,
 	// keeping the state of groups that stay.
 	olds := make(map[string]*scope, len(n.scopes))
 	for _, sc := range n.scopes[1:] {
@@ -763,14 +761,14 @@ func (n *node) update(cmd *command) {
 			n.followPrimary(c) // parked under a strategy that no longer follows
 		}
 	}
-	if np.budget != n.plan.budget {
+	if np.budget != n.compiled.budget {
 		b := newTokenBucket(np.budget)
 		if b != nil && n.budget != nil {
 			b.tat = n.budget.tat // tokens spent stay spent
 		}
 		n.budget = b
 	}
-	n.plan = np
+	n.compiled = np
 	if len(u.fields) > 0 {
 		e := n.nodeEvent(EventSpecUpdated)
 		e.Correlation, e.Audit = cmd.id, cmd.audit
@@ -794,7 +792,7 @@ func (sc *scope) reconfigure(s Strategy, i Intensity, maxRestarting int) {
 }
 
 // swap gives c its new plan, and applies what changed at once.
-func (n *node) swap(c *child, cp *childPlan, cmd *command) {
+func (n *node) swap(c *child, cp *compiledChild, cmd *command) {
 	old := c.cp
 	c.cp = cp
 	code := codeChanges(old, cp)

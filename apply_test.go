@@ -77,7 +77,7 @@ func TestDiff(t *testing.T) {
 	if _, err := supervisor.Diff(old, renamed); !errors.As(err, &ve) || ve.Problems[0].Field != "name" {
 		t.Fatalf("Diff with a new name: %v, want the refusal Apply gives", err)
 	}
-	if p, _ := supervisor.Diff(old, old); !p.Empty() || p.String() != "no changes\n" {
+	if p, _ := supervisor.Diff(old, old); len(p.Changes) != 0 || p.String() != "no changes\n" {
 		t.Fatalf("a spec against itself: %v", p)
 	}
 	bad := new

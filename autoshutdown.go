@@ -48,7 +48,7 @@ func significantProblem(r RestartType, a AutoShutdown) string {
 // stopped as collateral of a group restart, or through the control API,
 // never come here.
 func (n *node) terminated(c *child) {
-	switch n.plan.autoShutdown {
+	switch n.compiled.autoShutdown {
 	case AnySignificant:
 	case AllSignificant:
 		for _, s := range n.children {
@@ -61,5 +61,5 @@ func (n *node) terminated(c *child) {
 	}
 	n.corr = c.corr
 	n.autoShutdown = c.path
-	n.beginShutdown("auto_shutdown ("+n.plan.autoShutdown.String()+"): significant child "+c.path+" terminated", Audit{})
+	n.beginShutdown("auto_shutdown ("+n.compiled.autoShutdown.String()+"): significant child "+c.path+" terminated", Audit{})
 }

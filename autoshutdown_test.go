@@ -171,7 +171,7 @@ func TestAutoShutdownValidation(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		tree, _ := start(t, supervisor.Spec{Children: names("a")})
 		err := tree.AddChild(bg(), "/", supervisor.Child{Name: "s", Run: supervisortest.Idle, Restart: supervisor.Temporary, Significant: true}, audit)
-		if !errors.Is(err, supervisor.ErrInvalidSpec) {
+		if !errors.As(err, new(*supervisor.ValidationError)) {
 			t.Fatalf("AddChild = %v", err)
 		}
 	})

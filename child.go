@@ -41,7 +41,7 @@ const (
 // next attempt (the timer's deadline in StateBackoff).
 type child struct {
 	n      *node
-	cp     *childPlan
+	cp     *compiledChild
 	path   string
 	labels any            // the child's pprof label set; see Tree.labelKey
 	cur    *attempt       // the live attempt, nil if none
@@ -100,11 +100,11 @@ type childExt struct {
 	probationEnd int64          // when the running probation attempt passes
 
 	// Waiting for a restart (see Budget and throttle.go).
-	queued     bool       // in the throttle queue
-	queuedAt   int64      // since when
-	budgetWait bool       // in StateBackoff for a budget token
-	launched   *childPlan // the plan the running attempt was launched with, once Apply changed its code
-	booked     bool       // a probation holds its budget token
+	queued     bool           // in the throttle queue
+	queuedAt   int64          // since when
+	budgetWait bool           // in StateBackoff for a budget token
+	launched   *compiledChild // the compiled child the running attempt was launched with, once Apply changed its code
+	booked     bool           // a probation holds its budget token
 
 	// Sidecars (see sidecar.go).
 	primary     *child   // a sidecar's primary
@@ -151,7 +151,7 @@ func (c *child) queue() []*command {
 func (c *child) DeadlineEntry() *deadline.Entry { return &c.timer }
 
 // newChild creates the record of a child of n. It does not add it to n.
-func (n *node) newChild(cp *childPlan) *child {
+func (n *node) newChild(cp *compiledChild) *child {
 	label := n.t.id + ":" + n.prefix + cp.name
 	c := &child{
 		n:       n,
@@ -163,9 +163,9 @@ func (n *node) newChild(cp *childPlan) *child {
 	return c
 }
 
-// body runs attempt a of the child, planned by cp: the child's plan when
+// body runs attempt a of the child as cp: how the child was compiled when
 // the attempt was launched.
-func (c *child) body(a *attempt, cp *childPlan) error {
+func (c *child) body(a *attempt, cp *compiledChild) error {
 	if cp.pol.tree != nil {
 		return runNested(a, cp.pol.tree)
 	}

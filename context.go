@@ -152,7 +152,7 @@ const (
 	flagCanceled uint32 = 1 << iota // the supervisor cancelled it
 	flagReady                       // it called Ready
 	flagStale                       // marked unhealthy: its next report tells the supervisor
-	flagGated                       // its plan says it must call Ready
+	flagGated                       // its compiled child says it must call Ready
 	flagProgress                    // its Liveness counts Progress only
 )
 
@@ -277,7 +277,7 @@ func (a *attempt) cancel() {
 }
 
 // run is the attempt's goroutine.
-func (a *attempt) run(cp *childPlan) {
+func (a *attempt) run(cp *compiledChild) {
 	setLabels(a)
 	defer a.recoverExit()
 	err := a.c.body(a, cp)

@@ -16,10 +16,10 @@ type Audit struct {
 
 func (a Audit) validate() error {
 	if strings.TrimSpace(a.Who) == "" {
-		return &AuditError{Field: "Who"}
+		return fmt.Errorf("%w: Who must not be empty: say who asks for the change", ErrInvalidAudit)
 	}
 	if strings.TrimSpace(a.Why) == "" {
-		return &AuditError{Field: "Why"}
+		return fmt.Errorf("%w: Why must not be empty: say why the change is made", ErrInvalidAudit)
 	}
 	return nil
 }
@@ -35,7 +35,7 @@ const (
 	opQuarantine
 	opShutdown
 	opReset
-	opUpdate // Apply: a supervisor's new plan
+	opUpdate // Apply: a supervisor's new compiled spec
 )
 
 var opNames = [...]string{"add", "remove", "restart", "pause", "resume", "quarantine", "shutdown", "reset", "update"}
@@ -56,7 +56,7 @@ type command struct {
 	reply   chan error      // buffered: the loop never waits on it
 	fromGen uint64          // the child's generation when the command began
 	merged  []*command      // concurrent restarts answered together
-	upd     *update         // update: the new plan
+	upd     *update         // update: the new compiled spec
 	apply   bool            // restart: by Apply, which leaves a paused child paused
 }
 
@@ -100,8 +100,12 @@ func (t *Tree) PauseChild(ctx context.Context, path string, audit Audit) error {
 	return t.control(ctx, opPause, path, nil, audit)
 }
 
-// QuarantineChild is PauseChild with the child shown as quarantined: taken
-// out of service because something is wrong with it.
+// QuarantineChild stops the child as PauseChild does, and differs in what
+// it tells: the child shows StateQuarantined, the state a restart limit or
+// an error rule also puts a child in, which monitoring counts and alerts on
+// as a child taken out of service because something is wrong with it,
+// where a paused child is routine maintenance. ResumeChild or RestartChild
+// ends either.
 func (t *Tree) QuarantineChild(ctx context.Context, path string, audit Audit) error {
 	return t.control(ctx, opQuarantine, path, nil, audit)
 }
@@ -301,7 +305,7 @@ func (n *node) applyCommand(c *child, cmd *command) {
 	case opRestart:
 		if cmd.apply && (c.admin != adminActive || c.cur == nil || c.ext == nil || c.ext.launched == nil) {
 			// Apply restarts attempts that run old code: a child paused,
-			// quarantined or waiting to restart runs its new plan when it
+			// quarantined or waiting to restart runs its new compiled spec when it
 			// next starts, and one restarted meanwhile runs it already.
 			n.finish(cmd, nil)
 			return
@@ -375,7 +379,7 @@ func (n *node) add(cmd *command) {
 		n.finish(cmd, ErrAlreadyExists)
 		return
 	}
-	if p := groupProblem(cmd.child.Group, n.plan); p != "" {
+	if p := groupProblem(cmd.child.Group, n.compiled); p != "" {
 		n.finish(cmd, &ValidationError{Problems: []Problem{{Field: "child.group", Message: p}}})
 		return
 	}
@@ -390,9 +394,9 @@ func (n *node) add(cmd *command) {
 		n.finish(cmd, &ValidationError{Problems: []Problem{{Field: "child." + p.Field, Message: p.Message}}})
 		return
 	}
-	cp := n.t.compiler.child(cmd.child, n.plan)
+	cp := n.t.compiler.child(cmd.child, n.compiled)
 	if cp.pol.significant {
-		if p := significantProblem(cp.pol.restart, n.plan.autoShutdown); p != "" {
+		if p := significantProblem(cp.pol.restart, n.compiled.autoShutdown); p != "" {
 			n.finish(cmd, &ValidationError{Problems: []Problem{{Field: "child.significant", Message: p}}})
 			return
 		}

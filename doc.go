@@ -34,7 +34,7 @@
 // Start starts a tree and returns once every child has started, in
 // declaration order: a child with ReadinessExplicit holds back its later
 // siblings until it calls Ready. Tree.Shutdown, or cancelling Start's
-// context, stops the tree in four stages (ShutdownPhase) and reports one
+// context, stops the tree in four stages (see Tree.Shutdown) and reports one
 // outcome per child. Go cannot kill a goroutine: a child that overruns its
 // Shutdown budget is abandoned, fenced off by its generation so that nothing
 // it does afterwards counts, and every goroutine it left, found by the pprof

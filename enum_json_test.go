@@ -33,7 +33,7 @@ func TestEnumsRoundTrip(t *testing.T) {
 			}
 		}
 		s := tree.Snapshot()
-		if c, _ := s.Child("/sub"); c.Kind != supervisor.KindSupervisor {
+		if c, _ := s.Child("/sub"); !c.Supervisor {
 			t.Fatal("kind")
 		}
 		r, _ := tree.Shutdown(bg(), audit)

@@ -4,11 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 )
 
-// Sentinel errors. Test for them with errors.Is; the typed errors below
-// wrap them and carry details.
+// Sentinel errors. Test for them with errors.Is. The typed errors below
+// carry details instead: test for them with errors.As or errors.AsType.
 var (
 	// ErrStop, returned (or wrapped) by a child, is a normal exit with a
 	// reason, OTP's {shutdown, Reason}: Transient children are not restarted.
@@ -19,16 +18,12 @@ var (
 	// *EscalationError, which its parent handles as an abnormal exit.
 	ErrEscalate = errors.New("supervisor: child escalated")
 
-	// ErrIntensity is wrapped by *IntensityError.
-	ErrIntensity = errors.New("supervisor: restart intensity exceeded")
 	// ErrStartTimeout is the exit error of a child that did not call Ready
 	// within its StartTimeout.
 	ErrStartTimeout = errors.New("supervisor: child did not become ready in time")
 	// ErrGoexit is the exit error of a child whose goroutine called
 	// runtime.Goexit (for example t.FailNow) instead of returning.
 	ErrGoexit = errors.New("supervisor: child called runtime.Goexit")
-	// ErrAbandoned is wrapped by *AbandonedError.
-	ErrAbandoned = errors.New("supervisor: goroutines left running after shutdown")
 
 	// ErrNotFound: no child has the given path.
 	ErrNotFound = errors.New("supervisor: child not found")
@@ -44,10 +39,9 @@ var (
 	// ErrShuttingDown: the tree (or the supervisor addressed) is stopping or
 	// has stopped.
 	ErrShuttingDown = errors.New("supervisor: shutting down")
-	// ErrInvalidAudit is wrapped by *AuditError.
+	// ErrInvalidAudit: a control call's Audit lacks Who or Why. The
+	// error wrapping it says which.
 	ErrInvalidAudit = errors.New("supervisor: invalid audit record")
-	// ErrInvalidSpec is wrapped by *ValidationError.
-	ErrInvalidSpec = errors.New("supervisor: invalid spec")
 	// ErrClosed is returned by Subscription.Next once the subscription is
 	// closed, or once the tree has ended and every event was delivered.
 	ErrClosed = errors.New("supervisor: subscription closed")
@@ -96,9 +90,6 @@ func (e *IntensityError) Error() string {
 	return fmt.Sprintf("%s: restart intensity exceeded (%d restarts in %v) restarting %s",
 		what, e.Intensity.MaxRestarts, e.Intensity.Period, e.Child)
 }
-
-// Is reports whether target is ErrIntensity.
-func (e *IntensityError) Is(target error) bool { return target == ErrIntensity }
 
 // EscalationError ends a supervisor whose child returned ErrEscalate.
 type EscalationError struct {
@@ -155,26 +146,13 @@ func (e *AbandonedError) Error() string {
 		e.Goroutines, strings.Join(e.Paths, ", "))
 }
 
-// Is reports whether target is ErrAbandoned.
-func (e *AbandonedError) Is(target error) bool { return target == ErrAbandoned }
-
-// AuditError reports a control call whose audit record is incomplete.
-type AuditError struct {
-	// Field is "Who" or "Why".
-	Field string
-}
-
-func (e *AuditError) Error() string {
-	return fmt.Sprintf("supervisor: audit.%s must not be empty: say who asks for the change and why", e.Field)
-}
-
-// Is reports whether target is ErrInvalidAudit.
-func (e *AuditError) Is(target error) bool { return target == ErrInvalidAudit }
-
 // OpError reports a failed control call, like os.PathError.
 type OpError struct {
 	// Op is the call: "add", "remove", "restart", "pause", "resume",
-	// "quarantine", "reset" or "shutdown".
+	// "quarantine", "reset", "shutdown", "update" (a step of Apply), or
+	// "check" (Tree.Check: Path is then the supervisor whose control loop
+	// did not answer, and Err why the wait ended, such as
+	// context.DeadlineExceeded).
 	Op string
 	// Path is the child (or, for add, the parent) it addressed.
 	Path string
@@ -198,12 +176,4 @@ type ParseError struct {
 
 func (e *ParseError) Error() string {
 	return fmt.Sprintf("supervisor: unknown %s %q: use one of %s", e.What, e.Value, strings.Join(e.Valid, ", "))
-}
-
-// durationString prints Infinity readably.
-func durationString(d time.Duration) string {
-	if d == Infinity {
-		return "infinity"
-	}
-	return d.String()
 }

@@ -85,13 +85,21 @@ const (
 	// EventEscalated: a supervisor gave up and ended with Err, which its
 	// parent handles as an abnormal exit of a child.
 	EventEscalated
-	// EventShutdownRequested: a supervisor began to shut down (Reason,
+	// EventShutdownRequested: a supervisor began to shut down, and entered
+	// the first of the four stages of a shutdown, request stop (Reason,
 	// Audit when an operator asked).
 	EventShutdownRequested
-	// EventShutdownPhase: the shutdown entered Phase.
-	EventShutdownPhase
-	// EventShutdownCompleted: the shutdown ended (Delay is its duration,
-	// Count the goroutines left, for the root).
+	// EventShutdownDraining: the shutdown entered its second stage,
+	// graceful drain: children are stopped one at a time, last first.
+	EventShutdownDraining
+	// EventShutdownAborting: the shutdown entered its third stage, abort
+	// stragglers: what abandoned children left running is captured.
+	EventShutdownAborting
+	// EventShutdownReconciling: the shutdown entered its fourth stage,
+	// reconcile: the report gets one outcome per child.
+	EventShutdownReconciling
+	// EventShutdownCompleted: the shutdown ended (Delay is its duration;
+	// for the root, Count is the goroutines left).
 	EventShutdownCompleted
 	// EventCommandAccepted: a control command reached its supervisor
 	// (Command, Audit; Correlation is the command's id).
@@ -115,8 +123,8 @@ const (
 var eventNames = []string{"invalid", "tree_started", "child_added", "child_starting", "child_running",
 	"child_ready", "child_stopping", "child_exited", "child_backoff", "child_restarting", "child_queued", "child_restarted",
 	"child_paused", "child_resumed", "child_quarantined", "child_removed", "child_reset", "child_unhealthy", "child_healthy", "child_abandoned",
-	"abandoned_exited", "hook_panicked", "intensity_exceeded", "group_quarantined", "escalated", "shutdown_requested", "shutdown_phase",
-	"shutdown_completed", "command_accepted", "command_completed", "spec_updated", "events_dropped"}
+	"abandoned_exited", "hook_panicked", "intensity_exceeded", "group_quarantined", "escalated", "shutdown_requested", "shutdown_draining",
+	"shutdown_aborting", "shutdown_reconciling", "shutdown_completed", "command_accepted", "command_completed", "spec_updated", "events_dropped"}
 
 func (k EventKind) String() string { return enumString(eventNames, k) }
 
@@ -130,44 +138,107 @@ func (k *EventKind) UnmarshalText(b []byte) error {
 
 // Event is one transition or decision in a tree. Events are values: the
 // supervisor keeps them in a ring without allocating, which is why one struct
-// carries every kind's fields; EventKind's documentation says which are set.
+// carries every kind's fields. EventKind's documentation says which each
+// kind sets; a field that does not apply to an event's kind is left out of
+// its text, its log record and its JSON, rather than shown as a zero.
 type Event struct {
 	// Seq numbers the tree's events from 1 without gaps.
-	Seq uint64 `json:"seq"`
+	Seq uint64
 	// Time is when the supervisor made the transition.
-	Time time.Time `json:"time"`
-	Kind EventKind `json:"kind"`
+	Time time.Time
+	Kind EventKind
 	// Path is the child (or, for supervisor-level events, the supervisor).
-	Path string `json:"path"`
-	// Generation and Attempt identify the child's attempt (see RunInfo).
-	Generation uint64 `json:"generation,omitempty"`
-	Attempt    int    `json:"attempt,omitempty"`
-	// Correlation links the events of one incident (a failure, the decision
-	// taken and the restart it leads to) or of one command.
-	Correlation uint64 `json:"correlation,omitempty"`
+	Path string
+	// Generation and Attempt identify the child's attempt (see RunInfo):
+	// set for a child's events, and for a nested supervisor's own events.
+	Generation uint64
+	Attempt    int
 	// State is the child's state after the event. An operator's or a
 	// rule's decision about a child (child_resumed, child_reset) is
 	// published before the transitions it causes, each of which has its own
 	// event: child_resumed of a paused child carries StatePaused, and the
 	// child_starting that follows carries StateStarting.
-	State State `json:"state"`
+	State State
+	// Correlation links the events of one incident (a failure, the decision
+	// taken and the restart it leads to) or of one command; 0 for none.
+	Correlation uint64
 
-	Exit    ExitClass     `json:"exit,omitempty"`
-	Err     error         `json:"-"`
-	Delay   time.Duration `json:"delay,omitempty"`
-	Phase   ShutdownPhase `json:"phase,omitempty"`
-	Command string        `json:"command,omitempty"`
-	Audit   Audit         `json:"audit,omitzero"`
-	Count   uint64        `json:"count,omitempty"`
+	Exit ExitClass
+	// Err is the error the event reports, if any. An Event decoded from
+	// JSON has an error with the text only.
+	Err     error
+	Delay   time.Duration
+	Command string
+	Audit   Audit
+	Count   uint64
 	// Rule names what decided, for decisions: an error rule ("rules[0]"),
 	// or a stage of the pipeline ("restart_type", "quarantine", "budget"...);
 	// Reason says why, with the counters at that moment.
-	Rule       string           `json:"rule,omitempty"`
-	Reason     string           `json:"reason,omitempty"`
-	Goroutines []GoroutineStack `json:"goroutines,omitempty"`
+	Rule       string
+	Reason     string
+	Goroutines []GoroutineStack
 }
 
-// String formats the event on one line.
+// eventFields is a set of the fields whose zero value means something, so
+// that an event carries them only when its kind uses them. The fields whose
+// zero value means "none" (Correlation, Err, Audit, Rule, Reason,
+// Goroutines) are carried whenever they are set.
+type eventFields uint8
+
+const (
+	withAttempt eventFields = 1 << iota // Generation, Attempt and State
+	withExit                            // Exit
+	withDelay                           // Delay
+	withCount                           // Count
+	withCommand                         // Command
+)
+
+// kindFields are the fields each kind uses.
+var kindFields = [...]eventFields{
+	EventChildAdded:          withAttempt,
+	EventChildStarting:       withAttempt,
+	EventChildRunning:        withAttempt,
+	EventChildReady:          withAttempt,
+	EventChildStopping:       withAttempt | withDelay,
+	EventChildExited:         withAttempt | withExit,
+	EventChildBackoff:        withAttempt | withDelay,
+	EventChildRestarting:     withAttempt,
+	EventChildQueued:         withAttempt | withCount,
+	EventChildRestarted:      withAttempt,
+	EventChildPaused:         withAttempt,
+	EventChildResumed:        withAttempt,
+	EventChildQuarantined:    withAttempt,
+	EventChildRemoved:        withAttempt,
+	EventChildReset:          withAttempt,
+	EventChildUnhealthy:      withAttempt | withDelay | withCount,
+	EventChildHealthy:        withAttempt | withDelay,
+	EventChildAbandoned:      withAttempt,
+	EventAbandonedExited:     withAttempt | withExit,
+	EventHookPanicked:        withAttempt,
+	EventShutdownCompleted:   withDelay | withCount,
+	EventCommandAccepted:     withCommand,
+	EventCommandCompleted:    withCommand,
+	EventsDropped:            withCount,
+	EventShutdownReconciling: 0,
+}
+
+// fields returns the fields e carries besides Seq, Time, Kind and Path and
+// those carried whenever set.
+func (e *Event) fields() eventFields {
+	var f eventFields
+	if int(e.Kind) < len(kindFields) {
+		f = kindFields[e.Kind]
+	}
+	if e.Generation > 0 {
+		f |= withAttempt // a nested supervisor's own event, or spec_updated of a child
+	}
+	if e.Kind == EventShutdownCompleted && e.Path != "/" {
+		f &^= withCount // only the root counts the goroutines left
+	}
+	return f
+}
+
+// String formats the event on one line, with the fields it carries.
 func (e Event) String() string {
 	var b strings.Builder
 	b.WriteString("#")
@@ -176,57 +247,19 @@ func (e Event) String() string {
 	b.WriteString(e.Kind.String())
 	b.WriteByte(' ')
 	b.WriteString(e.Path)
-	if e.Generation > 0 {
-		b.WriteString(" gen=")
-		b.WriteString(strconv.FormatUint(e.Generation, 10))
-		b.WriteString(" attempt=")
-		b.WriteString(strconv.Itoa(e.Attempt))
-	}
-	if e.Kind >= EventChildAdded && e.Kind <= EventHookPanicked {
-		b.WriteString(" state=")
-		b.WriteString(e.State.String())
-	}
-	if e.Exit != ExitNone {
-		b.WriteString(" exit=")
-		b.WriteString(e.Exit.String())
-	}
-	if e.Err != nil {
-		b.WriteString(" err=")
-		b.WriteString(strconv.Quote(e.Err.Error()))
-	}
-	switch e.Kind {
-	case EventChildBackoff, EventChildStopping, EventShutdownCompleted:
-		b.WriteString(" delay=")
-		b.WriteString(durationString(e.Delay))
-	case EventShutdownPhase, EventShutdownRequested:
-		b.WriteString(" phase=")
-		b.WriteString(e.Phase.String())
-	}
-	if e.Command != "" {
-		b.WriteString(" command=")
-		b.WriteString(e.Command)
-	}
-	if e.Audit != (Audit{}) {
-		b.WriteString(" who=")
-		b.WriteString(strconv.Quote(e.Audit.Who))
-		b.WriteString(" why=")
-		b.WriteString(strconv.Quote(e.Audit.Why))
-	}
-	if e.Count > 0 {
-		b.WriteString(" count=")
-		b.WriteString(strconv.FormatUint(e.Count, 10))
-	}
-	if e.Rule != "" {
-		b.WriteString(" rule=")
-		b.WriteString(e.Rule)
-	}
-	if e.Reason != "" {
-		b.WriteString(" reason=")
-		b.WriteString(strconv.Quote(e.Reason))
-	}
-	if e.Correlation != 0 {
-		b.WriteString(" corr=")
-		b.WriteString(strconv.FormatUint(e.Correlation, 10))
+	for _, a := range e.attrs() {
+		switch a.Key {
+		case "seq", "path":
+			continue
+		case "error", "reason":
+			b.WriteString(" " + a.Key + "=" + strconv.Quote(a.Value.String()))
+		case "audit":
+			b.WriteString(" who=" + strconv.Quote(e.Audit.Who) + " why=" + strconv.Quote(e.Audit.Why))
+		case "goroutines":
+			b.WriteString(" goroutines=" + strconv.Itoa(stackCount(e.Goroutines)))
+		default:
+			b.WriteString(" " + a.Key + "=" + a.Value.String())
+		}
 	}
 	return b.String()
 }
@@ -279,9 +312,9 @@ func (r *ring) slice() []Event {
 // Journal is a copy of a tree's recent events.
 type Journal struct {
 	// Events are the most recent events, oldest first, in Seq order.
-	Events []Event
+	Events []Event `json:"events"`
 	// Dropped counts the older events that no longer fit in the journal.
-	Dropped uint64
+	Dropped uint64 `json:"dropped"`
 }
 
 // Subscription delivers a tree's events to one consumer through a bounded

@@ -229,7 +229,7 @@ func TestIncidentCorrelation(t *testing.T) {
 			}
 			rec := supervisortest.Record(tree)
 			c.Fail(errBoom)
-			if err := tree.Wait(); !errors.Is(err, supervisor.ErrIntensity) {
+			if err := tree.Wait(); !errors.As(err, new(*supervisor.IntensityError)) {
 				t.Fatalf("Wait = %v", err)
 			}
 			exit, _ := rec.WaitFor(bg(), supervisortest.Exited("/c", supervisor.ExitAbnormal))

@@ -58,8 +58,8 @@ func FuzzEnumText(f *testing.F) {
 			encoding.TextUnmarshaler
 		}{
 			new(supervisor.State), new(supervisor.Strategy), new(supervisor.RestartType), new(supervisor.EventKind),
-			new(supervisor.ExitClass), new(supervisor.Outcome), new(supervisor.Kind), new(supervisor.Role),
-			new(supervisor.Readiness), new(supervisor.ShutdownPhase), new(supervisor.Action), new(supervisor.AutoShutdown),
+			new(supervisor.ExitClass), new(supervisor.Outcome), new(supervisor.Role),
+			new(supervisor.Readiness), new(supervisor.RuleAction), new(supervisor.AutoShutdown),
 			new(supervisor.StaleAction), new(supervisor.ChangeAction),
 		} {
 			err := v.UnmarshalText(data)

@@ -32,8 +32,8 @@ type Group struct {
 	MaxRestarting int
 }
 
-// groupPlan is a compiled Group.
-type groupPlan struct {
+// compiledGroup is a compiled Group.
+type compiledGroup struct {
 	name          string
 	strategy      Strategy
 	intensity     Intensity
@@ -63,7 +63,7 @@ func (v *validator) groups(gs []Group, at string) map[string]bool {
 }
 
 // groupProblem says what is wrong with a child's group name, or returns "".
-func groupProblem(name string, p *plan) string {
+func groupProblem(name string, p *compiledSpec) string {
 	if name == "" || p.group(name) > 0 {
 		return ""
 	}
@@ -79,7 +79,7 @@ func groupProblem(name string, p *plan) string {
 
 // group returns the scope index of the group named name: 1 for the first
 // group, 0 if there is none.
-func (p *plan) group(name string) int {
+func (p *compiledSpec) group(name string) int {
 	for i, g := range p.groups {
 		if g.name == name {
 			return i + 1

@@ -9,12 +9,12 @@ import (
 // responsive, for a liveness probe: it sends each running supervisor (the
 // root and every running nested one) a probe through its inbox, behind
 // whatever the loop has to handle first, and waits for the answers. It
-// returns nil if all answered; a *LoopError naming the first supervisor
-// that did not before ctx ended; ErrShuttingDown once the tree has ended.
+// returns nil if all answered; an *OpError with Op "check" naming the
+// first supervisor that did not before ctx ended (its Err wraps ctx.Err()); ErrShuttingDown once the tree has ended.
 // A nested supervisor that ends while it is probed counts as answered.
 func (t *Tree) Check(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
-		return &LoopError{Path: "/", Err: err}
+		return loopError("/", err)
 	}
 	t.mu.Lock()
 	if t.ended {
@@ -42,7 +42,7 @@ func (t *Tree) Check(ctx context.Context) error {
 		case <-n.dead:
 			probes[i] = nil
 		case <-ctx.Done():
-			return &LoopError{Path: n.path, Err: ctx.Err()}
+			return loopError(n.path, ctx.Err())
 		}
 	}
 	for i, n := range nodes {
@@ -53,7 +53,7 @@ func (t *Tree) Check(ctx context.Context) error {
 		case <-probes[i].reply:
 		case <-n.dead:
 		case <-ctx.Done():
-			return &LoopError{Path: n.path, Err: ctx.Err()}
+			return loopError(n.path, ctx.Err())
 		}
 	}
 	select {
@@ -64,18 +64,9 @@ func (t *Tree) Check(ctx context.Context) error {
 	}
 }
 
-// LoopError reports a supervisor whose control loop did not answer
-// Tree.Check in time: it is stuck (a bug), or too busy to supervise.
-type LoopError struct {
-	// Path is the supervisor's path.
-	Path string
-	// Err is why the wait ended, such as context.DeadlineExceeded.
-	Err error
+// loopError reports a supervisor whose control loop did not answer Check
+// before the wait ended with err: it is stuck (a bug), or too busy to
+// supervise.
+func loopError(path string, err error) error {
+	return &OpError{Op: "check", Path: path, Err: fmt.Errorf("its control loop did not answer: %w", err)}
 }
-
-func (e *LoopError) Error() string {
-	return fmt.Sprintf("supervisor: the control loop of %s did not answer: %v", e.Path, e.Err)
-}
-
-// Unwrap returns Err.
-func (e *LoopError) Unwrap() error { return e.Err }

@@ -10,7 +10,7 @@ import (
 )
 
 // Check answers once every loop, nested ones included, has answered; a
-// context that ends first gives a *LoopError; once the tree has ended,
+// context that ends first gives an *OpError "check" naming the loop; once the tree has ended,
 // ErrShuttingDown. (A loop never blocks by design, so a stuck one cannot be
 // made through the public API.)
 func TestCheck(t *testing.T) {
@@ -24,9 +24,9 @@ func TestCheck(t *testing.T) {
 		}
 		ctx, cancel := context.WithCancel(bg())
 		cancel()
-		var le *supervisor.LoopError
-		if err := tree.Check(ctx); !errors.As(err, &le) || !errors.Is(err, context.Canceled) {
-			t.Fatalf("Check with a done context = %v, want a *LoopError", err)
+		var oe *supervisor.OpError
+		if err := tree.Check(ctx); !errors.As(err, &oe) || oe.Op != "check" || oe.Path != "/" || !errors.Is(err, context.Canceled) {
+			t.Fatalf("Check with a done context = %v, want an *OpError check / wrapping context.Canceled", err)
 		}
 		tree.Shutdown(bg(), audit)
 		if err := tree.Check(bg()); !errors.Is(err, supervisor.ErrShuttingDown) {

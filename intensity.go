@@ -18,7 +18,7 @@ import "time"
 // Period set, MaxRestarts 0 is honoured: the first restart ends the
 // supervisor, as in OTP.
 type Intensity struct {
-	MaxRestarts int           `json:"maxRestarts"`
+	MaxRestarts int           `json:"max_restarts"`
 	Period      time.Duration `json:"period"`
 }
 

@@ -41,7 +41,7 @@ func TestIntensityExceeded(t *testing.T) {
 		rec := supervisortest.Record(tree)
 		err = tree.Wait()
 		var ie *supervisor.IntensityError
-		if !errors.As(err, &ie) || !errors.Is(err, supervisor.ErrIntensity) {
+		if !errors.As(err, &ie) || !errors.As(err, new(*supervisor.IntensityError)) {
 			t.Fatalf("Wait = %v, want an *IntensityError", err)
 		}
 		if ie.Path != "/" || ie.Child != "/flaky" || ie.Intensity != (supervisor.Intensity{MaxRestarts: 3, Period: 5 * time.Second}) {
@@ -90,7 +90,7 @@ func TestIntensitySlidingWindow(t *testing.T) {
 					if !tc.exceeded {
 						t.Fatalf("escalated: %v", tree.Wait())
 					}
-					if !errors.Is(tree.Wait(), supervisor.ErrIntensity) {
+					if !errors.As(tree.Wait(), new(*supervisor.IntensityError)) {
 						t.Fatal(tree.Wait())
 					}
 				default:
@@ -119,7 +119,7 @@ func TestIntensityZero(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.Fail(errBoom)
-		if !errors.Is(tree.Wait(), supervisor.ErrIntensity) || c.Runs() != 1 {
+		if !errors.As(tree.Wait(), new(*supervisor.IntensityError)) || c.Runs() != 1 {
 			t.Fatalf("Wait = %v after %d runs", tree.Wait(), c.Runs())
 		}
 	})

@@ -6,17 +6,17 @@ import (
 	"time"
 )
 
-// Logging a child that keeps failing: its LogLoudAfter-th consecutive
+// Logging a child that keeps failing: its logLoudAfter-th consecutive
 // failure is logged as an error, then its restart events (exited, backoff,
 // restarting, starting, running, restarted) are logged at most once per
-// LogRepeatEvery, each record saying how many were suppressed since the
+// logRepeatEvery, each record saying how many were suppressed since the
 // last one. Its streak ends when it exits normally or is stopped, paused,
-// quarantined or removed, or when it fails again after LogCalmAfter
+// quarantined or removed, or when it fails again after logCalmAfter
 // without a failure.
 const (
-	LogLoudAfter   = 3
-	LogRepeatEvery = 10 * time.Second
-	LogCalmAfter   = time.Minute
+	logLoudAfter   = 3
+	logRepeatEvery = 10 * time.Second
+	logCalmAfter   = time.Minute
 )
 
 // streak is a child that keeps failing, as the logger sees it.
@@ -44,7 +44,7 @@ func (t *Tree) logEvents(l *slog.Logger, s *Subscription) {
 		if !ok || !l.Enabled(ctx, level) {
 			continue
 		}
-		l.LogAttrs(ctx, level, e.Kind.String(), append(e.Attrs(), attrs...)...)
+		l.LogAttrs(ctx, level, e.Kind.String(), append(e.attrs(), attrs...)...)
 		if s, ok := t.summaryAt(e.Seq); ok {
 			l.LogAttrs(ctx, level, "run_summary", s.attrs()...)
 		}
@@ -58,16 +58,16 @@ func logStreak(streaks map[string]*streak, e *Event) (slog.Level, []slog.Attr, b
 	st := streaks[e.Path]
 	switch {
 	case e.Kind == EventChildExited && e.Exit.Abnormal():
-		if st == nil || e.Time.Sub(st.lastFail) > LogCalmAfter {
+		if st == nil || e.Time.Sub(st.lastFail) > logCalmAfter {
 			st = &streak{}
 			streaks[e.Path] = st
 		}
 		st.failures++
 		st.lastFail = e.Time
-		if st.failures == LogLoudAfter {
+		if st.failures == logLoudAfter {
 			st.lastLogged = e.Time
 			return slog.LevelError, []slog.Attr{slog.Int("consecutive_failures", st.failures),
-				slog.String("note", "keeps failing: its restarts are logged once per "+LogRepeatEvery.String()+" from now on")}, true
+				slog.String("note", "keeps failing: its restarts are logged once per "+logRepeatEvery.String()+" from now on")}, true
 		}
 	case e.Kind == EventChildExited, e.Kind == EventChildPaused, e.Kind == EventChildQuarantined,
 		e.Kind == EventChildRemoved:
@@ -79,13 +79,13 @@ func logStreak(streaks map[string]*streak, e *Event) (slog.Level, []slog.Attr, b
 		// over anyway, so that the map stays bounded by the children
 		// failing now.
 		for path, st := range streaks {
-			if e.Time.Sub(st.lastFail) > LogCalmAfter {
+			if e.Time.Sub(st.lastFail) > logCalmAfter {
 				delete(streaks, path)
 			}
 		}
 		return level, nil, true
 	}
-	if st == nil || st.failures <= LogLoudAfter {
+	if st == nil || st.failures <= logLoudAfter {
 		return level, nil, true
 	}
 	switch e.Kind {
@@ -94,7 +94,7 @@ func logStreak(streaks map[string]*streak, e *Event) (slog.Level, []slog.Attr, b
 	default:
 		return level, nil, true
 	}
-	if e.Time.Sub(st.lastLogged) < LogRepeatEvery {
+	if e.Time.Sub(st.lastLogged) < logRepeatEvery {
 		st.suppressed++
 		return level, nil, false
 	}
@@ -128,45 +128,43 @@ func (e Event) Level() slog.Level {
 			return slog.LevelWarn
 		}
 		return slog.LevelInfo
-	case EventChildStarting, EventChildRunning, EventChildReady, EventShutdownPhase, EventCommandAccepted:
+	case EventChildStarting, EventChildRunning, EventChildReady, EventShutdownDraining, EventShutdownAborting,
+		EventShutdownReconciling, EventCommandAccepted:
 		return slog.LevelDebug
 	}
 	return slog.LevelInfo
 }
 
-// Attrs returns the event's fields as log attributes, leaving out those that
-// are unset.
-func (e Event) Attrs() []slog.Attr {
+// attrs returns the event's fields as log attributes, in the order and
+// with the keys of its JSON: the fields its kind uses, and the others when
+// they are set. The kind is the record's message, the time its time.
+func (e Event) attrs() []slog.Attr {
+	f := e.fields()
 	a := make([]slog.Attr, 0, 10)
 	a = append(a, slog.Uint64("seq", e.Seq), slog.String("path", e.Path))
-	if e.Generation > 0 {
-		a = append(a, slog.Uint64("generation", e.Generation), slog.Int("attempt", e.Attempt))
+	if f&withAttempt != 0 {
+		a = append(a, slog.Uint64("generation", e.Generation), slog.Int("attempt", e.Attempt),
+			slog.String("state", e.State.String()))
 	}
 	if e.Correlation != 0 {
 		a = append(a, slog.Uint64("correlation", e.Correlation))
 	}
-	if e.Kind > EventTreeStarted && e.Kind < EventIntensityExceeded { // a child's event
-		a = append(a, slog.String("state", e.State.String()))
-	}
-	if e.Exit != ExitNone {
+	if f&withExit != 0 {
 		a = append(a, slog.String("exit", e.Exit.String()))
 	}
 	if e.Err != nil {
 		a = append(a, slog.String("error", errorText(e.Err)))
 	}
-	if e.Delay != 0 {
+	if f&withDelay != 0 {
 		a = append(a, slog.String("delay", durationString(e.Delay)))
 	}
-	if e.Phase != PhaseNone {
-		a = append(a, slog.String("phase", e.Phase.String()))
-	}
-	if e.Command != "" {
+	if f&withCommand != 0 {
 		a = append(a, slog.String("command", e.Command))
 	}
 	if e.Audit != (Audit{}) {
-		a = append(a, slog.String("who", e.Audit.Who), slog.String("why", e.Audit.Why))
+		a = append(a, slog.Group("audit", slog.String("who", e.Audit.Who), slog.String("why", e.Audit.Why)))
 	}
-	if e.Count != 0 {
+	if f&withCount != 0 {
 		a = append(a, slog.Uint64("count", e.Count))
 	}
 	if e.Rule != "" {

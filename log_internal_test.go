@@ -16,7 +16,7 @@ func TestLogStreaksForgottenAfterDrops(t *testing.T) {
 		e := Event{Kind: EventChildExited, Exit: ExitAbnormal, Path: fmt.Sprintf("/tmp%d", i), Time: t0}
 		logStreak(streaks, &e) // its child_removed is dropped
 	}
-	recent := Event{Kind: EventChildExited, Exit: ExitAbnormal, Path: "/now", Time: t0.Add(LogCalmAfter + time.Second)}
+	recent := Event{Kind: EventChildExited, Exit: ExitAbnormal, Path: "/now", Time: t0.Add(logCalmAfter + time.Second)}
 	logStreak(streaks, &recent)
 	drop := Event{Kind: EventsDropped, Path: "/", Count: 100, Time: recent.Time}
 	logStreak(streaks, &drop)

@@ -31,7 +31,7 @@ func TestLogger(t *testing.T) {
 			`exit=abnormal error=boom`,
 			`level=INFO msg=child_restarting`,
 			`msg=command_completed`,
-			`who=alice why=maintenance`,
+			`audit.who=alice audit.why=maintenance`,
 			`msg=shutdown_completed`,
 		} {
 			if !strings.Contains(out, want) {

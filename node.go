@@ -51,11 +51,11 @@ const inboxSize = 256
 // while holding the tree lock, so that State and the event sequence see
 // every node consistently. Children talk to the loop only through inbox.
 type node struct {
-	t      *Tree
-	path   string
-	prefix string // prepended to a child's name to form its path
-	plan   *plan
-	self   *attempt // the attempt running this node; nil for the root
+	t        *Tree
+	path     string
+	prefix   string // prepended to a child's name to form its path
+	compiled *compiledSpec
+	self     *attempt // the attempt running this node; nil for the root
 
 	rng       *rand.Rand
 	budget    *tokenBucket // nil without a Budget
@@ -92,12 +92,12 @@ type node struct {
 	reconciling bool
 }
 
-func newNode(t *Tree, path string, p *plan, self *attempt) *node {
+func newNode(t *Tree, path string, p *compiledSpec, self *attempt) *node {
 	n := &node{
 		t:        t,
 		path:     path,
 		prefix:   path + "/",
-		plan:     p,
+		compiled: p,
 		self:     self,
 		children: make([]*child, 0, len(p.children)),
 		inbox:    make(chan msg, inboxSize),
@@ -149,7 +149,7 @@ func (n *node) lookup(name string) *child {
 }
 
 // runNested runs a nested supervisor as the body of attempt a.
-func runNested(a *attempt, p *plan) error {
+func runNested(a *attempt, p *compiledSpec) error {
 	n := newNode(a.c.n.t, a.c.path, p, a)
 	n.stopC = a.Done()
 	n.t.mu.Lock()
@@ -336,8 +336,8 @@ func (n *node) launch(c *child) {
 		x.unhealthy, x.queued, x.budgetWait, x.launched = false, false, false, nil
 	}
 	a := &attempt{c: c, gen: c.gen, num: c.attempt}
-	// What the attempt's goroutine reads of its plan is fixed now: Apply
-	// may give the child a new plan while the attempt runs.
+	// What the attempt's goroutine reads of its compiled child is fixed now: Apply
+	// may give the child a new compiled child while the attempt runs.
 	if c.cp.pol.gated {
 		a.flags.Store(flagGated)
 	}

@@ -180,7 +180,7 @@ func (n *node) backoff(c *child, at int64, stage string) {
 	e.Rule = stage
 	if stage == "budget" {
 		c.extension().budgetWait = true
-		e.Reason = "restart budget (" + n.plan.budget.String() + ") spent: waiting for a token"
+		e.Reason = "restart budget (" + n.compiled.budget.String() + ") spent: waiting for a token"
 	} else if x := c.ext; x != nil {
 		x.budgetWait = false
 	}

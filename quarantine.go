@@ -146,7 +146,7 @@ func (n *node) probation(c *child) {
 			e.Delay = time.Duration(at - n.now)
 			e.Rule = "budget"
 			e.Reason = fmt.Sprintf("probation attempt %d waits for a token: restart budget (%v) spent",
-				x.probations+1, n.plan.budget)
+				x.probations+1, n.compiled.budget)
 			n.t.publish(&e)
 			return
 		}

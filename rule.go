@@ -28,15 +28,15 @@ type Rule struct {
 	// or the error of a process child.
 	ExitCodes []int
 	// Action is what to do when the rule matches.
-	Action Action
+	Action RuleAction
 }
 
-// Action is what a Rule does with a matching exit.
-type Action uint8
+// RuleAction is what a Rule does with a matching exit.
+type RuleAction uint8
 
 // Actions.
 const (
-	_ Action = iota
+	_ RuleAction = iota
 	// ActionRestart restarts the child, whatever its restart type.
 	ActionRestart
 	// ActionStop leaves the child down (a Temporary child is removed as
@@ -53,13 +53,13 @@ const (
 
 var actionNames = []string{"", "restart", "stop", "quarantine", "escalate", "shutdown_tree"}
 
-func (a Action) String() string { return enumString(actionNames, a) }
+func (a RuleAction) String() string { return enumString(actionNames, a) }
 
 // MarshalText implements encoding.TextMarshaler.
-func (a Action) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
+func (a RuleAction) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
-func (a *Action) UnmarshalText(b []byte) error {
+func (a *RuleAction) UnmarshalText(b []byte) error {
 	return enumParse(actionNames, b, a, "action", 1)
 }
 
@@ -87,7 +87,7 @@ type compiledRule struct {
 	as      reflect.Type
 	message *regexp.Regexp
 	codes   []int
-	action  Action
+	action  RuleAction
 	reason  string // what it matched and did, for events
 }
 

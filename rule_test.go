@@ -48,7 +48,7 @@ func TestRuleActions(t *testing.T) {
 			c.Fail(errors.New("config: missing key"))
 			settle()
 			info := wantState(t, tree, "/c", supervisor.StateFailed)
-			if c.Runs() != 1 || info.LastExit.Error != "config: missing key" {
+			if c.Runs() != 1 || info.LastExit.Err.Error() != "config: missing key" {
 				t.Fatalf("runs %d, %+v", c.Runs(), info)
 			}
 		})

@@ -5,43 +5,6 @@ import (
 	"time"
 )
 
-// ShutdownPhase is a stage of a supervisor's shutdown. A shutdown goes
-// through four stages:
-//
-//  1. RequestStop: no new attempt starts any more; pending restarts and
-//     queued commands are cancelled.
-//  2. GracefulDrain: children are stopped one at a time in reverse start
-//     order, each within its own Shutdown budget; a child is asked to stop
-//     only once every later sibling has exited or been abandoned.
-//  3. AbortStragglers: a child that overran its budget had its OnAbort hooks
-//     run and was fenced off when the budget expired; now the goroutines it
-//     left are captured with their stacks and reported.
-//  4. Reconcile: the report gets one outcome per child, and the root counts
-//     the goroutines still carrying the tree's labels.
-type ShutdownPhase uint8
-
-// Shutdown phases.
-const (
-	PhaseNone ShutdownPhase = iota
-	PhaseRequestStop
-	PhaseGracefulDrain
-	PhaseAbortStragglers
-	PhaseReconcile
-	PhaseCompleted
-)
-
-var phaseNames = []string{"none", "request_stop", "graceful_drain", "abort_stragglers", "reconcile", "completed"}
-
-func (p ShutdownPhase) String() string { return enumString(phaseNames, p) }
-
-// MarshalText implements encoding.TextMarshaler.
-func (p ShutdownPhase) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (p *ShutdownPhase) UnmarshalText(b []byte) error {
-	return enumParse(phaseNames, b, p, "shutdown phase", 0)
-}
-
 // Outcome is how one child ended in a shutdown.
 type Outcome uint8
 
@@ -101,7 +64,7 @@ type ShutdownReport struct {
 	// GoroutinesLeft is the number of goroutines still carrying the tree's
 	// labels when the report was written, counted from a goroutine profile;
 	// Leftover lists them with their stacks.
-	GoroutinesLeft int              `json:"goroutinesLeft"`
+	GoroutinesLeft int              `json:"goroutines_left"`
 	Leftover       []GoroutineStack `json:"leftover,omitempty"`
 }
 
@@ -147,7 +110,7 @@ func (n *node) beginShutdown(cause string, audit Audit) {
 	if s.duringStart && n.self == nil && n.t.startErr == nil {
 		n.t.startErr = n.err // Start fails with what ended the tree
 	}
-	n.publishPhase(EventShutdownRequested, PhaseRequestStop)
+	n.publishStage(EventShutdownRequested)
 
 	n.job = nil
 	for _, sc := range n.scopes {
@@ -182,13 +145,13 @@ func (n *node) beginShutdown(cause string, audit Audit) {
 			n.clearDeadline(c) // no start timeout: it is stopped in its turn
 		}
 	}
-	n.publishPhase(EventShutdownPhase, PhaseGracefulDrain)
+	n.publishStage(EventShutdownDraining)
 	n.advanceShutdown()
 }
 
-func (n *node) publishPhase(kind EventKind, p ShutdownPhase) {
+// publishStage reports that the shutdown entered the stage of kind.
+func (n *node) publishStage(kind EventKind) {
 	e := n.nodeEvent(kind)
-	e.Phase = p
 	if kind == EventShutdownRequested {
 		e.Reason, e.Audit = n.shut.cause, n.shut.audit
 		if n.autoShutdown != "" {
@@ -290,7 +253,7 @@ func (s *shutdown) late(a *attempt, class ExitClass, err error, now int64) {
 func (n *node) finishShutdown() {
 	s := n.shut
 	s.finishing = true
-	n.publishPhase(EventShutdownPhase, PhaseAbortStragglers)
+	n.publishStage(EventShutdownAborting)
 	if len(s.stragglers) > 0 {
 		left := n.t.goroutinesUnder(n.path)
 		for _, st := range s.stragglers {
@@ -307,7 +270,7 @@ func (n *node) finishShutdown() {
 			n.t.publish(&e)
 		}
 	}
-	n.publishPhase(EventShutdownPhase, PhaseReconcile)
+	n.publishStage(EventShutdownReconciling)
 	if n.self == nil {
 		n.reconciling = true
 		return
@@ -350,7 +313,7 @@ func (n *node) endShutdown(left []GoroutineStack) {
 		Leftover: left, GoroutinesLeft: stackCount(left)}
 	s.report = r
 	e := n.nodeEvent(EventShutdownCompleted)
-	e.Phase, e.Delay, e.Count = PhaseCompleted, r.Duration, uint64(r.GoroutinesLeft)
+	e.Delay, e.Count = r.Duration, uint64(r.GoroutinesLeft)
 	n.t.publish(&e)
 	for _, cmd := range s.cmds {
 		n.finish(cmd, nil)
@@ -472,13 +435,27 @@ func (n *node) shutdownCommand(cmd *command) {
 	}
 }
 
-// Shutdown stops the tree and returns its report: every child is stopped in
-// reverse start order within its own budget, stragglers are abandoned and
-// reported, and the goroutines left are counted. ctx bounds the whole
+// Shutdown stops the tree and returns its report. Each supervisor, nested
+// ones first, goes through four stages, each announced by an event:
+//
+//  1. Request stop (EventShutdownRequested): no new attempt starts any
+//     more; pending restarts and queued commands are cancelled.
+//  2. Graceful drain (EventShutdownDraining): children are stopped one at
+//     a time in reverse start order, each within its own Shutdown budget;
+//     a child is asked to stop only once every later sibling has exited or
+//     been abandoned.
+//  3. Abort stragglers (EventShutdownAborting): a child that overran its
+//     budget had its OnAbort hooks run and was fenced off when the budget
+//     expired; now the goroutines it left are captured with their stacks.
+//  4. Reconcile (EventShutdownReconciling): the report gets one outcome per
+//     child, and the root counts the goroutines still carrying the tree's
+//     labels (EventShutdownCompleted ends it).
+//
+// ctx bounds the whole
 // shutdown: once it is done, whatever still runs is abandoned at once. A
 // shutdown that is already under way (or over) is joined, and every call
 // returns the same report. The error is the tree's result, as from Wait, or
-// an *OpError wrapping an *AuditError.
+// an *OpError wrapping ErrInvalidAudit.
 func (t *Tree) Shutdown(ctx context.Context, audit Audit) (*ShutdownReport, error) {
 	if err := audit.validate(); err != nil {
 		return nil, &OpError{Op: opNames[opShutdown], Path: "/", Err: err}

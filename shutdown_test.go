@@ -57,20 +57,12 @@ func TestShutdownReverseOrder(t *testing.T) {
 				t.Fatalf("outcome %d: %+v", i, o)
 			}
 		}
-		phases := sequence(rec, supervisor.EventShutdownRequested, supervisor.EventShutdownPhase, supervisor.EventShutdownCompleted)
-		if len(phases) != 5 {
-			t.Fatalf("phase events %q", phases)
-		}
-		var ps []supervisor.ShutdownPhase
-		for _, e := range rec.Events() {
-			if e.Kind == supervisor.EventShutdownRequested || e.Kind == supervisor.EventShutdownPhase || e.Kind == supervisor.EventShutdownCompleted {
-				ps = append(ps, e.Phase)
-			}
-		}
-		wantPhases := []supervisor.ShutdownPhase{supervisor.PhaseRequestStop, supervisor.PhaseGracefulDrain,
-			supervisor.PhaseAbortStragglers, supervisor.PhaseReconcile, supervisor.PhaseCompleted}
-		if !slices.Equal(ps, wantPhases) {
-			t.Fatalf("phases %v, want %v", ps, wantPhases)
+		stages := []supervisor.EventKind{supervisor.EventShutdownRequested, supervisor.EventShutdownDraining,
+			supervisor.EventShutdownAborting, supervisor.EventShutdownReconciling, supervisor.EventShutdownCompleted}
+		wantStages := []string{"shutdown_requested /", "shutdown_draining /", "shutdown_aborting /",
+			"shutdown_reconciling /", "shutdown_completed /"}
+		if got := sequence(rec, stages...); !slices.Equal(got, wantStages) {
+			t.Fatalf("stage events %q, want %q", got, wantStages)
 		}
 		if r.GoroutinesLeft != 0 || tree.Wait() != nil {
 			t.Fatalf("left %d, Wait %v", r.GoroutinesLeft, tree.Wait())
@@ -108,7 +100,7 @@ func TestShutdownAbandonsStragglers(t *testing.T) {
 			t.Fatalf("shutdown took %v, want %v", time.Since(t0), want)
 		}
 		var ae *supervisor.AbandonedError
-		if !errors.As(err, &ae) || !errors.Is(err, supervisor.ErrAbandoned) || ae.Goroutines != 2 || !slices.Equal(ae.Paths, []string{"/stubborn"}) {
+		if !errors.As(err, &ae) || ae.Goroutines != 2 || !slices.Equal(ae.Paths, []string{"/stubborn"}) {
 			t.Fatalf("Shutdown error %v, want an *AbandonedError for 2 goroutines of /stubborn", err)
 		}
 		settle() // the hook runs in its own goroutine
@@ -223,7 +215,7 @@ func TestShutdownBounds(t *testing.T) {
 			if d := time.Since(t0); d != 1500*time.Millisecond {
 				t.Fatalf("took %v, want 1.5s", d)
 			}
-			if !errors.Is(err, supervisor.ErrAbandoned) || r.GoroutinesLeft != 3 {
+			if !errors.As(err, new(*supervisor.AbandonedError)) || r.GoroutinesLeft != 3 {
 				t.Fatalf("err %v, left %d", err, r.GoroutinesLeft)
 			}
 			for _, o := range r.Children {
@@ -301,7 +293,7 @@ func TestShutdownReportsLeakedHelpers(t *testing.T) {
 		if r.GoroutinesLeft != 1 || len(r.Leftover) != 1 || r.Leftover[0].Path != "/leaky" {
 			t.Fatalf("left %d: %+v", r.GoroutinesLeft, r.Leftover)
 		}
-		if !errors.Is(err, supervisor.ErrAbandoned) {
+		if !errors.As(err, new(*supervisor.AbandonedError)) {
 			t.Fatalf("Wait error %v", err)
 		}
 		close(release)

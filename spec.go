@@ -188,39 +188,11 @@ type Child struct {
 	Revision string
 }
 
-// Kind returns KindSupervisor if the child is a nested supervisor and
-// KindWorker otherwise.
-func (c *Child) Kind() Kind {
-	if c.Tree != nil {
-		return KindSupervisor
-	}
-	return KindWorker
-}
-
 // gated reports whether the child must signal readiness before its next
 // sibling starts.
 func (c *Child) gated() bool {
 	return c.Tree != nil || c.Readiness == ReadinessExplicit
 }
-
-// Kind tells workers from nested supervisors.
-type Kind uint8
-
-// Kinds of child.
-const (
-	KindWorker Kind = iota
-	KindSupervisor
-)
-
-var kindNames = []string{"worker", "supervisor"}
-
-func (k Kind) String() string { return enumString(kindNames, k) }
-
-// MarshalText implements encoding.TextMarshaler.
-func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (k *Kind) UnmarshalText(b []byte) error { return enumParse(kindNames, b, k, "kind", 0) }
 
 // RestartType says which exits of a child lead to a restart, as in OTP:
 //

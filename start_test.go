@@ -229,7 +229,7 @@ func TestValidation(t *testing.T) {
 	}
 	err := supervisor.Validate(spec)
 	var ve *supervisor.ValidationError
-	if !errors.As(err, &ve) || !errors.Is(err, supervisor.ErrInvalidSpec) {
+	if !errors.As(err, &ve) {
 		t.Fatalf("Validate = %v", err)
 	}
 	want := []string{
@@ -285,7 +285,7 @@ func TestStartFailsWhenIntensityExceeded(t *testing.T) {
 			{Name: "bad", Run: supervisortest.Exit(errBoom)},
 			{Name: "gate", Run: gate.Run, Readiness: supervisor.ReadinessExplicit, StartTimeout: time.Minute},
 		}})
-		if !errors.Is(err, supervisor.ErrIntensity) {
+		if !errors.As(err, new(*supervisor.IntensityError)) {
 			t.Fatalf("Start = %v, want the *IntensityError", err)
 		}
 	})

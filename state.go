@@ -1,7 +1,6 @@
 package supervisor
 
 import (
-	"fmt"
 	"time"
 )
 
@@ -65,17 +64,19 @@ func (s State) Live() bool {
 // Exit describes how a child's last attempt ended.
 type Exit struct {
 	Class ExitClass `json:"class"`
-	// Err is the attempt's error; Error is its text.
-	Err   error     `json:"-"`
-	Error string    `json:"error,omitempty"`
-	Time  time.Time `json:"time"`
+	// Err is the attempt's error, nil for a normal exit. In JSON it is its
+	// text, under "error".
+	Err  error     `json:"-"`
+	Time time.Time `json:"time"`
 }
 
 // ChildInfo is one child in a Snapshot.
 type ChildInfo struct {
-	Path        string      `json:"path"`
-	Name        string      `json:"name"`
-	Kind        Kind        `json:"kind"`
+	Path string `json:"path"`
+	Name string `json:"name"`
+	// Supervisor is true for a nested supervisor, whose children follow it
+	// in Snapshot.Children.
+	Supervisor  bool        `json:"supervisor,omitempty"`
 	Restart     RestartType `json:"restart"`
 	Role        Role        `json:"role,omitzero"`
 	Significant bool        `json:"significant,omitempty"`
@@ -91,7 +92,7 @@ type ChildInfo struct {
 	Restarts uint64 `json:"restarts"`
 	// NextAttempt is when a child in StateBackoff restarts, or when a
 	// child quarantined by its restart limit gets its probation attempt.
-	NextAttempt time.Time `json:"nextAttempt,omitzero"`
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
 	// Reason says why a child is quarantined by an error rule or its
 	// restart limit. Probation is true while the running attempt is a
 	// probation attempt (see Quarantine).
@@ -101,7 +102,7 @@ type ChildInfo struct {
 	// StateQuarantined, for a probation attempt held back), "throttle" (in
 	// StatePending, for a slot; see Spec.MaxRestarting), "primary" (a
 	// sidecar in StatePending, for its primary to run).
-	WaitingFor string `json:"waitingFor,omitempty"`
+	WaitingFor string `json:"waiting_for,omitempty"`
 	Probation  bool   `json:"probation,omitempty"`
 	// Unhealthy is true while the running attempt is stale (see
 	// Liveness); Progress is its Progress counter.
@@ -111,9 +112,9 @@ type ChildInfo struct {
 	// ReadinessImmediate, after Ready for ReadinessExplicit. A stopping
 	// child is not ready. ReadyAt is when it became ready.
 	Ready         bool      `json:"ready"`
-	ReadyAt       time.Time `json:"readyAt,omitzero"`
-	LastHeartbeat time.Time `json:"lastHeartbeat,omitzero"`
-	LastExit      Exit      `json:"lastExit,omitzero"`
+	ReadyAt       time.Time `json:"ready_at,omitzero"`
+	LastHeartbeat time.Time `json:"last_heartbeat,omitzero"`
+	LastExit      Exit      `json:"last_exit,omitzero"`
 	// Abandoned counts attempts that overran their stop budget and whose
 	// goroutine has not returned yet.
 	Abandoned int `json:"abandoned,omitempty"`
@@ -126,7 +127,7 @@ type SupervisorInfo struct {
 	// Intensity is the supervisor's intensity; RecentRestarts the restarts
 	// counted in its current window.
 	Intensity      Intensity `json:"intensity"`
-	RecentRestarts int       `json:"recentRestarts"`
+	RecentRestarts int       `json:"recent_restarts"`
 	// Budget is the supervisor's restart budget (zero for none) and
 	// Tokens the restarts it would allow now without waiting.
 	Budget Budget `json:"budget,omitzero"`
@@ -135,7 +136,7 @@ type SupervisorInfo struct {
 	// those waiting for a slot under MaxRestarting (0 for no cap).
 	Restarting    int `json:"restarting"`
 	Queued        int `json:"queued,omitempty"`
-	MaxRestarting int `json:"maxRestarting,omitempty"`
+	MaxRestarting int `json:"max_restarting,omitempty"`
 	// Groups has the state of each of the supervisor's groups.
 	Groups []GroupInfo `json:"groups,omitempty"`
 }
@@ -146,10 +147,10 @@ type GroupInfo struct {
 	Name           string    `json:"name"`
 	Strategy       Strategy  `json:"strategy"`
 	Intensity      Intensity `json:"intensity"`
-	RecentRestarts int       `json:"recentRestarts"`
+	RecentRestarts int       `json:"recent_restarts"`
 	Restarting     int       `json:"restarting"`
 	Queued         int       `json:"queued,omitempty"`
-	MaxRestarting  int       `json:"maxRestarting,omitempty"`
+	MaxRestarting  int       `json:"max_restarting,omitempty"`
 	// Quarantined is true once the group exceeded its intensity, until one
 	// of its members runs again.
 	Quarantined bool `json:"quarantined,omitempty"`
@@ -158,7 +159,7 @@ type GroupInfo struct {
 // Snapshot is a consistent picture of a whole tree at one point of its
 // event sequence.
 type Snapshot struct {
-	TreeID string    `json:"treeId"`
+	TreeID string    `json:"tree_id"`
 	Time   time.Time `json:"time"`
 	// Seq is the sequence number of the last event reflected.
 	Seq uint64 `json:"seq"`
@@ -197,11 +198,6 @@ func (t *Tree) Snapshot() Snapshot {
 			s.Counts[State(st)] = n
 		}
 	}
-	for i := range s.Children {
-		if err := s.Children[i].LastExit.Err; err != nil {
-			s.Children[i].LastExit.Error = errorText(err)
-		}
-	}
 	return s
 }
 
@@ -209,7 +205,7 @@ func (n *node) snapshot(s *Snapshot, counts *[numStates]int, now int64) {
 	out := &s.Children
 	own := n.scopes[0]
 	sup := SupervisorInfo{Path: n.path, Strategy: own.strategy, Intensity: own.intensity,
-		RecentRestarts: own.window.used(now), Budget: n.plan.budget,
+		RecentRestarts: own.window.used(now), Budget: n.compiled.budget,
 		Restarting: own.restarting, MaxRestarting: own.maxRestarting}
 	for _, g := range n.scopes[1:] {
 		sup.Groups = append(sup.Groups, GroupInfo{Name: g.name, Strategy: g.strategy, Intensity: g.intensity,
@@ -232,7 +228,7 @@ func (n *node) snapshot(s *Snapshot, counts *[numStates]int, now int64) {
 			continue
 		}
 		info := ChildInfo{
-			Path: c.path, Name: c.cp.name, Kind: c.cp.pol.kind(), Restart: c.cp.pol.restart, Role: c.cp.pol.role,
+			Path: c.path, Name: c.cp.name, Supervisor: c.cp.pol.supervisor(), Restart: c.cp.pol.restart, Role: c.cp.pol.role,
 			Significant: c.cp.pol.significant, Revision: c.cp.rev,
 			State: c.state, Since: at(c.since), Generation: c.gen, Attempt: int(c.attempt),
 			Restarts: uint64(c.restarts), Abandoned: int(c.zombies),
@@ -281,15 +277,4 @@ func (n *node) snapshot(s *Snapshot, counts *[numStates]int, now int64) {
 			c.cur.sub.snapshot(s, counts, now)
 		}
 	}
-}
-
-// errorText calls err.Error, turning a panic in a user's Error method into
-// text instead of a crash of the caller of State.
-func errorText(err error) (s string) {
-	defer func() {
-		if r := recover(); r != nil {
-			s = fmt.Sprintf("(Error method panicked: %v)", r)
-		}
-	}()
-	return err.Error()
 }

@@ -50,17 +50,17 @@ func TestStateSnapshot(t *testing.T) {
 		}
 		ci, _ := s.Child("/c")
 		if ci.State != supervisor.StateBackoff || ci.NextAttempt != t0.Add(time.Second+time.Minute) ||
-			ci.LastExit.Class != supervisor.ExitAbnormal || ci.LastExit.Error != "boom" ||
+			ci.LastExit.Class != supervisor.ExitAbnormal || ci.LastExit.Err.Error() != "boom" ||
 			!ci.LastExit.Time.Equal(t0.Add(time.Second)) || ci.Generation != 1 || ci.Attempt != 2 {
 			t.Fatalf("/c %+v", ci)
 		}
 		hb, _ := s.Child("/hb")
-		if !hb.LastHeartbeat.Equal(t0.Add(time.Second)) || !hb.Ready || hb.Kind != supervisor.KindWorker {
+		if !hb.LastHeartbeat.Equal(t0.Add(time.Second)) || !hb.Ready || hb.Supervisor {
 			t.Fatalf("/hb %+v", hb)
 		}
 		sub, _ := s.Child("/sub")
 		g, _ := s.Child("/sub/g")
-		if sub.Kind != supervisor.KindSupervisor || sub.State != supervisor.StateStarting || sub.Ready ||
+		if !sub.Supervisor || sub.State != supervisor.StateStarting || sub.Ready ||
 			g.State != supervisor.StateStarting || g.Ready {
 			t.Fatalf("/sub %+v /sub/g %+v", sub, g)
 		}

@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// MaxSummaries is how many RunSummaries a tree keeps, the most recent.
-const MaxSummaries = 16
+// maxSummaries is how many RunSummaries a tree keeps, the most recent.
+const maxSummaries = 16
 
 // RunSummary is a post-mortem of an incident that made a supervisor give
 // up or left goroutines behind: built when a supervisor exceeds its
@@ -29,8 +29,7 @@ type RunSummary struct {
 	// The decision and the rule that fired, and the error it ended with.
 	Rule   string `json:"rule,omitempty"`
 	Reason string `json:"reason,omitempty"`
-	Err    error  `json:"-"`
-	Error  string `json:"error,omitempty"`
+	Err    error  `json:"-"` // in JSON, its text under "error"
 	// Counters over the incident's events.
 	Failures int `json:"failures"` // abnormal exits
 	Restarts int `json:"restarts"` // restarts performed
@@ -49,9 +48,6 @@ func (t *Tree) summarize(e *Event) {
 	}
 	s := RunSummary{Time: e.Time, Trigger: e.Kind, Path: e.Path, Seq: e.Seq, Correlation: e.Correlation,
 		Rule: e.Rule, Reason: e.Reason, Err: e.Err, Abandoned: e.Goroutines}
-	if e.Err != nil {
-		s.Error = errorText(e.Err)
-	}
 	if e.Correlation != 0 {
 		for _, ev := range t.journal.slice() {
 			if ev.Correlation != e.Correlation {
@@ -76,13 +72,13 @@ func (t *Tree) summarize(e *Event) {
 		first.Events, first.Failures, first.Restarts, first.Stopped = s.Events, s.Failures, s.Restarts, s.Stopped
 		first.Abandoned = append(first.Abandoned, s.Abandoned...)
 		if first.Err == nil {
-			first.Err, first.Error = s.Err, s.Error
+			first.Err = s.Err
 		}
 		return
 	}
-	if len(t.summaries) == MaxSummaries {
+	if len(t.summaries) == maxSummaries {
 		copy(t.summaries, t.summaries[1:])
-		t.summaries = t.summaries[:MaxSummaries-1]
+		t.summaries = t.summaries[:maxSummaries-1]
 	}
 	t.summaries = append(t.summaries, s)
 }
@@ -119,8 +115,8 @@ func (s *RunSummary) attrs() []slog.Attr {
 	if s.Rule != "" {
 		a = append(a, slog.String("rule", s.Rule))
 	}
-	if s.Error != "" {
-		a = append(a, slog.String("error", s.Error))
+	if s.Err != nil {
+		a = append(a, slog.String("error", errorText(s.Err)))
 	}
 	if len(s.Abandoned) > 0 {
 		a = append(a, slog.Int("abandoned_goroutines", stackCount(s.Abandoned)))

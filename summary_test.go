@@ -33,7 +33,7 @@ func TestRunSummaryIntensity(t *testing.T) {
 		}
 		s := ss[0]
 		if s.Trigger != supervisor.EventIntensityExceeded || s.Path != "/" || s.Rule != "intensity" ||
-			!strings.Contains(s.Error, "intensity exceeded") || s.Failures != 1 || s.Stopped < 1 {
+			s.Err == nil || !strings.Contains(s.Err.Error(), "intensity exceeded") || s.Failures != 1 || s.Stopped < 1 {
 			t.Fatalf("summary %+v", s)
 		}
 		var kinds []string

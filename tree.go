@@ -148,6 +148,9 @@ func (t *Tree) Wait() error {
 }
 
 // Report returns the shutdown report once the tree has ended, nil before.
+// It is the same report Shutdown returns, and the only way to read it when
+// the tree ended without a Shutdown call: by the cancellation of Start's
+// context, or because the root supervisor gave up (see Wait).
 func (t *Tree) Report() *ShutdownReport {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -240,8 +243,10 @@ type GoroutineStack struct {
 
 // Goroutines lists the goroutines now carrying the labels of the child at
 // path or of its descendants ("/" for the whole tree), from a goroutine
-// profile. It is how the shutdown report attributes leaks, and what
-// supervisortest's leak check uses.
+// profile. Unlike the shutdown report, which lists what an ended tree left,
+// it looks at a running tree: what a live child runs (to debug a stuck
+// one), or what a removed child left. supervisortest's leak check uses it.
+// A profile stops the world briefly; do not call it on a hot path.
 func (t *Tree) Goroutines(path string) []GoroutineStack {
 	return t.goroutinesUnder(path)
 }

@@ -34,9 +34,6 @@ func (e *ValidationError) Error() string {
 	return b.String()
 }
 
-// Is reports whether target is ErrInvalidSpec.
-func (e *ValidationError) Is(target error) bool { return target == ErrInvalidSpec }
-
 // Validate checks spec as Start would, and returns a *ValidationError listing
 // every problem, or nil.
 func Validate(spec Spec) error {

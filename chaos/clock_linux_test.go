@@ -69,7 +69,7 @@ func TestClockStep(t *testing.T) {
 		step(time.Hour)
 		r.fail()
 		err := waitEnd(tree, 10*time.Second)
-		v.equal("forward_step_window_kept", boolf(errors.Is(err, supervisor.ErrIntensity)), 1)
+		v.equal("forward_step_window_kept", boolf(errors.As(err, new(*supervisor.IntensityError))), 1)
 	}
 
 	// Backward: three restarts, a jump back, one period: the window is

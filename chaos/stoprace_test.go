@@ -167,7 +167,7 @@ func stopRace(t *testing.T, s supervisor.Strategy, rt supervisor.RestartType, ra
 		settled := func() bool {
 			s := tree.Snapshot()
 			for _, c := range s.Children {
-				if c.Kind == supervisor.KindSupervisor {
+				if c.Supervisor {
 					if c.State != supervisor.StateReady {
 						return false
 					}
@@ -197,7 +197,7 @@ func stopRace(t *testing.T, s supervisor.Strategy, rt supervisor.RestartType, ra
 	}
 	wg.Wait()
 	err = tree.Wait()
-	if err != nil && !errors.Is(err, supervisor.ErrIntensity) {
+	if err != nil && !errors.As(err, new(*supervisor.IntensityError)) {
 		tot.badEnd.Add(1)
 		t.Logf("%s/%s/%s: the tree ended with %v", s, rt, race, err)
 	}

@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/go-supervisor/supervisor"
 )
 
 // Error lists every problem found in a config file, sorted by position. Load
@@ -14,8 +12,6 @@ import (
 // supervisor.Spec: a YAML syntax error, an unknown or duplicate key, a value
 // of the wrong type, an unknown registry name, or a problem
 // supervisor.Validate finds in the resulting spec.
-//
-// errors.Is(err, supervisor.ErrInvalidSpec) holds for every *Error.
 type Error struct {
 	// File is the file name given to Load or Parse.
 	File string
@@ -66,10 +62,6 @@ func (e *Error) Error() string {
 	}
 	return b.String()
 }
-
-// Is reports whether target is supervisor.ErrInvalidSpec: a config file with
-// problems describes no valid spec.
-func (e *Error) Is(target error) bool { return target == supervisor.ErrInvalidSpec }
 
 // sortProblems orders problems by position, then path, and drops exact
 // duplicates.

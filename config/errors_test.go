@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-supervisor/supervisor"
 	"github.com/go-supervisor/supervisor/config"
 )
 
@@ -30,8 +29,8 @@ func TestErrorFormat(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Fatalf("error:\n%v\nwant:\n%s", err, want)
 	}
-	if !errors.Is(err, supervisor.ErrInvalidSpec) {
-		t.Error("errors.Is(err, supervisor.ErrInvalidSpec) is false")
+	if !errors.As(err, new(*config.Error)) {
+		t.Error("errors.As(err, new(*config.Error)) is false")
 	}
 	var cerr *config.Error
 	if !errors.As(err, &cerr) || cerr.File != "shop.yaml" || len(cerr.Problems) != 2 {

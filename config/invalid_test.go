@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-supervisor/supervisor"
 	"github.com/go-supervisor/supervisor/config"
 )
 
@@ -48,8 +47,8 @@ func TestInvalidFiles(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Parse accepted the file: %+v", spec)
 			}
-			if !errors.Is(err, supervisor.ErrInvalidSpec) {
-				t.Errorf("errors.Is(err, supervisor.ErrInvalidSpec) is false for %v", err)
+			if !errors.As(err, new(*config.Error)) {
+				t.Errorf("errors.As(err, new(*config.Error)) is false for %v", err)
 			}
 			got := problems(t, err)
 			if *update {

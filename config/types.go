@@ -267,7 +267,7 @@ type Rule struct {
 	ExitCodes []int `yaml:"exit_codes,omitempty" json:"exit_codes,omitempty" jsonschema:"minItems=1,example=75"`
 	// What to do: restart, stop (leave the child down), quarantine,
 	// escalate (fail the supervisor) or shutdown_tree.
-	Action *supervisor.Action `yaml:"action,omitempty" json:"action,omitempty" jsonschema:"required,example=restart"`
+	Action *supervisor.RuleAction `yaml:"action,omitempty" json:"action,omitempty" jsonschema:"required,example=restart"`
 }
 
 // Exec is a program run as a child: each attempt starts it in its own

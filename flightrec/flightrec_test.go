@@ -52,7 +52,7 @@ func TestSnapshotOnStorm(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("Run = %v", err)
 	}
-	if err := tree.Wait(); !errors.Is(err, supervisor.ErrIntensity) {
+	if err := tree.Wait(); !errors.As(err, new(*supervisor.IntensityError)) {
 		t.Fatalf("Wait = %v", err)
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.trace"))

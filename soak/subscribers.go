@@ -235,7 +235,7 @@ func newRestartModel(snap supervisor.Snapshot) *restartModel {
 		if c.Restarts > 0 {
 			m.want[c.Path] = c.Restarts
 		}
-		if c.Kind == supervisor.KindSupervisor {
+		if c.Supervisor {
 			m.supervisors[c.Path] = true
 		}
 	}

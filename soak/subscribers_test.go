@@ -7,14 +7,14 @@ import (
 )
 
 func TestRestartModel(t *testing.T) {
-	child := func(path string, kind supervisor.Kind, restarts uint64) supervisor.ChildInfo {
-		return supervisor.ChildInfo{Path: path, Kind: kind, Restarts: restarts}
+	child := func(path string, sup bool, restarts uint64) supervisor.ChildInfo {
+		return supervisor.ChildInfo{Path: path, Supervisor: sup, Restarts: restarts}
 	}
 	base := supervisor.Snapshot{Children: []supervisor.ChildInfo{
-		child("/a", supervisor.KindWorker, 2),
-		child("/s", supervisor.KindSupervisor, 0),
-		child("/s/x", supervisor.KindWorker, 5),
-		child("/s/y", supervisor.KindWorker, 0),
+		child("/a", false, 2),
+		child("/s", true, 0),
+		child("/s/x", false, 5),
+		child("/s/y", false, 0),
 	}}
 	m := newRestartModel(base)
 	for _, e := range []supervisor.Event{
@@ -30,10 +30,10 @@ func TestRestartModel(t *testing.T) {
 		m.observe(e)
 	}
 	now := supervisor.Snapshot{Children: []supervisor.ChildInfo{
-		child("/a", supervisor.KindWorker, 3),
-		child("/s", supervisor.KindSupervisor, 1),
-		child("/s/x", supervisor.KindWorker, 0),
-		child("/s/y", supervisor.KindWorker, 1),
+		child("/a", false, 3),
+		child("/s", true, 1),
+		child("/s/x", false, 0),
+		child("/s/y", false, 1),
 	}}
 	if got, want, differ, diff := m.compare(now); got != 5 || want != 5 || differ != 0 {
 		t.Errorf("compare: State %d, events %d, %d differ: %v", got, want, differ, diff)

@@ -161,7 +161,7 @@ func readiness(tree *supervisor.Tree, c *config) ReadinessReport {
 			continue
 		}
 		rep.NotReady = append(rep.NotReady, NotReadyChild{Path: ch.Path, State: ch.State,
-			WaitingFor: ch.WaitingFor, Reason: ch.Reason, NextAttempt: ch.NextAttempt, Error: ch.LastExit.Error})
+			WaitingFor: ch.WaitingFor, Reason: ch.Reason, NextAttempt: ch.NextAttempt, Error: errorText(ch.LastExit.Err)})
 	}
 	rep.Ready = len(rep.NotReady) == 0
 	return rep

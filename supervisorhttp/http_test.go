@@ -193,8 +193,8 @@ func TestState(t *testing.T) {
 		if err := json.Unmarshal(w.Body.Bytes(), &s); err != nil {
 			t.Fatalf("decoding state: %v", err)
 		}
-		if c, _ := s.Child("/sub"); c.Kind != supervisor.KindSupervisor {
-			t.Fatalf("kind of /sub: %v", c.Kind)
+		if c, _ := s.Child("/sub"); !c.Supervisor {
+			t.Fatalf("/sub is not shown as a supervisor: %+v", c)
 		}
 		want := tree.Snapshot()
 		if s.TreeID != tree.ID() || s.Seq != want.Seq || len(s.Children) != 3 || len(s.Supervisors) != 2 ||

@@ -1413,7 +1413,7 @@ func (m *model) checkResult(rt *rapid.T, what string, err error) {
 		for _, st := range e.left {
 			want = append(want, st.path)
 		}
-		if !errors.As(err, &ae) || !errors.Is(err, supervisor.ErrAbandoned) {
+		if !errors.As(err, &ae) || !errors.As(err, new(*supervisor.AbandonedError)) {
 			rt.Fatalf("%s = %v, want an *AbandonedError", what, err)
 		}
 		got := slices.Clone(ae.Paths)
@@ -1425,7 +1425,7 @@ func (m *model) checkResult(rt *rapid.T, what string, err error) {
 		}
 	case "intensity":
 		var ie *supervisor.IntensityError
-		if !errors.As(err, &ie) || !errors.Is(err, supervisor.ErrIntensity) || ie.Path != "/" || ie.Child != e.child {
+		if !errors.As(err, &ie) || ie.Path != "/" || ie.Child != e.child {
 			rt.Fatalf("%s = %v, want an *IntensityError of / refusing %s", what, err, e.child)
 		}
 	case "escalation":
@@ -1498,19 +1498,16 @@ func (m *model) check(rt *rapid.T) {
 		if c.live() {
 			attempt = c.shown
 		}
-		kind := supervisor.KindWorker
-		if c.kind == kindNested {
-			kind = supervisor.KindSupervisor
-		}
+		nested := c.kind == kindNested
 		if info.State != c.state || info.Generation != c.gen || info.Attempt != attempt ||
 			info.Restarts != c.restarts || info.LastExit.Class != c.last || info.Restart != c.restart ||
-			info.Kind != kind || info.Abandoned != 0 || info.Ready != (c.state == supervisor.StateRunning || c.state == supervisor.StateReady) ||
+			info.Supervisor != nested || info.Abandoned != 0 || info.Ready != (c.state == supervisor.StateRunning || c.state == supervisor.StateReady) ||
 			(info.Reason != "") != c.limitQ || info.NextAttempt.IsZero() == c.limitQ {
-			rt.Fatalf("%s: state %s, generation %d, attempt %d, restarts %d, last exit %s, %s, %s, abandoned %d, reason %q, next attempt %v\n"+
-				"want: state %s, generation %d, attempt %d, restarts %d, last exit %s, %s, %s, quarantined by its limit: %v",
-				c.path, info.State, info.Generation, info.Attempt, info.Restarts, info.LastExit.Class, info.Restart, info.Kind,
+			rt.Fatalf("%s: state %s, generation %d, attempt %d, restarts %d, last exit %s, %s, supervisor %v, abandoned %d, reason %q, next attempt %v\n"+
+				"want: state %s, generation %d, attempt %d, restarts %d, last exit %s, %s, supervisor %v, quarantined by its limit: %v",
+				c.path, info.State, info.Generation, info.Attempt, info.Restarts, info.LastExit.Class, info.Restart, info.Supervisor,
 				info.Abandoned, info.Reason, info.NextAttempt,
-				c.state, c.gen, attempt, c.restarts, c.last, c.restart, kind, c.limitQ)
+				c.state, c.gen, attempt, c.restarts, c.last, c.restart, nested, c.limitQ)
 		}
 	}
 	counts := map[supervisor.State]int{}

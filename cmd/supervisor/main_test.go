@@ -76,14 +76,15 @@ func TestBinary(t *testing.T) {
 	deadline := time.AfterFunc(20*time.Second, func() { cmd.Process.Kill() })
 	defer deadline.Stop()
 	var out strings.Builder
-	for lines.Scan() {
+	started := false
+	// The process child logs its pid from its own goroutine: before or
+	// after the status table that follows the start.
+	for (pid == "" || !started) && lines.Scan() {
 		out.WriteString(lines.Text() + "\n")
 		if m := pidRe.FindStringSubmatch(lines.Text()); m != nil {
 			pid = m[1]
 		}
-		if strings.HasPrefix(lines.Text(), "── started") {
-			break
-		}
+		started = started || strings.HasPrefix(lines.Text(), "── started")
 	}
 	if pid == "" {
 		t.Fatalf("no pid of the child in:\n%s", out.String())

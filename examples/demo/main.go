@@ -207,7 +207,8 @@ func demoSpec() supervisor.Spec {
 
 func printEvent(out io.Writer, began time.Time, e supervisor.Event, verbose bool) {
 	switch e.Kind {
-	case supervisor.EventChildRunning, supervisor.EventCommandAccepted, supervisor.EventShutdownPhase:
+	case supervisor.EventChildRunning, supervisor.EventCommandAccepted, supervisor.EventShutdownDraining,
+		supervisor.EventShutdownAborting, supervisor.EventShutdownReconciling:
 		if !verbose {
 			return
 		}
@@ -235,8 +236,6 @@ func printEvent(out io.Writer, began time.Time, e supervisor.Event, verbose bool
 		if e.Reason != "" && e.Reason != e.Path {
 			fmt.Fprintf(&b, " because %s failed", e.Reason)
 		}
-	case supervisor.EventShutdownRequested, supervisor.EventShutdownPhase:
-		fmt.Fprintf(&b, " phase=%s", e.Phase)
 	case supervisor.EventShutdownCompleted:
 		fmt.Fprintf(&b, " took=%v goroutines-left=%d", e.Delay.Round(time.Microsecond), e.Count)
 	case supervisor.EventCommandCompleted:

@@ -89,8 +89,8 @@ func note(now time.Time, c supervisor.ChildInfo) string {
 	if c.Reason != "" {
 		parts = append(parts, c.Reason)
 	}
-	if c.LastExit.Class.Abnormal() && c.LastExit.Error != "" && (c.State == supervisor.StateFailed || c.State == supervisor.StateBackoff) {
-		parts = append(parts, "last exit: "+c.LastExit.Error)
+	if c.LastExit.Class.Abnormal() && c.LastExit.Err != nil && (c.State == supervisor.StateFailed || c.State == supervisor.StateBackoff) {
+		parts = append(parts, "last exit: "+c.LastExit.Err.Error())
 	}
 	return strings.Join(parts, "; ")
 }

@@ -5,12 +5,13 @@ import (
 	"time"
 )
 
-// A plan is a compiled Spec: what a supervisor needs to start and restart
-// its children, taken from the caller's Spec at Start (or AddChild), which
-// the tree then no longer reads. Each child costs 48 bytes in its plan; what
+// A compiledSpec is what a supervisor needs to start and restart its
+// children, compiled from the caller's Spec at Start (or AddChild, or
+// Apply), which the tree then no longer reads. (It is not a Plan: a Plan is
+// what Apply changes.) Each child costs 48 bytes in its compiledSpec; what
 // it shares with its siblings (restart type, budgets, backoff) is a policy
 // the tree keeps once.
-type plan struct {
+type compiledSpec struct {
 	name          string
 	strategy      Strategy
 	intensity     Intensity // defaults applied
@@ -19,12 +20,12 @@ type plan struct {
 	autoShutdown  AutoShutdown
 	budget        Budget
 	maxRestarting int
-	groups        []groupPlan
-	children      []childPlan
+	groups        []compiledGroup
+	children      []compiledChild
 }
 
-// childPlan is one compiled Child.
-type childPlan struct {
+// compiledChild is one compiled Child.
+type compiledChild struct {
 	name string
 	run  func(context.Context) error
 	pol  *policy
@@ -34,7 +35,7 @@ type childPlan struct {
 // policy is the part of a Child that children declared alike share, with
 // defaults applied.
 type policy struct {
-	tree         *plan // the nested supervisor's plan, for KindSupervisor
+	tree         *compiledSpec // the nested supervisor's compiled spec
 	restart      RestartType
 	rules        *ruleSet
 	significant  bool
@@ -44,17 +45,13 @@ type policy struct {
 	backoff      Backoff
 	quarantine   Quarantine
 	liveness     Liveness
-	group        int // restart scope: 0 for none, i+1 for the plan's groups[i]
+	group        int // restart scope: 0 for none, i+1 for the compiled spec's groups[i]
 	role         Role
 	primary      string // a sidecar's primary
 }
 
-func (p *policy) kind() Kind {
-	if p.tree != nil {
-		return KindSupervisor
-	}
-	return KindWorker
-}
+// supervisor reports whether the child is a nested supervisor.
+func (p *policy) supervisor() bool { return p.tree != nil }
 
 // compiler turns valid specs into plans, sharing identical policies. It
 // belongs to one tree and is used under its lock.
@@ -62,11 +59,11 @@ type compiler struct {
 	policies map[policy]*policy
 }
 
-func (k *compiler) spec(s *Spec) *plan {
-	p := &plan{name: s.Name, strategy: s.Strategy, intensity: s.Intensity.resolve(),
-		defaults: s.Defaults, autoShutdown: s.AutoShutdown, budget: s.Budget, maxRestarting: s.MaxRestarting, children: make([]childPlan, len(s.Children))}
+func (k *compiler) spec(s *Spec) *compiledSpec {
+	p := &compiledSpec{name: s.Name, strategy: s.Strategy, intensity: s.Intensity.resolve(),
+		defaults: s.Defaults, autoShutdown: s.AutoShutdown, budget: s.Budget, maxRestarting: s.MaxRestarting, children: make([]compiledChild, len(s.Children))}
 	for _, g := range s.Groups {
-		p.groups = append(p.groups, groupPlan{name: g.Name, strategy: g.Strategy,
+		p.groups = append(p.groups, compiledGroup{name: g.Name, strategy: g.Strategy,
 			intensity: g.Intensity.resolve(), maxRestarting: g.MaxRestarting})
 	}
 	if len(s.Defaults.Rules) > 0 {
@@ -92,7 +89,7 @@ func firstSet[T comparable](vs ...T) T {
 // child compiles c, a child of the supervisor planned by p. Each field comes
 // from the first of: the child, the supervisor's defaults, the built-in
 // default. Rules are the child's, then the supervisor's.
-func (k *compiler) child(c *Child, p *plan) childPlan {
+func (k *compiler) child(c *Child, p *compiledSpec) compiledChild {
 	d := &p.defaults
 	r := c.Role.Defaults()
 	shutdown := firstSet(c.Shutdown, d.Shutdown, DefaultShutdown)
@@ -136,15 +133,15 @@ func (k *compiler) child(c *Child, p *plan) childPlan {
 		// A nested supervisor's policy is its own: it is not shared, so that
 		// supervisors added and removed at run time leave nothing behind.
 		pol.tree = k.spec(c.Tree)
-		return childPlan{name: c.Name, run: c.Run, pol: &pol, rev: c.Revision}
+		return compiledChild{name: c.Name, run: c.Run, pol: &pol, rev: c.Revision}
 	}
 	if shared, ok := k.policies[pol]; ok {
-		return childPlan{name: c.Name, run: c.Run, pol: shared, rev: c.Revision}
+		return compiledChild{name: c.Name, run: c.Run, pol: shared, rev: c.Revision}
 	}
 	if k.policies == nil {
 		k.policies = make(map[policy]*policy)
 	}
 	shared := &pol
 	k.policies[pol] = shared
-	return childPlan{name: c.Name, run: c.Run, pol: shared, rev: c.Revision}
+	return compiledChild{name: c.Name, run: c.Run, pol: shared, rev: c.Revision}
 }
