@@ -76,10 +76,12 @@ type ChildInfo struct {
 	Name string `json:"name"`
 	// Supervisor is true for a nested supervisor, whose children follow it
 	// in Snapshot.Children.
-	Supervisor  bool        `json:"supervisor,omitempty"`
-	Restart     RestartType `json:"restart"`
-	Role        Role        `json:"role,omitzero"`
-	Significant bool        `json:"significant,omitempty"`
+	Supervisor bool        `json:"supervisor,omitempty"`
+	Restart    RestartType `json:"restart"`
+	Role       Role        `json:"role,omitzero"`
+	// Group is the child's group (see Group), "" for none.
+	Group       string `json:"group,omitempty"`
+	Significant bool   `json:"significant,omitempty"`
 	// Revision is the child's Child.Revision, as last applied.
 	Revision   string    `json:"revision,omitempty"`
 	State      State     `json:"state"`
@@ -232,6 +234,9 @@ func (n *node) snapshot(s *Snapshot, counts *[numStates]int, now int64) {
 			Significant: c.cp.pol.significant, Revision: c.cp.rev,
 			State: c.state, Since: at(c.since), Generation: c.gen, Attempt: int(c.attempt),
 			Restarts: uint64(c.restarts), Abandoned: int(c.zombies),
+		}
+		if c.cp.pol.group > 0 {
+			info.Group = n.scopeOf(c).name
 		}
 		if c.state == StateBackoff {
 			info.NextAttempt = at(c.timer.At)

@@ -23,6 +23,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -106,7 +107,7 @@ type ReadinessReport struct {
 	Reason string `json:"reason,omitempty"`
 	// NotReady lists the children that hold readiness back, in the
 	// snapshot's order.
-	NotReady []NotReadyChild `json:"notReady,omitempty"`
+	NotReady []NotReadyChild `json:"not_ready,omitempty"`
 }
 
 // NotReadyChild is a child that holds readiness back.
@@ -115,9 +116,9 @@ type NotReadyChild struct {
 	State supervisor.State `json:"state"`
 	// WaitingFor, Reason and NextAttempt are the child's ChildInfo
 	// fields of the same names.
-	WaitingFor  string    `json:"waitingFor,omitempty"`
+	WaitingFor  string    `json:"waiting_for,omitempty"`
 	Reason      string    `json:"reason,omitempty"`
-	NextAttempt time.Time `json:"nextAttempt,omitzero"`
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
 	// Error is the error of the child's last exit, if any.
 	Error string `json:"error,omitempty"`
 }
@@ -186,25 +187,8 @@ func State(tree *supervisor.Tree) http.Handler {
 	})
 }
 
-// JournalResponse is the JSON body of the journal handler: the events of
-// tree.Journal(), oldest first, and its count of dropped events.
-type JournalResponse struct {
-	Events []JournalEvent `json:"events"`
-	// Dropped counts the older events that no longer fit in the journal
-	// (supervisor.Journal.Dropped).
-	Dropped uint64 `json:"dropped"`
-}
-
-// JournalEvent is a supervisor.Event with the text of its error, which
-// Event itself leaves out of its JSON.
-type JournalEvent struct {
-	supervisor.Event
-	// Error is Event.Err.Error(), if Err is set.
-	Error string `json:"error,omitempty"`
-}
-
 // Journal returns a handler that answers with the JSON of tree.Journal(),
-// a JournalResponse. The query parameter after=SEQ keeps only the events
+// a supervisor.Journal. The query parameter after=SEQ keeps only the events
 // whose Seq is greater than SEQ, for a client that follows the journal by
 // polling with the last Seq it saw; a value that is not an unsigned integer
 // is a 400 Bad Request naming the parameter.
@@ -224,18 +208,10 @@ func Journal(tree *supervisor.Tree) http.Handler {
 			}
 		}
 		j := tree.Journal()
-		resp := JournalResponse{Events: make([]JournalEvent, 0, len(j.Events)), Dropped: j.Dropped}
-		for _, e := range j.Events {
-			if e.Seq <= after {
-				continue
-			}
-			je := JournalEvent{Event: e}
-			if e.Err != nil {
-				je.Error = errorText(e.Err)
-			}
-			resp.Events = append(resp.Events, je)
-		}
-		writeJSON(w, r, http.StatusOK, resp)
+		// Events are in Seq order: keep those after the given one.
+		i := sort.Search(len(j.Events), func(i int) bool { return j.Events[i].Seq > after })
+		j.Events = j.Events[i:]
+		writeJSON(w, r, http.StatusOK, j)
 	})
 }
 
