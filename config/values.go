@@ -32,10 +32,12 @@ func (d *Duration) UnmarshalText(b []byte) error {
 }
 
 // MarshalText implements encoding.TextMarshaler.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
-// String returns the duration as time.Duration prints it.
-func (d Duration) String() string { return time.Duration(d).String() }
+// String returns the duration as a config file writes it: as
+// time.Duration prints it, without trailing zero units ("5m", not "5m0s").
+// The library's JSON writes durations the same way.
+func (d Duration) String() string { return fmtDuration(time.Duration(d)) }
 
 // parseDuration parses a Duration; or names another form the key takes,
 // for the message.

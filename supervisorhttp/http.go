@@ -284,8 +284,11 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 }
 
 // errorText calls err.Error, turning a panic in a user's Error method into
-// text.
+// text; "" for nil.
 func errorText(err error) (s string) {
+	if err == nil {
+		return ""
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			s = fmt.Sprintf("(Error method panicked: %v)", r)

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/go-supervisor/supervisor"
+	"github.com/go-supervisor/supervisor/config"
 	"github.com/go-supervisor/supervisor/flightrec"
 	"github.com/go-supervisor/supervisor/promsupervisor"
 	"github.com/go-supervisor/supervisor/sdnotify"
@@ -279,7 +280,11 @@ func (c *cmd) reload(ctx context.Context, tree *supervisor.Tree, path string, ou
 	}
 	plan = fileTerms(plan)
 	if out.json {
-		out.logger.Info("reload", "file", path, "plan", plan, "error", errorString(err))
+		attrs := []any{"file", path, "plan", plan}
+		if err != nil { // a field that does not apply is absent
+			attrs = append(attrs, "error", err.Error())
+		}
+		out.logger.Info("reload", attrs...)
 	} else {
 		out.mu.Lock()
 		fmt.Fprintf(out.w, "── reload %s: %s\n%s", path, plural(len(plan.Changes), "change"), plan)
@@ -314,18 +319,11 @@ func (c *cmd) ended(tree *supervisor.Tree, out *output) int {
 		if abandoned > 0 && code == ExitOK {
 			code = ExitAbandoned
 		}
-		out.logger.Info("stopped", "cause", r.Cause, "duration", r.Duration.Round(time.Millisecond).String(),
+		out.logger.Info("stopped", "cause", r.Cause, "duration", config.Duration(r.Duration.Round(time.Millisecond)).String(),
 			"children", len(r.Children), "abandoned", abandoned, "goroutines_left", r.GoroutinesLeft, "exit_code", code)
 	}
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "%s: the tree ended: %v\n", c.Name, err)
 	}
 	return code
-}
-
-func errorString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }
