@@ -5,25 +5,40 @@ import (
 	"encoding"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/go-supervisor/supervisor"
 )
 
 // FuzzDecodeJSON reads outside input the way a consumer of the tree's JSON
-// does (a dashboard, the IPC endpoint's clients): a snapshot, a list of
-// events or a shutdown report. Decoding must never panic, and whatever
-// decodes must encode to JSON that decodes to the same encoding again. The
-// seeds in testdata/fuzz/FuzzDecodeJSON come from a real tree.
+// does (a dashboard, the IPC endpoint's clients): a snapshot, a journal or
+// a list of events, a shutdown report, run summaries, a plan. Decoding must
+// never panic, and whatever decodes must encode to JSON that decodes to
+// the same encoding again. The seeds are the golden documents of a real
+// tree (testdata/json), so they follow the format as it is.
 func FuzzDecodeJSON(f *testing.F) {
-	f.Add([]byte(`{"treeId":"t","seq":3,"children":[{"path":"/a","name":"a","kind":"worker","restart":"permanent","state":"running"}],"counts":{"running":1}}`))
-	f.Add([]byte(`[{"seq":1,"kind":"child_exited","path":"/a","state":"failed","exit":"panic","delay":5}]`))
-	f.Add([]byte(`{"cause":"requested","children":[{"path":"/a","outcome":"abandoned","exit":"abandoned"}]}`))
+	files, err := filepath.Glob("testdata/json/*")
+	if err != nil || len(files) == 0 {
+		f.Fatalf("no golden documents to seed from: %v", err)
+	}
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`[{"seq":1,"kind":"child_exited","path":"/a","state":"failed","exit":"panic","delay":"infinity"}]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, v := range []func() any{
 			func() any { return new(supervisor.Snapshot) },
+			func() any { return new(supervisor.Journal) },
 			func() any { return new([]supervisor.Event) },
 			func() any { return new(supervisor.ShutdownReport) },
+			func() any { return new([]supervisor.RunSummary) },
+			func() any { return new(supervisor.Plan) },
 		} {
 			x := v()
 			if json.Unmarshal(data, x) != nil {
