@@ -341,11 +341,11 @@ type Subscription struct {
 }
 
 // Subscribe returns a subscription to the tree's events from now on, with a
-// queue of size events (DefaultSubscriberBuffer if size <= 0). Close it when
+// queue of size events (256 if size <= 0). Close it when
 // done.
 func (t *Tree) Subscribe(size int) *Subscription {
 	if size <= 0 {
-		size = DefaultSubscriberBuffer
+		size = defaultSubscriberBuffer
 	}
 	s := &Subscription{t: t, q: ring{buf: make([]Event, size)}, notify: make(chan struct{}, 1)}
 	t.mu.Lock()

@@ -31,7 +31,7 @@ func BenchmarkPublish(b *testing.B) {
 			tr.journal.buf = make([]Event, DefaultJournalSize)
 			subs := make([]*Subscription, n)
 			for i := range subs {
-				subs[i] = tr.Subscribe(DefaultSubscriberBuffer)
+				subs[i] = tr.Subscribe(defaultSubscriberBuffer)
 			}
 			e := Event{Time: time.Now(), Kind: EventChildExited, Path: "/a", Err: errors.New("boom")}
 			b.ReportAllocs()

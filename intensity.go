@@ -14,7 +14,7 @@ import "time"
 // for by an operator (RestartChild, ResumeChild) do not count. With Backoff, a
 // restart counts when it is performed, after its delay.
 //
-// The zero Intensity means DefaultMaxRestarts within DefaultPeriod. With
+// The zero Intensity means 3 restarts within 5 seconds. With
 // Period set, MaxRestarts 0 is honoured: the first restart ends the
 // supervisor, as in OTP.
 type Intensity struct {
@@ -25,7 +25,7 @@ type Intensity struct {
 // resolve applies the defaults.
 func (i Intensity) resolve() Intensity {
 	if i.MaxRestarts == 0 && i.Period == 0 {
-		return Intensity{MaxRestarts: DefaultMaxRestarts, Period: DefaultPeriod}
+		return Intensity{MaxRestarts: defaultMaxRestarts, Period: defaultPeriod}
 	}
 	return i
 }

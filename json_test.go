@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -274,6 +276,57 @@ func TestEventJSONRoundTrip(t *testing.T) {
 		`{"kind":"child_backoff","delay":"soon"}`, `{"kind":"child_exited","state":"sleeping"}`} {
 		if err := json.Unmarshal([]byte(bad), &e); err == nil {
 			t.Errorf("%s decoded without an error", bad)
+		}
+	}
+}
+
+// docs/json.md's table of the fields each event kind carries is what the
+// encoder writes.
+func TestEventFieldsDocumented(t *testing.T) {
+	page, err := os.ReadFile("docs/json.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, _ := strings.Cut(string(page), "<!-- event fields: begin -->")
+	table, _, _ = strings.Cut(table, "<!-- event fields: end -->")
+	documented := map[string]string{}
+	for _, row := range strings.Split(table, "\n") {
+		cells := strings.Split(row, "|")
+		if len(cells) < 4 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+			continue
+		}
+		var fields []string
+		for _, f := range strings.Split(cells[2], ",") {
+			if name, _, ok := strings.Cut(strings.TrimSpace(f), " "); ok {
+				f = name
+			}
+			if f = strings.Trim(strings.TrimSpace(f), "`"); f != "" {
+				fields = append(fields, f)
+			}
+		}
+		slices.Sort(fields)
+		documented[strings.Trim(strings.TrimSpace(cells[1]), "`")] = strings.Join(fields, " ")
+	}
+	always := map[string]bool{"seq": true, "time": true, "kind": true, "path": true, "correlation": true,
+		"error": true, "audit": true, "rule": true, "reason": true, "goroutines": true}
+	for _, e := range eventOfEveryKind() {
+		e.Path = "/" // the root's: shutdown_completed counts goroutines for the root only
+		var m map[string]any
+		if err := json.Unmarshal(marshal(t, e), &m); err != nil {
+			t.Fatal(err)
+		}
+		var fields []string
+		for k := range m {
+			if !always[k] {
+				fields = append(fields, k)
+			}
+		}
+		slices.Sort(fields)
+		got, ok := documented[e.Kind.String()]
+		if !ok {
+			t.Errorf("docs/json.md's table lacks %s", e.Kind)
+		} else if want := strings.Join(fields, " "); got != want {
+			t.Errorf("docs/json.md says %s carries %q; the encoder writes %q", e.Kind, got, want)
 		}
 	}
 }

@@ -15,10 +15,6 @@ const Infinity time.Duration = math.MaxInt64
 // Default values used where a Spec or Child leaves a field at its zero value.
 // docs/defaults.md lists every default in one table.
 const (
-	// DefaultMaxRestarts and DefaultPeriod form the default Intensity:
-	// at most 3 restarts within 5 seconds.
-	DefaultMaxRestarts = 3
-	DefaultPeriod      = 5 * time.Second
 	// DefaultShutdown is the stop budget of a worker child.
 	DefaultShutdown = 5 * time.Second
 	// DefaultStartTimeout is how long a child with ReadinessExplicit has to
@@ -26,9 +22,16 @@ const (
 	DefaultStartTimeout = 30 * time.Second
 	// DefaultJournalSize is the number of recent events a tree keeps.
 	DefaultJournalSize = 1024
-	// DefaultSubscriberBuffer is a subscription's queue length when
+)
+
+const (
+	// defaultMaxRestarts and defaultPeriod form the default Intensity:
+	// at most 3 restarts within 5 seconds.
+	defaultMaxRestarts = 3
+	defaultPeriod      = 5 * time.Second
+	// defaultSubscriberBuffer is a subscription's queue length when
 	// Subscribe is given a size of zero or less.
-	DefaultSubscriberBuffer = 256
+	defaultSubscriberBuffer = 256
 )
 
 // Spec declares a supervisor: how it restarts its children and which children

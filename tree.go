@@ -109,7 +109,7 @@ func start(ctx context.Context, spec Spec, wall func() time.Time) (*Tree, error)
 	t.root.stopC = ctx.Done()
 	t.count = len(t.root.children)
 	if root.Logger != nil {
-		sub := t.Subscribe(4 * DefaultSubscriberBuffer)
+		sub := t.Subscribe(4 * defaultSubscriberBuffer)
 		t.logs.Add(1)
 		go t.logEvents(root.Logger, sub)
 	}

@@ -87,7 +87,7 @@ type Options struct {
 	// provider.
 	MeterProvider metric.MeterProvider
 	// Buffer is the size of the observer's event subscription queue
-	// (supervisor.DefaultSubscriberBuffer if <= 0). Events that overflow it
+	// (256 if <= 0, as for Tree.Subscribe). Events that overflow it
 	// are counted in supervisor.events_dropped, and what they would have
 	// counted is lost; the observer then catches up with Tree.Snapshot, for
 	// the spans whose end they carried and the exits restarts are counted

@@ -53,7 +53,7 @@ type config struct {
 }
 
 // WithBuffer sets the size of the collector's event subscription queue
-// (supervisor.DefaultSubscriberBuffer if n <= 0). Events that overflow it
+// (256 if n <= 0, as for Tree.Subscribe). Events that overflow it
 // are counted in supervisor_events_dropped_total, and what they would have
 // counted is lost; the collector then catches up with Tree.Snapshot, so that
 // the series of children removed meanwhile are deleted all the same.

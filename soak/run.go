@@ -395,7 +395,7 @@ func describeTree(spec *supervisor.Spec) []string {
 
 func intensityOf(s *supervisor.Spec) supervisor.Intensity {
 	if s.Intensity.Period == 0 {
-		return supervisor.Intensity{MaxRestarts: supervisor.DefaultMaxRestarts, Period: supervisor.DefaultPeriod}
+		return supervisor.Intensity{MaxRestarts: 3, Period: 5 * time.Second} // the default (docs/defaults.md)
 	}
 	return s.Intensity
 }
