@@ -28,7 +28,7 @@ type streak struct {
 }
 
 // logEvents writes one log record per event to l until the tree ends,
-// except for the repeats of a child that keeps failing (see LogLoudAfter).
+// except for the repeats of a child that keeps failing (see logLoudAfter).
 // It reads from its own subscription, so a slow handler never slows the
 // supervisors down; if it falls behind, the gap is logged as a warning.
 func (t *Tree) logEvents(l *slog.Logger, s *Subscription) {

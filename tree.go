@@ -49,7 +49,7 @@ type Tree struct {
 	count          int // children of running supervisors, for sizing snapshots
 	journal        ring
 	journalDropped uint64
-	summaries      []RunSummary // the most recent, at most MaxSummaries
+	summaries      []RunSummary // the most recent, at most maxSummaries
 	subs           []*Subscription
 	ended          bool
 	startErr       error
