@@ -27,7 +27,7 @@ type Budget struct {
 	// Burst is how many restarts may happen at once: the bucket's size.
 	Burst int `json:"burst"`
 	// Refill is the time it takes to gain one token.
-	Refill time.Duration `json:"refill"`
+	Refill time.Duration `json:"-"` // in JSON, as text
 }
 
 func (b Budget) String() string {

@@ -19,7 +19,7 @@ import "time"
 // supervisor, as in OTP.
 type Intensity struct {
 	MaxRestarts int           `json:"max_restarts"`
-	Period      time.Duration `json:"period"`
+	Period      time.Duration `json:"-"` // in JSON, as text
 }
 
 // resolve applies the defaults.

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
+	"strconv"
 	"time"
+
+	"github.com/go-supervisor/supervisor/internal/textfmt"
 )
 
 // The JSON the library writes has one vocabulary, the config file's:
@@ -21,23 +23,7 @@ import (
 // below; the others only carry tags. Decoding reads back what encoding
 // wrote, except that an error comes back as an error with the text only.
 
-// durationString writes d as a config file would: Go's duration text
-// without trailing zero units ("5m", not "5m0s"), or "infinity".
-func durationString(d time.Duration) string {
-	if d == Infinity {
-		return "infinity"
-	}
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
-
-// parseDuration reads what durationString writes.
+// parseDuration reads what textfmt.Duration writes.
 func parseDuration(s string) (time.Duration, error) {
 	if s == "infinity" {
 		return Infinity, nil
@@ -53,27 +39,13 @@ func parseDuration(s string) (time.Duration, error) {
 type jsonDuration time.Duration
 
 func (d jsonDuration) MarshalText() ([]byte, error) {
-	return []byte(durationString(time.Duration(d))), nil
+	return []byte(textfmt.Duration(time.Duration(d))), nil
 }
 
 func (d *jsonDuration) UnmarshalText(b []byte) error {
 	v, err := parseDuration(string(b))
 	*d = jsonDuration(v)
 	return err
-}
-
-// errorText calls err.Error, turning a panic in a user's Error method into
-// text instead of a crash of its caller. It returns "" for nil.
-func errorText(err error) (s string) {
-	if err == nil {
-		return ""
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			s = fmt.Sprintf("(Error method panicked: %v)", r)
-		}
-	}()
-	return err.Error()
 }
 
 // textError is the error an error's text decodes to.
@@ -111,7 +83,7 @@ type eventJSON struct {
 func (e Event) MarshalJSON() ([]byte, error) {
 	f := e.fields()
 	j := eventJSON{Seq: e.Seq, Time: e.Time, Kind: e.Kind, Path: e.Path, Correlation: e.Correlation,
-		Error: errorText(e.Err), Rule: e.Rule, Reason: e.Reason, Goroutines: e.Goroutines}
+		Error: textfmt.Error(e.Err), Rule: e.Rule, Reason: e.Reason, Goroutines: e.Goroutines}
 	if f&withAttempt != 0 {
 		j.Generation, j.Attempt, j.State = &e.Generation, &e.Attempt, &e.State
 	}
@@ -162,152 +134,160 @@ func set[T any](dst *T, p *T) {
 	}
 }
 
+// jsonExtra is a field a type writes beside those encoding/json writes for
+// it: a time.Duration as text, or an error as its text (absent when nil).
+// The struct field itself is tagged `json:"-"`.
+type jsonExtra struct {
+	key string
+	dur *time.Duration
+	err *error
+}
+
+// marshalExtra encodes plain, a value of a type with no methods, and adds
+// the extra fields at the end of its object.
+func marshalExtra(plain any, extras ...jsonExtra) ([]byte, error) {
+	b, err := json.Marshal(plain)
+	if err != nil {
+		return nil, err
+	}
+	b = b[:len(b)-1] // the closing brace
+	for _, x := range extras {
+		var v any
+		switch {
+		case x.dur != nil:
+			v = jsonDuration(*x.dur)
+		case *x.err == nil:
+			continue
+		default:
+			v = textfmt.Error(*x.err)
+		}
+		vb, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = append(strconv.AppendQuote(b, x.key), ':')
+		b = append(b, vb...)
+	}
+	return append(b, '}'), nil
+}
+
+// unmarshalExtra decodes b into plain, and the extra fields into theirs.
+func unmarshalExtra(b []byte, plain any, extras ...jsonExtra) error {
+	if err := json.Unmarshal(b, plain); err != nil {
+		return err
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return err
+	}
+	for _, x := range extras {
+		raw, ok := fields[x.key]
+		switch {
+		case x.dur != nil:
+			var d jsonDuration
+			if ok {
+				if err := json.Unmarshal(raw, &d); err != nil {
+					return fmt.Errorf("%s: %w", x.key, err)
+				}
+			}
+			*x.dur = time.Duration(d)
+		default:
+			var text string
+			if ok {
+				if err := json.Unmarshal(raw, &text); err != nil {
+					return fmt.Errorf("%s: %w", x.key, err)
+				}
+			}
+			*x.err = textError(text)
+		}
+	}
+	return nil
+}
+
 // MarshalJSON implements json.Marshaler: the error as its text.
 func (x Exit) MarshalJSON() ([]byte, error) {
 	type plain Exit
-	return json.Marshal(struct {
-		plain
-		Error string `json:"error,omitempty"`
-	}{plain(x), errorText(x.Err)})
+	return marshalExtra(plain(x), jsonExtra{key: "error", err: &x.Err})
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (x *Exit) UnmarshalJSON(b []byte) error {
 	type plain Exit
-	v := struct {
-		*plain
-		Error string `json:"error"`
-	}{plain: (*plain)(x)}
-	err := json.Unmarshal(b, &v)
-	x.Err = textError(v.Error)
-	return err
+	return unmarshalExtra(b, (*plain)(x), jsonExtra{key: "error", err: &x.Err})
 }
 
 // MarshalJSON implements json.Marshaler: Period as text.
 func (i Intensity) MarshalJSON() ([]byte, error) {
 	type plain Intensity
-	return json.Marshal(struct {
-		plain
-		Period jsonDuration `json:"period"`
-	}{plain(i), jsonDuration(i.Period)})
+	return marshalExtra(plain(i), jsonExtra{key: "period", dur: &i.Period})
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (i *Intensity) UnmarshalJSON(b []byte) error {
 	type plain Intensity
-	v := struct {
-		*plain
-		Period jsonDuration `json:"period"`
-	}{plain: (*plain)(i)}
-	err := json.Unmarshal(b, &v)
-	i.Period = time.Duration(v.Period)
-	return err
+	return unmarshalExtra(b, (*plain)(i), jsonExtra{key: "period", dur: &i.Period})
 }
 
 // MarshalJSON implements json.Marshaler: Refill as text.
 func (b Budget) MarshalJSON() ([]byte, error) {
 	type plain Budget
-	return json.Marshal(struct {
-		plain
-		Refill jsonDuration `json:"refill"`
-	}{plain(b), jsonDuration(b.Refill)})
+	return marshalExtra(plain(b), jsonExtra{key: "refill", dur: &b.Refill})
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (b *Budget) UnmarshalJSON(data []byte) error {
 	type plain Budget
-	v := struct {
-		*plain
-		Refill jsonDuration `json:"refill"`
-	}{plain: (*plain)(b)}
-	err := json.Unmarshal(data, &v)
-	b.Refill = time.Duration(v.Refill)
-	return err
+	return unmarshalExtra(data, (*plain)(b), jsonExtra{key: "refill", dur: &b.Refill})
 }
 
 // MarshalJSON implements json.Marshaler: Duration as text, the error as
 // its text.
 func (o ChildOutcome) MarshalJSON() ([]byte, error) {
 	type plain ChildOutcome
-	return json.Marshal(struct {
-		plain
-		Error    string       `json:"error,omitempty"`
-		Duration jsonDuration `json:"duration"`
-	}{plain(o), errorText(o.Err), jsonDuration(o.Duration)})
+	return marshalExtra(plain(o), jsonExtra{key: "error", err: &o.Err}, jsonExtra{key: "duration", dur: &o.Duration})
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (o *ChildOutcome) UnmarshalJSON(b []byte) error {
 	type plain ChildOutcome
-	v := struct {
-		*plain
-		Error    string       `json:"error"`
-		Duration jsonDuration `json:"duration"`
-	}{plain: (*plain)(o)}
-	err := json.Unmarshal(b, &v)
-	o.Err, o.Duration = textError(v.Error), time.Duration(v.Duration)
-	return err
+	return unmarshalExtra(b, (*plain)(o), jsonExtra{key: "error", err: &o.Err}, jsonExtra{key: "duration", dur: &o.Duration})
 }
 
 // MarshalJSON implements json.Marshaler: Duration as text.
 func (r ShutdownReport) MarshalJSON() ([]byte, error) {
 	type plain ShutdownReport
-	return json.Marshal(struct {
-		plain
-		Duration jsonDuration `json:"duration"`
-	}{plain(r), jsonDuration(r.Duration)})
+	return marshalExtra(plain(r), jsonExtra{key: "duration", dur: &r.Duration})
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (r *ShutdownReport) UnmarshalJSON(b []byte) error {
 	type plain ShutdownReport
-	v := struct {
-		*plain
-		Duration jsonDuration `json:"duration"`
-	}{plain: (*plain)(r)}
-	err := json.Unmarshal(b, &v)
-	r.Duration = time.Duration(v.Duration)
-	return err
+	return unmarshalExtra(b, (*plain)(r), jsonExtra{key: "duration", dur: &r.Duration})
 }
 
 // MarshalJSON implements json.Marshaler: the error as its text.
 func (s RunSummary) MarshalJSON() ([]byte, error) {
 	type plain RunSummary
-	return json.Marshal(struct {
-		plain
-		Error string `json:"error,omitempty"`
-	}{plain(s), errorText(s.Err)})
+	return marshalExtra(plain(s), jsonExtra{key: "error", err: &s.Err})
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (s *RunSummary) UnmarshalJSON(b []byte) error {
 	type plain RunSummary
-	v := struct {
-		*plain
-		Error string `json:"error"`
-	}{plain: (*plain)(s)}
-	err := json.Unmarshal(b, &v)
-	s.Err = textError(v.Error)
-	return err
+	return unmarshalExtra(b, (*plain)(s), jsonExtra{key: "error", err: &s.Err})
 }
 
 // MarshalJSON implements json.Marshaler: the error as its text.
 func (c Change) MarshalJSON() ([]byte, error) {
 	type plain Change
-	return json.Marshal(struct {
-		plain
-		Error string `json:"error,omitempty"`
-	}{plain(c), errorText(c.Err)})
+	return marshalExtra(plain(c), jsonExtra{key: "error", err: &c.Err})
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (c *Change) UnmarshalJSON(b []byte) error {
 	type plain Change
-	v := struct {
-		*plain
-		Error string `json:"error"`
-	}{plain: (*plain)(c)}
-	err := json.Unmarshal(b, &v)
-	c.Err = textError(v.Error)
-	return err
+	return unmarshalExtra(b, (*plain)(c), jsonExtra{key: "error", err: &c.Err})
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/go-supervisor/supervisor/internal/textfmt"
 )
 
 // Logging a child that keeps failing: its logLoudAfter-th consecutive
@@ -153,10 +155,10 @@ func (e Event) attrs() []slog.Attr {
 		a = append(a, slog.String("exit", e.Exit.String()))
 	}
 	if e.Err != nil {
-		a = append(a, slog.String("error", errorText(e.Err)))
+		a = append(a, slog.String("error", textfmt.Error(e.Err)))
 	}
 	if f&withDelay != 0 {
-		a = append(a, slog.String("delay", durationString(e.Delay)))
+		a = append(a, slog.String("delay", textfmt.Duration(e.Delay)))
 	}
 	if f&withCommand != 0 {
 		a = append(a, slog.String("command", e.Command))

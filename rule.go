@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/go-supervisor/supervisor/internal/textfmt"
 )
 
 // A Rule maps the error a child exited with to an action, overriding what
@@ -171,7 +173,7 @@ func (r *compiledRule) matches(err error) bool {
 	if r.as != nil && !errors.As(err, reflect.New(r.as).Interface()) {
 		return false
 	}
-	if r.message != nil && !r.message.MatchString(errorText(err)) {
+	if r.message != nil && !r.message.MatchString(textfmt.Error(err)) {
 		return false
 	}
 	if r.codes != nil {

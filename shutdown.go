@@ -44,7 +44,7 @@ type ChildOutcome struct {
 	Exit       ExitClass `json:"exit"`
 	Err        error     `json:"-"`
 	// Duration runs from the stop request to the exit or the abandonment.
-	Duration time.Duration `json:"duration"`
+	Duration time.Duration `json:"-"` // in JSON, as text
 	// Goroutines lists what an abandoned child left running.
 	Goroutines []GoroutineStack `json:"goroutines,omitempty"`
 }
@@ -57,7 +57,7 @@ type ShutdownReport struct {
 	// Audit is the operator's record, for a requested shutdown.
 	Audit    Audit         `json:"audit,omitzero"`
 	Started  time.Time     `json:"started"`
-	Duration time.Duration `json:"duration"`
+	Duration time.Duration `json:"-"` // in JSON, as text
 	// Children has one outcome per child of every supervisor, in the order
 	// they were stopped: a nested supervisor's children come before it.
 	Children []ChildOutcome `json:"children"`

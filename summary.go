@@ -3,6 +3,8 @@ package supervisor
 import (
 	"log/slog"
 	"time"
+
+	"github.com/go-supervisor/supervisor/internal/textfmt"
 )
 
 // maxSummaries is how many RunSummaries a tree keeps, the most recent.
@@ -116,7 +118,7 @@ func (s *RunSummary) attrs() []slog.Attr {
 		a = append(a, slog.String("rule", s.Rule))
 	}
 	if s.Err != nil {
-		a = append(a, slog.String("error", errorText(s.Err)))
+		a = append(a, slog.String("error", textfmt.Error(s.Err)))
 	}
 	if len(s.Abandoned) > 0 {
 		a = append(a, slog.Int("abandoned_goroutines", stackCount(s.Abandoned)))

@@ -15,6 +15,7 @@ import (
 	"unicode"
 
 	"github.com/go-supervisor/supervisor"
+	"github.com/go-supervisor/supervisor/internal/textfmt"
 	"github.com/go-supervisor/supervisor/process"
 )
 
@@ -193,8 +194,8 @@ func (c *converter) defaults(d *Defaults, at string) supervisor.Defaults {
 	if d.Restart != nil {
 		out.Restart = *d.Restart
 	}
-	out.StartTimeout = c.timeout(d.StartTimeout, join(at, "start_timeout"), "start_timeout", fmtDuration(supervisor.DefaultStartTimeout))
-	out.Shutdown = c.timeout(d.Shutdown, join(at, "shutdown"), "shutdown", fmtDuration(supervisor.DefaultShutdown))
+	out.StartTimeout = c.timeout(d.StartTimeout, join(at, "start_timeout"), "start_timeout", textfmt.Duration(supervisor.DefaultStartTimeout))
+	out.Shutdown = c.timeout(d.Shutdown, join(at, "shutdown"), "shutdown", textfmt.Duration(supervisor.DefaultShutdown))
 	out.Backoff = c.backoff(d.Backoff, join(at, "backoff"))
 	out.Quarantine = c.quarantine(d.Quarantine, join(at, "quarantine"))
 	out.Liveness = c.liveness(d.Liveness, join(at, "liveness"))
@@ -233,8 +234,8 @@ func (c *converter) backoff(b *Backoff, at string) supervisor.Backoff {
 	out := supervisor.Backoff{
 		Off:        b.Off,
 		Initial:    c.positive(b.Initial, join(at, "initial"), "to restart at once, write off: true"),
-		Max:        c.positive(b.Max, join(at, "max"), fmt.Sprintf("leave max out for the default (%s, or initial if that is longer)", fmtDuration(supervisor.DefaultBackoffMax))),
-		ResetAfter: c.positive(b.ResetAfter, join(at, "reset_after"), fmt.Sprintf("leave reset_after out for the default (%s)", fmtDuration(supervisor.DefaultBackoffResetAfter))),
+		Max:        c.positive(b.Max, join(at, "max"), fmt.Sprintf("leave max out for the default (%s, or initial if that is longer)", textfmt.Duration(supervisor.DefaultBackoffMax))),
+		ResetAfter: c.positive(b.ResetAfter, join(at, "reset_after"), fmt.Sprintf("leave reset_after out for the default (%s)", textfmt.Duration(supervisor.DefaultBackoffResetAfter))),
 	}
 	if b.Multiplier != nil {
 		if *b.Multiplier < 1 {
@@ -276,7 +277,7 @@ func (c *converter) quarantine(q *Quarantine, at string) supervisor.Quarantine {
 	out := supervisor.Quarantine{
 		Off:       q.Off,
 		Within:    c.positive(q.Within, join(at, "within"), "failures are counted within a window, such as 5m"),
-		Probation: c.positive(q.Probation, join(at, "probation"), fmt.Sprintf("leave probation out for the default (%s)", fmtDuration(supervisor.DefaultProbation))),
+		Probation: c.positive(q.Probation, join(at, "probation"), fmt.Sprintf("leave probation out for the default (%s)", textfmt.Duration(supervisor.DefaultProbation))),
 	}
 	if q.After != nil {
 		if *q.After == 0 {
@@ -307,7 +308,7 @@ func (c *converter) liveness(l *Liveness, at string) supervisor.Liveness {
 		out.OnStale = *l.OnStale
 	}
 	if out.StaleAfter > 0 && out.StaleAfter < out.Interval {
-		c.check(join(at, "stale_after"), "%s must be at least interval (%s): leave stale_after out for 3 × interval", fmtDuration(out.StaleAfter), fmtDuration(out.Interval))
+		c.check(join(at, "stale_after"), "%s must be at least interval (%s): leave stale_after out for 3 × interval", textfmt.Duration(out.StaleAfter), textfmt.Duration(out.Interval))
 	}
 	if out == (supervisor.Liveness{}) && l.Interval == nil && l.StaleAfter == nil && !c.failedUnder(at) {
 		c.check(at, "sets nothing: set interval (such as 10s) to watch the child, write off: true to watch nothing, or remove liveness to take the defaults")
@@ -434,8 +435,8 @@ func (c *converter) child(ch *Child, at string) supervisor.Child {
 	}
 	out.Group = ch.Group
 	out.Significant = ch.Significant
-	startDefault, shutdownDefault := "defaults.start_timeout, then "+fmtDuration(supervisor.DefaultStartTimeout),
-		"defaults.shutdown, then "+fmtDuration(supervisor.DefaultShutdown)
+	startDefault, shutdownDefault := "defaults.start_timeout, then "+textfmt.Duration(supervisor.DefaultStartTimeout),
+		"defaults.shutdown, then "+textfmt.Duration(supervisor.DefaultShutdown)
 	if ch.Supervisor != nil {
 		startDefault, shutdownDefault = "infinity: a nested supervisor waits for its children", "infinity: a nested supervisor waits for its children"
 	}
@@ -455,19 +456,6 @@ func (c *converter) run(name, at string) func(context.Context) error {
 	}
 	c.check(at, "%s", c.reg.unknown(regFunc, name))
 	return placeholder
-}
-
-// fmtDuration prints a duration as a file would write it: 1m rather than
-// 1m0s.
-func fmtDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }
 
 // revision is a child's Revision for a run name.

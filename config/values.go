@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-supervisor/supervisor"
+	"github.com/go-supervisor/supervisor/internal/textfmt"
 )
 
 // Duration is a length of time, written as a Go duration string: numbers
@@ -37,7 +38,7 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 // String returns the duration as a config file writes it: as
 // time.Duration prints it, without trailing zero units ("5m", not "5m0s").
 // The library's JSON writes durations the same way.
-func (d Duration) String() string { return fmtDuration(time.Duration(d)) }
+func (d Duration) String() string { return textfmt.Duration(time.Duration(d)) }
 
 // parseDuration parses a Duration; or names another form the key takes,
 // for the message.

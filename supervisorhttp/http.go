@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/go-supervisor/supervisor"
+	"github.com/go-supervisor/supervisor/internal/textfmt"
 )
 
 // DefaultTimeout is how long the liveness handler waits for Tree.Check
@@ -162,7 +163,7 @@ func readiness(tree *supervisor.Tree, c *config) ReadinessReport {
 			continue
 		}
 		rep.NotReady = append(rep.NotReady, NotReadyChild{Path: ch.Path, State: ch.State,
-			WaitingFor: ch.WaitingFor, Reason: ch.Reason, NextAttempt: ch.NextAttempt, Error: errorText(ch.LastExit.Err)})
+			WaitingFor: ch.WaitingFor, Reason: ch.Reason, NextAttempt: ch.NextAttempt, Error: textfmt.Error(ch.LastExit.Err)})
 	}
 	rep.Ready = len(rep.NotReady) == 0
 	return rep
@@ -281,18 +282,4 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	if r.Method != http.MethodHead {
 		w.Write(append(b, '\n'))
 	}
-}
-
-// errorText calls err.Error, turning a panic in a user's Error method into
-// text; "" for nil.
-func errorText(err error) (s string) {
-	if err == nil {
-		return ""
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			s = fmt.Sprintf("(Error method panicked: %v)", r)
-		}
-	}()
-	return err.Error()
 }
