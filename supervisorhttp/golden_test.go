@@ -1,6 +1,8 @@
 package supervisorhttp_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"testing"
@@ -14,7 +16,8 @@ import (
 )
 
 // The JSON bodies of /state, /journal, /journal?after=SEQ and /readyz
-// match their golden files under testdata and speak the one vocabulary.
+// match their golden files under testdata, speak the one vocabulary, and
+// read back into their Go types: encoded again, they are the same.
 func TestGoldenBodies(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		db := &supervisortest.Child{}
@@ -30,18 +33,28 @@ func TestGoldenBodies(t *testing.T) {
 		}
 		h := supervisorhttp.Handler(tree)
 		ids := map[string]string{tree.ID(): "7ree1d00"}
-		for file, target := range map[string]string{
-			"state.json":         "/state",
-			"journal.json":       "/journal",
-			"journal_after.json": "/journal?after=9",
-			"readyz.json":        "/readyz",
+		for _, c := range []struct {
+			file, target string
+			back         any // what the body decodes into
+		}{
+			{"state.json", "/state", new(supervisor.Snapshot)},
+			{"journal.json", "/journal", new(supervisor.Journal)},
+			{"journal_after.json", "/journal?after=9", new(supervisor.Journal)},
+			{"readyz.json", "/readyz", new(supervisorhttp.ReadinessReport)},
 		} {
-			w := get(h, http.MethodGet, target)
+			w := get(h, http.MethodGet, c.target)
 			if w.Code != http.StatusOK && w.Code != http.StatusServiceUnavailable {
-				t.Fatalf("%s = %d %s", target, w.Code, w.Body)
+				t.Fatalf("%s = %d %s", c.target, w.Code, w.Body)
 			}
-			golden.CheckVocabulary(t, w.Body.Bytes())
-			golden.Compare(t, "testdata/"+file, w.Body.Bytes(), ids)
+			body := w.Body.Bytes()
+			golden.CheckVocabulary(t, body)
+			golden.Compare(t, "testdata/"+c.file, body, ids)
+			if err := json.Unmarshal(body, c.back); err != nil {
+				t.Fatalf("%s: decoding: %v", c.target, err)
+			}
+			if again, err := json.Marshal(c.back); err != nil || !bytes.Equal(again, bytes.TrimSpace(body)) {
+				t.Errorf("%s: decoded and encoded again, it differs (%v):\n%s\n%s", c.target, err, body, again)
+			}
 		}
 	})
 }

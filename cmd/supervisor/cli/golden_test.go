@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/go-supervisor/supervisor"
 	"github.com/go-supervisor/supervisor/cmd/supervisor/cli"
 	"github.com/go-supervisor/supervisor/internal/golden"
 )
@@ -19,7 +21,8 @@ import (
 // The JSON the command writes (check --json, plan --json, and every line
 // of run --json: status records with the snapshot, the tree's events, a
 // reload with its plan, the end) matches its golden file under testdata
-// and speaks the library's one vocabulary.
+// and speaks the library's one vocabulary; the plans and snapshots in it
+// read back into their Go types (readBack).
 func TestGoldenJSON(t *testing.T) {
 	dir := t.TempDir()
 	paths := map[string]string{dir: "DIR"}
@@ -36,6 +39,9 @@ func TestGoldenJSON(t *testing.T) {
 		inv.main(args...)
 		golden.CheckVocabulary(t, []byte(inv.stdout.String()))
 		golden.Compare(t, "testdata/"+file, []byte(inv.stdout.String()), paths)
+		if file == "plan.json" {
+			readBack(t, []byte(inv.stdout.String()), new(supervisor.Plan))
+		}
 	}
 
 	synctest.Test(t, func(t *testing.T) {
@@ -77,6 +83,21 @@ func TestGoldenJSON(t *testing.T) {
 			t.Fatalf("no status record with a snapshot in:\n%s", out)
 		}
 		golden.CheckVocabulary(t, []byte(out))
+		for line := range strings.Lines(out) {
+			var rec struct {
+				Snapshot json.RawMessage `json:"snapshot"`
+				Plan     json.RawMessage `json:"plan"`
+			}
+			if err := json.Unmarshal([]byte(line), &rec); err != nil {
+				t.Fatalf("not JSON: %q", line)
+			}
+			if rec.Snapshot != nil {
+				readBack(t, rec.Snapshot, new(supervisor.Snapshot))
+			}
+			if rec.Plan != nil {
+				readBack(t, rec.Plan, new(supervisor.Plan))
+			}
+		}
 		golden.Compare(t, "testdata/run.ndjson", eventsLast(t, out), map[string]string{dir: "DIR", first.Snapshot.TreeID: "7ree1d00"})
 	})
 }
@@ -110,4 +131,16 @@ func eventsLast(t *testing.T, out string) []byte {
 		records = append(records, events[s])
 	}
 	return []byte(strings.Join(records, ""))
+}
+
+// readBack decodes doc into v and checks that v encodes to doc again.
+func readBack(t *testing.T, doc []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(doc, v); err != nil {
+		t.Fatalf("%T does not decode: %v", v, err)
+	}
+	again, err := json.Marshal(v)
+	if err != nil || !bytes.Equal(again, bytes.TrimSpace(doc)) {
+		t.Errorf("%T decoded and encoded again differs (%v):\n%s\n%s", v, err, doc, again)
+	}
 }
