@@ -2,6 +2,7 @@ package supervisor_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -138,6 +139,59 @@ func main() {
 		f := strings.Fields(line)
 		if len(f) >= 2 && f[0] == "dep" && f[1] != "github.com/go-supervisor/supervisor" {
 			t.Errorf("the consumer's binary links %s", f[1])
+		}
+	}
+}
+
+// No go.mod in the repository has a replace directive: go install of a
+// module with one fails, and a user's go get ignores it. go.work points the
+// repository's modules at each other for development instead. Every
+// requirement of one repository module by another names the version
+// being released, which go.work maps to the working tree (docs/modules.md).
+func TestModulesGoGettable(t *testing.T) {
+	type modFile struct {
+		Module  struct{ Path string }
+		Require []struct{ Path, Version string }
+		Replace []struct{ Old struct{ Path string } }
+	}
+	out, err := exec.Command("go", "work", "edit", "-json").Output()
+	if err != nil {
+		t.Fatalf("go work edit -json: %v", err)
+	}
+	var work struct {
+		Replace []struct {
+			Old struct{ Path, Version string }
+			New struct{ Path string }
+		}
+	}
+	if err := json.Unmarshal(out, &work); err != nil {
+		t.Fatal(err)
+	}
+	released := map[string]string{} // module path -> the version go.work maps
+	for _, r := range work.Replace {
+		released[r.Old.Path] = r.Old.Version
+	}
+	for _, dir := range workspaceModules(t) {
+		cmd := exec.Command("go", "mod", "edit", "-json")
+		cmd.Dir = dir
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go mod edit -json in %s: %v", dir, err)
+		}
+		var m modFile
+		if err := json.Unmarshal(out, &m); err != nil {
+			t.Fatal(err)
+		}
+		if len(m.Replace) > 0 {
+			t.Errorf("%s: go.mod replaces %s: use go.work", m.Module.Path, m.Replace[0].Old.Path)
+		}
+		for _, r := range m.Require {
+			if !strings.HasPrefix(r.Path, "github.com/go-supervisor/supervisor") {
+				continue
+			}
+			if v, ok := released[r.Path]; !ok || v != r.Version {
+				t.Errorf("%s requires %s %s; go.work maps %q", m.Module.Path, r.Path, r.Version, v)
+			}
 		}
 	}
 }
