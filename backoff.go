@@ -73,10 +73,10 @@ func (b *Backoff) resetAfter() time.Duration {
 	return DefaultBackoffResetAfter
 }
 
-// Delay returns the delay before the restart that starts attempt number
+// delayFor returns the delay before the restart that starts attempt number
 // attempt (2 for the first restart of a streak), with u in [0, 1) as the
-// jitter draw. It is exported for tools that plot or explain a policy.
-func (b Backoff) Delay(attempt int, u float64) time.Duration {
+// jitter draw.
+func (b Backoff) delayFor(attempt int, u float64) time.Duration {
 	if b.Off || b.Initial <= 0 || attempt < 2 {
 		return 0
 	}
@@ -108,5 +108,5 @@ func (b *Backoff) delay(attempt int, r *rand.Rand) time.Duration {
 	if b.Initial > 0 && b.Jitter > 0 {
 		u = r.Float64()
 	}
-	return b.Delay(attempt, u)
+	return b.delayFor(attempt, u)
 }

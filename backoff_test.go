@@ -153,31 +153,6 @@ func TestBackoffCancelled(t *testing.T) {
 	}
 }
 
-func TestBackoffDelayFunction(t *testing.T) {
-	s := time.Second
-	for _, tc := range []struct {
-		b       supervisor.Backoff
-		attempt int
-		u       float64
-		want    time.Duration
-	}{
-		{supervisor.Backoff{}, 5, 0, 0},                                       // zero: immediate
-		{supervisor.Backoff{Initial: s}, 1, 0, 0},                             // first run: no delay
-		{supervisor.Backoff{Initial: s}, 2, 0, s},                             // first restart
-		{supervisor.Backoff{Initial: s}, 4, 0, 4 * s},                         // default multiplier 2
-		{supervisor.Backoff{Initial: s}, 50, 0, supervisor.DefaultBackoffMax}, // default cap
-		{supervisor.Backoff{Initial: time.Minute}, 3, 0, time.Minute},         // cap at least Initial
-		{supervisor.Backoff{Initial: s, Multiplier: 3, Max: time.Hour}, 4, 0, 9 * s},
-		{supervisor.Backoff{Initial: s, Jitter: 1}, 2, 0.25, 750 * time.Millisecond},
-		{supervisor.Backoff{Initial: s, Jitter: 0.2}, 2, 0.5, 900 * time.Millisecond},
-		{supervisor.Backoff{Initial: s, Max: 10 * s}, 1 << 30, 0, 10 * s}, // no overflow
-	} {
-		if got := tc.b.Delay(tc.attempt, tc.u); got != tc.want {
-			t.Errorf("%+v.Delay(%d, %v) = %v, want %v", tc.b, tc.attempt, tc.u, got, tc.want)
-		}
-	}
-}
-
 // With the default intensity (3 in 5s), a child that always fails but backs
 // off from 1s is retried forever at a slowing pace, while the same failures
 // without backoff exhaust the intensity at once (docs/concepts.md).
@@ -215,22 +190,5 @@ func TestBackoffComposesWithIntensity(t *testing.T) {
 				}
 			})
 		})
-	}
-}
-
-// Backoff.Max accepts supervisor.Infinity (validation only asks Max >= Initial);
-// once the exponential reaches the cap the delay must stay positive.
-func TestBackoffDelayWithInfiniteMax(t *testing.T) {
-	b := supervisor.Backoff{Initial: time.Second, Max: supervisor.Infinity}
-	if err := supervisor.Validate(supervisor.Spec{Children: []supervisor.Child{{Name: "a", Run: supervisortest.Idle, Backoff: b}}}); err != nil {
-		t.Fatal(err)
-	}
-	prev := time.Duration(0)
-	for k := 2; k <= 80; k++ {
-		d := b.Delay(k, 0)
-		if d < prev {
-			t.Fatalf("Delay(%d) = %v, less than Delay(%d) = %v", k, d, k-1, prev)
-		}
-		prev = d
 	}
 }

@@ -32,7 +32,7 @@ const (
 )
 
 // child is a supervisor's record of one child. It is owned by the node's
-// control loop and read by State under the tree lock.
+// control loop and read by Snapshot under the tree lock.
 //
 // Its layout is kept to 144 bytes: with 10,000 children every byte here
 // costs 10 KB. Times are nanoseconds on the tree's monotonic clock (see

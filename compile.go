@@ -91,7 +91,7 @@ func firstSet[T comparable](vs ...T) T {
 // default. Rules are the child's, then the supervisor's.
 func (k *compiler) child(c *Child, p *compiledSpec) compiledChild {
 	d := &p.defaults
-	r := c.Role.Defaults()
+	r := c.Role.defaults()
 	shutdown := firstSet(c.Shutdown, d.Shutdown, DefaultShutdown)
 	startTimeout := firstSet(c.StartTimeout, d.StartTimeout, DefaultStartTimeout)
 	if c.Tree != nil {

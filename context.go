@@ -49,7 +49,7 @@ func Ready(ctx context.Context) {
 }
 
 // Heartbeat records that the child owning ctx is alive: a report for its
-// Liveness, and the time State shows as ChildInfo.LastHeartbeat. With
+// Liveness, and the time a Snapshot shows as ChildInfo.LastHeartbeat. With
 // Liveness.Progress set it does nothing: only Progress counts. It costs an
 // atomic store and two loads and never blocks, except that the first report
 // after the child was marked unhealthy sends the supervisor a message.

@@ -210,9 +210,9 @@ var kindFields = [...]eventFields{
 	EventChildQuarantined:  withAttempt,
 	EventChildRemoved:      withAttempt,
 	EventChildReset:        withAttempt,
-	EventChildUnhealthy:    withAttempt | withDelay | withCount,
+	EventChildUnhealthy:    withAttempt | withDelay,
 	EventChildHealthy:      withAttempt | withDelay,
-	EventChildAbandoned:    withAttempt,
+	EventChildAbandoned:    withAttempt | withExit | withCount,
 	EventAbandonedExited:   withAttempt | withExit,
 	EventHookPanicked:      withAttempt,
 	EventShutdownCompleted: withDelay | withCount,
@@ -231,8 +231,11 @@ func (e *Event) fields() eventFields {
 	if e.Generation > 0 {
 		f |= withAttempt // a nested supervisor's own event, or spec_updated of a child
 	}
-	if e.Kind == EventShutdownCompleted && e.Path != "/" {
+	switch {
+	case e.Kind == EventShutdownCompleted && e.Path != "/":
 		f &^= withCount // only the root counts the goroutines left
+	case e.Kind == EventChildUnhealthy && e.Count > 0:
+		f |= withCount // a Progress counter, for a child that reports progress
 	}
 	return f
 }

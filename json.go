@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -106,8 +107,14 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	return json.Marshal(j)
 }
 
-// UnmarshalJSON implements json.Unmarshaler.
+// isNull reports whether b is the JSON null.
+func isNull(b []byte) bool { return string(bytes.TrimSpace(b)) == "null" }
+
+// UnmarshalJSON implements json.Unmarshaler. A JSON null changes nothing.
 func (e *Event) UnmarshalJSON(b []byte) error {
+	if isNull(b) {
+		return nil
+	}
 	var j eventJSON
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
@@ -135,12 +142,15 @@ func set[T any](dst *T, p *T) {
 }
 
 // jsonExtra is a field a type writes beside those encoding/json writes for
-// it: a time.Duration as text, or an error as its text (absent when nil).
-// The struct field itself is tagged `json:"-"`.
+// it: a time.Duration as text, an error as its text (absent when nil or
+// empty), or a number present only where it applies. The struct field
+// itself is tagged `json:"-"`. Exactly one of dur, err and num is set.
 type jsonExtra struct {
-	key string
-	dur *time.Duration
-	err *error
+	key  string
+	dur  *time.Duration
+	err  *error
+	num  *int
+	omit bool // the field does not apply: leave it out
 }
 
 // marshalExtra encodes plain, a value of a type with no methods, and adds
@@ -154,12 +164,18 @@ func marshalExtra(plain any, extras ...jsonExtra) ([]byte, error) {
 	for _, x := range extras {
 		var v any
 		switch {
+		case x.omit:
+			continue
 		case x.dur != nil:
 			v = jsonDuration(*x.dur)
-		case *x.err == nil:
-			continue
+		case x.num != nil:
+			v = *x.num
 		default:
-			v = textfmt.Error(*x.err)
+			text := textfmt.Error(*x.err)
+			if text == "" {
+				continue
+			}
+			v = text
 		}
 		vb, err := json.Marshal(v)
 		if err != nil {
@@ -175,7 +191,11 @@ func marshalExtra(plain any, extras ...jsonExtra) ([]byte, error) {
 }
 
 // unmarshalExtra decodes b into plain, and the extra fields into theirs.
+// A JSON null changes nothing, as for encoding/json.
 func unmarshalExtra(b []byte, plain any, extras ...jsonExtra) error {
+	if isNull(b) {
+		return nil
+	}
 	if err := json.Unmarshal(b, plain); err != nil {
 		return err
 	}
@@ -194,6 +214,13 @@ func unmarshalExtra(b []byte, plain any, extras ...jsonExtra) error {
 				}
 			}
 			*x.dur = time.Duration(d)
+		case x.num != nil:
+			*x.num = 0
+			if ok {
+				if err := json.Unmarshal(raw, x.num); err != nil {
+					return fmt.Errorf("%s: %w", x.key, err)
+				}
+			}
 		default:
 			var text string
 			if ok {
@@ -243,11 +270,13 @@ func (b *Budget) UnmarshalJSON(data []byte) error {
 	return unmarshalExtra(data, (*plain)(b), jsonExtra{key: "refill", dur: &b.Refill})
 }
 
-// MarshalJSON implements json.Marshaler: Duration as text, the error as
-// its text.
+// MarshalJSON implements json.Marshaler: Duration as text (absent for a
+// child that had already exited: nothing was stopped), the error as its
+// text.
 func (o ChildOutcome) MarshalJSON() ([]byte, error) {
 	type plain ChildOutcome
-	return marshalExtra(plain(o), jsonExtra{key: "error", err: &o.Err}, jsonExtra{key: "duration", dur: &o.Duration})
+	return marshalExtra(plain(o), jsonExtra{key: "error", err: &o.Err},
+		jsonExtra{key: "duration", dur: &o.Duration, omit: o.Outcome == OutcomeAlreadyExited})
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
@@ -290,4 +319,16 @@ func (c Change) MarshalJSON() ([]byte, error) {
 func (c *Change) UnmarshalJSON(b []byte) error {
 	type plain Change
 	return unmarshalExtra(b, (*plain)(c), jsonExtra{key: "error", err: &c.Err})
+}
+
+// MarshalJSON implements json.Marshaler: Tokens only with a Budget, even 0.
+func (s SupervisorInfo) MarshalJSON() ([]byte, error) {
+	type plain SupervisorInfo
+	return marshalExtra(plain(s), jsonExtra{key: "tokens", num: &s.Tokens, omit: s.Budget == Budget{}})
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (s *SupervisorInfo) UnmarshalJSON(b []byte) error {
+	type plain SupervisorInfo
+	return unmarshalExtra(b, (*plain)(s), jsonExtra{key: "tokens", num: &s.Tokens})
 }

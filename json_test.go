@@ -330,3 +330,120 @@ func TestEventFieldsDocumented(t *testing.T) {
 		}
 	}
 }
+
+// Every field the engine sets on an event survives its JSON: a real tree
+// goes through abandonment (with a panicking OnAbort hook and a late
+// return), a stale child that reports progress, a throttled restart, a
+// group exceeding its intensity and a subscriber that falls behind, and
+// each event of its journal, and each drop notice, reads back from JSON
+// with the same fields (its error with the same text). A kind whose field
+// table leaves out a field the engine sets fails here.
+func TestEventJSONKeepsWhatIsSet(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		stuckRuns := 0
+		stuck := func(ctx context.Context) error {
+			if stuckRuns++; stuckRuns > 1 {
+				<-ctx.Done()
+				return nil
+			}
+			supervisor.OnAbort(ctx, func() { panic("the hook broke") })
+			<-release // ignores its cancellation: abandoned, then returns late
+			return errors.New("late")
+		}
+		progress := func(ctx context.Context) error {
+			supervisor.Progress(ctx, 5)
+			<-ctx.Done()
+			return nil
+		}
+		flaky := func(ctx context.Context) error { // slow to become ready: restarts queue
+			time.Sleep(200 * time.Millisecond)
+			supervisor.Ready(ctx)
+			time.Sleep(100 * time.Millisecond)
+			return errors.New("flaky")
+		}
+		tree, err := supervisor.Start(context.Background(), supervisor.Spec{
+			JournalSize: 10000, MaxRestarting: 1, Intensity: supervisor.Intensity{MaxRestarts: 100, Period: time.Second},
+			Groups: []supervisor.Group{{Name: "g", Intensity: supervisor.Intensity{MaxRestarts: 0, Period: time.Second}}},
+			Children: []supervisor.Child{
+				{Name: "stuck", Run: stuck, Shutdown: 100 * time.Millisecond},
+				{Name: "progress", Run: progress, Liveness: supervisor.Liveness{Interval: time.Second, Progress: true}},
+				{Name: "a", Run: flaky, Readiness: supervisor.ReadinessExplicit, Backoff: supervisor.Backoff{Initial: time.Second}},
+				{Name: "b", Run: flaky, Readiness: supervisor.ReadinessExplicit, Backoff: supervisor.Backoff{Initial: time.Second}},
+				{Name: "g1", Group: "g", Run: func(ctx context.Context) error {
+					time.Sleep(2500 * time.Millisecond)
+					return errors.New("group member failed")
+				}},
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub := tree.Subscribe(1)
+		time.Sleep(time.Second)
+		if err := tree.RestartChild(context.Background(), "/stuck", audit); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(3 * time.Second)
+		close(release)
+		synctest.Wait()
+		var events []supervisor.Event
+		for {
+			e, err := sub.Next(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Kind == supervisor.EventsDropped {
+				events = append(events, e)
+				break
+			}
+		}
+		sub.Close()
+		if _, err := tree.Shutdown(context.Background(), audit); err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, tree.Journal().Events...)
+		seen := map[supervisor.EventKind]bool{}
+		for _, e := range events {
+			seen[e.Kind] = true
+			var back supervisor.Event
+			if err := json.Unmarshal(marshal(t, e), &back); err != nil {
+				t.Fatalf("%s: %v", e, err)
+			}
+			if (back.Err == nil) != (e.Err == nil) || (e.Err != nil && back.Err.Error() != e.Err.Error()) {
+				t.Errorf("%s: error %v read back as %v", e.Kind, e.Err, back.Err)
+			}
+			back.Err, e.Err = nil, nil
+			if !back.Time.Equal(e.Time) {
+				t.Errorf("%s: time %v read back as %v", e.Kind, e.Time, back.Time)
+			}
+			back.Time, e.Time = time.Time{}, time.Time{}
+			if !reflect.DeepEqual(back, e) {
+				t.Errorf("a field set by the engine is lost in JSON:\n\tset:       %+v\n\tread back: %+v", e, back)
+			}
+		}
+		for _, k := range []supervisor.EventKind{supervisor.EventChildAbandoned, supervisor.EventAbandonedExited,
+			supervisor.EventHookPanicked, supervisor.EventChildUnhealthy, supervisor.EventChildQueued,
+			supervisor.EventGroupQuarantined, supervisor.EventsDropped} {
+			if !seen[k] {
+				t.Errorf("the scenario made no %s event", k)
+			}
+		}
+	})
+}
+
+// A JSON null decodes to nothing, as for encoding/json's own types: the
+// value keeps what it had.
+func TestJSONNullChangesNothing(t *testing.T) {
+	i := supervisor.Intensity{MaxRestarts: 3, Period: 5 * time.Second}
+	e := supervisor.Event{Seq: 7, Kind: supervisor.EventChildExited, Path: "/a"}
+	x := supervisor.Exit{Class: supervisor.ExitAbnormal, Err: errors.New("boom")}
+	for _, v := range []any{&i, &e, &x} {
+		if err := json.Unmarshal([]byte("null"), v); err != nil {
+			t.Fatalf("%T: %v", v, err)
+		}
+	}
+	if i.Period != 5*time.Second || i.MaxRestarts != 3 || e.Seq != 7 || x.Err == nil {
+		t.Errorf("null changed them: %+v %+v %+v", i, e, x)
+	}
+}

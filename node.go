@@ -48,7 +48,7 @@ const inboxSize = 256
 
 // node is one supervisor: the root of a tree or a nested supervisor. Its
 // control loop is the only goroutine that changes its state, and it does so
-// while holding the tree lock, so that State and the event sequence see
+// while holding the tree lock, so that Snapshot and the event sequence see
 // every node consistently. Children talk to the loop only through inbox.
 type node struct {
 	t        *Tree

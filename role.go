@@ -11,7 +11,7 @@ import (
 //
 //	the field set on the child > the role's default > Spec.Defaults > the built-in default
 //
-// The packs (see Role.Defaults and docs/defaults.md):
+// The packs (docs/defaults.md):
 //
 //	role     restart    backoff (initial, max, jitter)  restart limit (after, within, probation)
 //	service  permanent  100ms, 10s, 0.2                 off: an essential service escalates
@@ -57,9 +57,9 @@ func (r Role) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (r *Role) UnmarshalText(b []byte) error { return enumParse(roleNames, b, r, "role", 0) }
 
-// Defaults returns the role's pack of defaults: the fields it sets for a
-// child that leaves them unset. RoleNone sets nothing.
-func (r Role) Defaults() Defaults {
+// defaults returns the role's pack of defaults (docs/defaults.md): the
+// fields it sets for a child that leaves them unset. RoleNone sets nothing.
+func (r Role) defaults() Defaults {
 	switch r {
 	case RoleService:
 		return Defaults{Restart: Permanent,

@@ -2,7 +2,6 @@ package supervisor_test
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -72,26 +71,6 @@ func TestRolePrecedence(t *testing.T) {
 			t.Errorf("defaults backoff %v, want the supervisor's 7 s", next)
 		}
 	})
-}
-
-// Each role's pack is what the docs table says.
-func TestRoleDefaults(t *testing.T) {
-	for r, want := range map[supervisor.Role]string{
-		supervisor.RoleService: "permanent 100ms 10s 0.2 0 0s true",
-		supervisor.RoleWorker:  "permanent 1s 1m0s 0.5 5 5m0s false",
-		supervisor.RoleJob:     "transient 1s 30s 0.2 3 10m0s false",
-		supervisor.RoleSidecar: "permanent 100ms 5s 0.2 0 0s true",
-	} {
-		d := r.Defaults()
-		got := fmt.Sprintf("%v %v %v %v %d %v %v", d.Restart, d.Backoff.Initial, d.Backoff.Max, d.Backoff.Jitter,
-			d.Quarantine.After, d.Quarantine.Within, d.Quarantine.Off)
-		if got != want {
-			t.Errorf("%v pack %q, want %q", r, got, want)
-		}
-	}
-	if d := supervisor.RoleNone.Defaults(); d.Restart != 0 || d.Backoff != (supervisor.Backoff{}) {
-		t.Errorf("RoleNone sets %+v", d)
-	}
 }
 
 // A service's "no restart limit" overrides a limit in Spec.Defaults: it

@@ -133,7 +133,7 @@ type SupervisorInfo struct {
 	// Budget is the supervisor's restart budget (zero for none) and
 	// Tokens the restarts it would allow now without waiting.
 	Budget Budget `json:"budget,omitzero"`
-	Tokens int    `json:"tokens,omitempty"`
+	Tokens int    `json:"-"` // in JSON only with a Budget, even 0
 	// Restarting counts the automatic restarts in progress and Queued
 	// those waiting for a slot under MaxRestarting (0 for no cap).
 	Restarting    int `json:"restarting"`

@@ -122,7 +122,7 @@ func (v *validator) spec(s *Spec, at string, root bool) {
 			v.add(cat+".group", "%q is not one of the spec's groups: declare it in groups", c.Group)
 		}
 		if c.Significant {
-			if p := significantProblem(firstSet(c.Restart, c.Role.Defaults().Restart, s.Defaults.Restart, Permanent), s.AutoShutdown); p != "" {
+			if p := significantProblem(firstSet(c.Restart, c.Role.defaults().Restart, s.Defaults.Restart, Permanent), s.AutoShutdown); p != "" {
 				v.add(cat+".significant", "%s", p)
 			}
 		}

@@ -96,26 +96,26 @@ func Run(ctx context.Context, tree *supervisor.Tree, opts Options) error {
 	}
 	interval, err := watchdogInterval(getenv)
 	if err != nil {
-		log.Error("sdnotify: not notifying", "err", err)
+		log.Error("sdnotify: not notifying", "error", err)
 		return err
 	}
 	if addr[0] != '/' && addr[0] != '@' {
 		err := fmt.Errorf("sdnotify: NOTIFY_SOCKET %q is neither a path nor an abstract socket", addr)
-		log.Error("sdnotify: not notifying", "err", err)
+		log.Error("sdnotify: not notifying", "error", err)
 		return err
 	}
 	// The net package maps a leading '@' to Linux's abstract namespace.
 	conn, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: addr, Net: "unixgram"})
 	if err != nil {
 		err = fmt.Errorf("sdnotify: %w", err)
-		log.Error("sdnotify: not notifying", "err", err)
+		log.Error("sdnotify: not notifying", "error", err)
 		return err
 	}
 	defer conn.Close()
 	send := func(msg string) {
 		conn.SetWriteDeadline(time.Now().Add(writeTimeout))
 		if _, err := conn.Write([]byte(msg)); err != nil {
-			log.Warn("sdnotify: send failed", "msg", msg, "err", err)
+			log.Warn("sdnotify: send failed", "message", msg, "error", err)
 		}
 	}
 
@@ -218,7 +218,7 @@ func Run(ctx context.Context, tree *supervisor.Tree, opts Options) error {
 			case ctx.Err() != nil || errors.Is(err, supervisor.ErrShuttingDown):
 				// Run is about to return.
 			default:
-				log.Warn("sdnotify: health check failed, watchdog not kept alive", "err", err)
+				log.Warn("sdnotify: health check failed, watchdog not kept alive", "error", err)
 			}
 		}
 	}

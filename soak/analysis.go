@@ -10,25 +10,25 @@ type analysis struct {
 	// Window is the measured part of the run: the samples taken in the
 	// steady phase, from the end of warm-up (and its quiet measurement)
 	// to the start of the final quiet measurement.
-	WindowFrom    float64       `json:"windowFrom"`
-	WindowTo      float64       `json:"windowTo"`
-	Window        time.Duration `json:"windowNs"`
-	WindowSamples int           `json:"windowSamples"`
+	WindowFrom    float64       `json:"window_from"`
+	WindowTo      float64       `json:"window_to"`
+	Window        time.Duration `json:"window_ns"`
+	WindowSamples int           `json:"window_samples"`
 
 	// RSS is the least-squares fit of RSS (bytes) over time (seconds);
 	// RSSSlopeMBh its slope in MB per hour and RSSSlopeSEMBh the slope's
 	// naive standard error. RSSOK is false where RSS is unavailable or
 	// the window too small to fit.
 	RSS           lineFit `json:"rss"`
-	RSSOK         bool    `json:"rssOk"`
-	RSSSlopeMBh   float64 `json:"rssSlopeMBPerHour"`
-	RSSSlopeSEMBh float64 `json:"rssSlopeSEMBPerHour"`
+	RSSOK         bool    `json:"rss_ok"`
+	RSSSlopeMBh   float64 `json:"rss_slope_mb_per_hour"`
+	RSSSlopeSEMBh float64 `json:"rss_slope_se_mb_per_hour"`
 
 	// HeapLive is the fit of the live heap; HeapGrowthMB the growth the
 	// fit gives over the window (slope × window), in MB.
-	HeapLive     lineFit `json:"heapLive"`
-	HeapLiveOK   bool    `json:"heapLiveOk"`
-	HeapGrowthMB float64 `json:"heapGrowthMB"`
+	HeapLive     lineFit `json:"heap_live"`
+	HeapLiveOK   bool    `json:"heap_live_ok"`
+	HeapGrowthMB float64 `json:"heap_growth_mb"`
 	// AnonSlopeMBh and FileSlopeMBh split the RSS slope into anonymous
 	// and file-backed memory. AnonHeadroomMB is, at the window's end, how
 	// far anonymous RSS was below the memory the Go runtime counts as
@@ -37,16 +37,16 @@ type analysis struct {
 	// accounted for becoming resident, not memory the process newly holds;
 	// the report shows these figures so that a reader can tell the two
 	// apart, and the verdict still judges RSS itself.
-	AnonSlopeMBh   float64 `json:"anonSlopeMBPerHour"`
-	FileSlopeMBh   float64 `json:"fileSlopeMBPerHour"`
-	AnonHeadroomMB float64 `json:"anonHeadroomMB"`
+	AnonSlopeMBh   float64 `json:"anon_slope_mb_per_hour"`
+	FileSlopeMBh   float64 `json:"file_slope_mb_per_hour"`
+	AnonHeadroomMB float64 `json:"anon_headroom_mb"`
 	// GoMappedSlopeMBh is the fitted slope of the memory the Go runtime
 	// holds (sample.GoMapped), in MB per hour: when RSS grows and this
 	// does not, the growth is outside the Go heap and stacks.
-	GoMappedSlopeMBh float64 `json:"goMappedSlopeMBPerHour"`
+	GoMappedSlopeMBh float64 `json:"go_mapped_slope_mb_per_hour"`
 	// RestartsInWindow is how many restarts the window saw, to turn the
 	// heap limit into a per-restart leak the run could detect.
-	RestartsInWindow uint64 `json:"restartsInWindow"`
+	RestartsInWindow uint64 `json:"restarts_in_window"`
 }
 
 // analyze fits the memory series over the samples of the steady phase.

@@ -41,14 +41,14 @@ type meta struct {
 	End   time.Time `json:"end"`
 	// Planned is -duration; Ran how long the workload actually ran (less
 	// if interrupted); Total the whole run, shutdown included.
-	Planned     time.Duration `json:"plannedNs"`
-	Ran         time.Duration `json:"ranNs"`
-	Total       time.Duration `json:"totalNs"`
+	Planned     time.Duration `json:"planned_ns"`
+	Ran         time.Duration `json:"ran_ns"`
+	Total       time.Duration `json:"total_ns"`
 	Interrupted bool          `json:"interrupted"`
-	GoVersion   string        `json:"goVersion"`
+	GoVersion   string        `json:"go_version"`
 	GOOS        string        `json:"goos"`
 	GOARCH      string        `json:"goarch"`
-	NumCPU      int           `json:"numCPU"`
+	NumCPU      int           `json:"num_cpu"`
 	GOMAXPROCS  int           `json:"gomaxprocs"`
 	Commit      string        `json:"commit"`
 	// Worktree is "clean", "modified" or "unknown".
@@ -80,32 +80,32 @@ type workloadTotals struct {
 	Workers     int `json:"workers"`
 	// Armed is how long failures were injected (the workload's duration
 	// less its quiet measurements).
-	Armed time.Duration `json:"armedNs"`
+	Armed time.Duration `json:"armed_ns"`
 	// Exits are the exits static children made on their own, by mode;
 	// TempExits those of temporary children.
 	Exits          map[string]uint64 `json:"exits"`
-	ExitsPerSec    float64           `json:"exitsPerSec"`
-	TempExits      map[string]uint64 `json:"tempExits"`
-	StaleSilences  uint64            `json:"staleSilences"`
+	ExitsPerSec    float64           `json:"exits_per_sec"`
+	TempExits      map[string]uint64 `json:"temp_exits"`
+	StaleSilences  uint64            `json:"stale_silences"`
 	Restarts       uint64            `json:"restarts"`
-	RestartsPerSec float64           `json:"restartsPerSec"`
+	RestartsPerSec float64           `json:"restarts_per_sec"`
 	// Events is the number of events the tree published; EventsByKind
 	// counts them by kind, as the fast subscriber saw them.
 	Events            uint64            `json:"events"`
-	EventsByKind      map[string]uint64 `json:"eventsByKind"`
-	LogRecords        map[string]uint64 `json:"logRecords"`
+	EventsByKind      map[string]uint64 `json:"events_by_kind"`
+	LogRecords        map[string]uint64 `json:"log_records"`
 	Quarantines       uint64            `json:"quarantines"`
-	IntensityExceeded uint64            `json:"intensityExceeded"`
+	IntensityExceeded uint64            `json:"intensity_exceeded"`
 	Escalations       uint64            `json:"escalations"`
-	EndedEarly        bool              `json:"endedEarly"`
+	EndedEarly        bool              `json:"ended_early"`
 	// CPUSeconds is the process's CPU time over the whole run, CPUPercent
 	// the same as a share of one core (-1 where unavailable).
-	CPUSeconds float64 `json:"cpuSeconds"`
-	CPUPercent float64 `json:"cpuPercentOfOneCore"`
+	CPUSeconds float64 `json:"cpu_seconds"`
+	CPUPercent float64 `json:"cpu_percent_of_one_core"`
 	// CmdP50 and CmdP99 are the latency quantiles over every command of
 	// the workload (the settling commands excluded).
-	CmdP50 time.Duration `json:"cmdP50Ns"`
-	CmdP99 time.Duration `json:"cmdP99Ns"`
+	CmdP50 time.Duration `json:"cmd_p50_ns"`
+	CmdP99 time.Duration `json:"cmd_p99_ns"`
 }
 
 // commandRow is one command kind's tally.
@@ -113,16 +113,16 @@ type commandRow struct {
 	Op         string            `json:"op"`
 	Issued     uint64            `json:"issued"`
 	OK         uint64            `json:"ok"`
-	Typed      uint64            `json:"typedErrors"`
+	Typed      uint64            `json:"typed_errors"`
 	Unanswered uint64            `json:"unanswered"`
 	Untyped    uint64            `json:"untyped"`
 	Errors     map[string]uint64 `json:"errors,omitempty"`
 	// FirstUntyped is the text of the first error of no documented type.
-	FirstUntyped string        `json:"firstUntyped,omitempty"`
-	P50          time.Duration `json:"p50Ns"`
-	P99          time.Duration `json:"p99Ns"`
-	Max          time.Duration `json:"maxNs"`
-	Mean         time.Duration `json:"meanNs"`
+	FirstUntyped string        `json:"first_untyped,omitempty"`
+	P50          time.Duration `json:"p50_ns"`
+	P99          time.Duration `json:"p99_ns"`
+	Max          time.Duration `json:"max_ns"`
+	Mean         time.Duration `json:"mean_ns"`
 }
 
 // subscriberRow is one subscriber's tally.
@@ -136,8 +136,8 @@ type subscriberRow struct {
 	// LibDropped is what the subscriptions counted (Subscription.Dropped);
 	// for a subscription read to the tree's end (ToEnd) it must equal
 	// Dropped.
-	LibDropped uint64 `json:"libDropped"`
-	ToEnd      bool   `json:"toEnd"`
+	LibDropped uint64 `json:"lib_dropped"`
+	ToEnd      bool   `json:"to_end"`
 	Gaps       uint64 `json:"gaps"`
 	Anomalies  uint64 `json:"anomalies"`
 	Stopped    string `json:"stopped,omitempty"`
@@ -148,11 +148,11 @@ type goroutineReport struct {
 	// Baseline is the count before the tree started, AfterShutdown the
 	// count once the tree and every goroutine of the soak have stopped.
 	Baseline      int `json:"baseline"`
-	AfterShutdown int `json:"afterShutdown"`
+	AfterShutdown int `json:"after_shutdown"`
 	// Leftover counts goroutines still carrying the run's pprof label
 	// after shutdown, with their stacks.
 	Leftover       int      `json:"leftover"`
-	LeftoverStacks []string `json:"leftoverStacks,omitempty"`
+	LeftoverStacks []string `json:"leftover_stacks,omitempty"`
 	// Warm and End are the quiet points after warm-up and at the end.
 	Warm *quietPoint `json:"warm"`
 	End  *quietPoint `json:"end"`
@@ -163,10 +163,10 @@ type goroutineReport struct {
 type shutdownReport struct {
 	Reported       bool           `json:"reported"`
 	Cause          string         `json:"cause"`
-	Duration       time.Duration  `json:"durationNs"`
-	GoroutinesLeft int            `json:"goroutinesLeft"`
+	Duration       time.Duration  `json:"duration_ns"`
+	GoroutinesLeft int            `json:"goroutines_left"`
 	Outcomes       map[string]int `json:"outcomes"`
-	WaitErr        string         `json:"waitErr,omitempty"`
+	WaitErr        string         `json:"wait_err,omitempty"`
 	Err            string         `json:"err,omitempty"`
 }
 

@@ -48,25 +48,25 @@ type sample struct {
 	Phase phase   `json:"phase"`
 	// RSS is the resident set size, RSSFile its file-backed part (the
 	// binary's pages, mostly); RSSOK is false where they are unavailable.
-	RSS     uint64 `json:"rssBytes"`
-	RSSFile uint64 `json:"rssFileBytes"`
-	RSSOK   bool   `json:"rssOk"`
+	RSS     uint64 `json:"rss_bytes"`
+	RSSFile uint64 `json:"rss_file_bytes"`
+	RSSOK   bool   `json:"rss_ok"`
 	// HeapObjects is the memory occupied by heap objects, live or not yet
 	// swept; HeapLive the heap marked live by the last GC.
-	HeapObjects uint64 `json:"heapObjectsBytes"`
-	HeapLive    uint64 `json:"heapLiveBytes"`
+	HeapObjects uint64 `json:"heap_objects_bytes"`
+	HeapLive    uint64 `json:"heap_live_bytes"`
 	// Stacks is the memory of goroutine stacks; GoMapped all the memory
 	// the Go runtime has mapped, less what it has released to the OS: the
 	// part of RSS the runtime accounts for.
-	Stacks     uint64 `json:"stacksBytes"`
-	GoMapped   uint64 `json:"goMappedBytes"`
+	Stacks     uint64 `json:"stacks_bytes"`
+	GoMapped   uint64 `json:"go_mapped_bytes"`
 	Goroutines int    `json:"goroutines"`
 	// FDs is the number of open file descriptors, -1 where unavailable.
 	FDs int `json:"fds"`
 	// CPU is the process's CPU time so far in seconds, -1 where
 	// unavailable.
-	CPU      float64 `json:"cpuSeconds"`
-	GCCycles uint64  `json:"gcCycles"`
+	CPU      float64 `json:"cpu_seconds"`
+	GCCycles uint64  `json:"gc_cycles"`
 
 	// Seq is the tree's last event so far; Restarts the restarts (events)
 	// the fast subscriber has seen; Exits the exits the static children

@@ -20,7 +20,7 @@ type quietPoint struct {
 	// T is when it was reached, in seconds since the workload started;
 	// Took how long settling took.
 	T       float64       `json:"t"`
-	Took    time.Duration `json:"tookNs"`
+	Took    time.Duration `json:"took_ns"`
 	Reached bool          `json:"reached"`
 	// Problem says why the shape was not reached, if it was not.
 	Problem string `json:"problem,omitempty"`
@@ -29,7 +29,7 @@ type quietPoint struct {
 	// FDs is the number of open file descriptors, -1 where unavailable.
 	FDs int `json:"fds"`
 	// TreeGoroutines is how many goroutines carry the tree's pprof label.
-	TreeGoroutines int    `json:"treeGoroutines"`
+	TreeGoroutines int    `json:"tree_goroutines"`
 	Children       int    `json:"children"`
 	Live           int    `json:"live"`
 	Seq            uint64 `json:"seq"`
@@ -39,12 +39,12 @@ type quietPoint struct {
 	// restartModel), child by child; Differ counts the children that
 	// differ and Mismatches names the first few. Comparable says whether the events are complete: the fast
 	// subscriber lost nothing and stopped exactly at Seq.
-	RestartsState  uint64   `json:"restartsState"`
-	RestartsEvents uint64   `json:"restartsEvents"`
+	RestartsState  uint64   `json:"restarts_state"`
+	RestartsEvents uint64   `json:"restarts_events"`
 	Differ         int      `json:"differ"`
 	Mismatches     []string `json:"mismatches,omitempty"`
 	Comparable     bool     `json:"comparable"`
-	NotComparable  string   `json:"notComparable,omitempty"`
+	NotComparable  string   `json:"not_comparable,omitempty"`
 }
 
 // settleTimeout bounds how long settle waits for the tree's shape.

@@ -12,7 +12,7 @@ type lineFit struct {
 	// SlopeSE is the slope's standard error under independent residuals.
 	// Memory samples are autocorrelated (a GC cycle spans several), so it
 	// understates the real uncertainty: it is shown, not judged.
-	SlopeSE float64 `json:"slopeSE"`
+	SlopeSE float64 `json:"slope_se"`
 	N       int     `json:"n"`
 	// Span is the extent of x: max − min.
 	Span float64 `json:"span"`

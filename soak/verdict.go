@@ -201,7 +201,7 @@ func judge(r *report) verdict {
 		acc.Status, acc.Measured = statusNA, "not comparable"
 		acc.Note = g.End.NotComparable
 	default:
-		acc.Measured = fmt.Sprintf("%d from State, %d from events, %d children differ",
+		acc.Measured = fmt.Sprintf("%d from Snapshot, %d from events, %d children differ",
 			g.End.RestartsState, g.End.RestartsEvents, g.End.Differ)
 		acc.Status = passIf(g.End.Differ == 0 && g.End.RestartsState == g.End.RestartsEvents)
 		if len(g.End.Mismatches) > 0 {

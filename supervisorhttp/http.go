@@ -151,13 +151,14 @@ func Readiness(tree *supervisor.Tree, opts ...Option) http.Handler {
 }
 
 func readiness(tree *supervisor.Tree, c *config) ReadinessReport {
-	select {
-	case <-tree.Done():
-		return ReadinessReport{Reason: "tree ended"}
-	default:
-	}
 	s := tree.Snapshot()
 	rep := ReadinessReport{Seq: s.Seq}
+	select {
+	case <-tree.Done():
+		rep.Reason = "tree ended"
+		return rep
+	default:
+	}
 	for _, ch := range s.Children {
 		if childReady(ch, c) {
 			continue

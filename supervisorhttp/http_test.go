@@ -172,8 +172,9 @@ func TestLiveness(t *testing.T) {
 		if w.Code != 503 || strings.TrimSpace(w.Body.String()) != supervisor.ErrShuttingDown.Error() {
 			t.Fatalf("livez after shutdown = %d %q", w.Code, w.Body)
 		}
-		if rep := ready(t, h); rep.Ready || rep.Reason != "tree ended" {
-			t.Fatalf("readiness after shutdown = %+v", rep)
+		// The report says which event the answer reflects: the last one.
+		if rep := ready(t, h); rep.Ready || rep.Reason != "tree ended" || rep.Seq == 0 || rep.Seq != tree.Snapshot().Seq {
+			t.Fatalf("readiness after shutdown = %+v, want tree ended at seq %d", rep, tree.Snapshot().Seq)
 		}
 	})
 }
