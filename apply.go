@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/go-supervisor/supervisor/internal/textfmt"
 )
 
 // Tree.Apply reconfigures a running tree to match a new Spec: the live
@@ -69,7 +71,7 @@ func (c Change) String() string {
 		s += ": " + strings.Join(c.Fields, ", ")
 	}
 	if c.Err != nil {
-		s += " (failed: " + strings.TrimPrefix(c.Err.Error(), "supervisor: ") + ")"
+		s += " (failed: " + strings.TrimPrefix(textfmt.Error(c.Err), "supervisor: ") + ")"
 	}
 	return s
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/go-supervisor/supervisor/internal/deadline"
+	"github.com/go-supervisor/supervisor/internal/textfmt"
 )
 
 // msgKind tells what a message to a control loop carries.
@@ -269,7 +270,7 @@ func (n *node) handle(m msg) {
 		if n.shut == nil {
 			n.err = m.err
 			n.corr = m.corr
-			n.beginShutdown(m.err.Error(), Audit{})
+			n.beginShutdown(textfmt.Error(m.err), Audit{})
 		}
 	case msgPing:
 		m.cmd.reply <- nil

@@ -3,6 +3,8 @@ package supervisor
 import (
 	"context"
 	"time"
+
+	"github.com/go-supervisor/supervisor/internal/textfmt"
 )
 
 // The decision pipeline. An exit a child makes on its own goes through
@@ -221,7 +223,7 @@ func (n *node) shutdownTree(c *child, d decision, err error) {
 	if n.self == nil {
 		n.err = re
 		n.corr = c.corr
-		n.beginShutdown(re.Error(), Audit{})
+		n.beginShutdown(textfmt.Error(re), Audit{})
 		return
 	}
 	root, corr := n.t.root, c.corr

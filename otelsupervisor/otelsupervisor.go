@@ -46,6 +46,7 @@ import (
 
 	"github.com/go-supervisor/supervisor"
 	"github.com/go-supervisor/supervisor/internal/follow"
+	"github.com/go-supervisor/supervisor/internal/textfmt"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
@@ -367,7 +368,7 @@ func finish(span trace.Span, exit supervisor.ExitClass, err error, at time.Time)
 	if exit.Abnormal() || exit == supervisor.ExitAbandoned {
 		desc := exit.String()
 		if err != nil {
-			desc += ": " + err.Error()
+			desc += ": " + textfmt.Error(err)
 		}
 		span.SetStatus(codes.Error, desc)
 	} else {

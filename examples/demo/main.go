@@ -222,7 +222,7 @@ func printEvent(out io.Writer, began time.Time, e supervisor.Event, verbose bool
 		fmt.Fprintf(&b, " exit=%s", e.Exit)
 	}
 	if e.Err != nil {
-		msg := e.Err.Error()
+		msg := fmt.Sprint(e.Err) // fmt survives an Error method that panics
 		var pe *supervisor.PanicError
 		if errors.As(e.Err, &pe) {
 			msg = fmt.Sprint("panic: ", pe.Value)

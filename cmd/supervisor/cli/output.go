@@ -13,6 +13,7 @@ import (
 	"unicode"
 
 	"github.com/go-supervisor/supervisor"
+	"github.com/go-supervisor/supervisor/internal/textfmt"
 	"github.com/go-supervisor/supervisor/sdnotify"
 )
 
@@ -90,7 +91,7 @@ func note(now time.Time, c supervisor.ChildInfo) string {
 		parts = append(parts, c.Reason)
 	}
 	if c.LastExit.Class.Abnormal() && c.LastExit.Err != nil && (c.State == supervisor.StateFailed || c.State == supervisor.StateBackoff) {
-		parts = append(parts, "last exit: "+c.LastExit.Err.Error())
+		parts = append(parts, "last exit: "+textfmt.Error(c.LastExit.Err))
 	}
 	return strings.Join(parts, "; ")
 }
