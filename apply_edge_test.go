@@ -369,42 +369,55 @@ type wrapErr struct{ inner error }
 
 func (w wrapErr) Error() string { return "wrap" }
 
+// Diff's plan in the corner cases a review found: a nested supervisor's
+// child policy and its own settings changing at once are two steps; nil and
+// empty rules are the same; two sentinels with one text are different
+// errors (errors.Is tells them apart), so the rules changed; the plan lists
+// a supervisor's children in the new spec's order (Apply carries out
+// restarts before additions, as Plan says); and rules holding errors of
+// uncomparable types are compared without a panic.
 func TestApplyDiffOutput(t *testing.T) {
 	base := func() supervisor.Spec {
 		return supervisor.Spec{Children: []supervisor.Child{{Name: "sub", Tree: &supervisor.Spec{Children: names("a")}}}}
 	}
-	// I: two changes with the same key.
-	o, n := base(), base()
-	n.Children[0].Shutdown = time.Second
-	n.Children[0].Tree.Strategy = supervisor.OneForAll
-	p, _ := supervisor.Diff(o, n)
-	t.Logf("I: %q", p.String())
-	// K: nil vs empty rules.
-	o, n = base(), base()
-	n.Defaults.Rules = []supervisor.Rule{}
-	p, _ = supervisor.Diff(o, n)
-	t.Logf("K1 (nil vs empty Defaults.Rules): %q", p.String())
-	o, n = base(), base()
-	o.Defaults.Rules = []supervisor.Rule{{Is: errors.New("x"), Action: supervisor.ActionStop}}
-	n.Defaults.Rules = []supervisor.Rule{{Is: errors.New("x"), Action: supervisor.ActionStop}}
-	o.Children = append(o.Children, names("w")...)
-	n.Children = append(n.Children, names("w")...)
-	p, _ = supervisor.Diff(o, n)
-	t.Logf("K2 (two sentinels with one text): %q", p.String())
-	// P: the plan's order is not Apply's.
-	o = supervisor.Spec{Children: names("a")}
-	n = supervisor.Spec{Children: []supervisor.Child{{Name: "x", Run: supervisortest.Idle}, {Name: "a", Run: other}}}
-	p, _ = supervisor.Diff(o, n)
-	t.Logf("P: %q", p.String())
-	// J: sameError panics.
-	func() {
-		defer func() { t.Logf("J: recovered %v", recover()) }()
-		mk := func() supervisor.Spec {
-			return supervisor.Spec{Children: []supervisor.Child{{Name: "a", Run: supervisortest.Idle,
-				Rules: []supervisor.Rule{{Is: wrapErr{listErr{"x"}}, Action: supervisor.ActionStop}}}}}
-		}
-		supervisor.Diff(mk(), mk())
-	}()
+	uncomparable := func() supervisor.Spec {
+		return supervisor.Spec{Children: []supervisor.Child{{Name: "a", Run: supervisortest.Idle,
+			Rules: []supervisor.Rule{{Is: wrapErr{listErr{"x"}}, Action: supervisor.ActionStop}}}}}
+	}
+	for _, c := range []struct {
+		name   string
+		change func(o, n *supervisor.Spec)
+		want   string
+	}{
+		{"child policy and nested settings", func(o, n *supervisor.Spec) {
+			n.Children[0].Shutdown = time.Second
+			n.Children[0].Tree.Strategy = supervisor.OneForAll
+		}, "update /sub: shutdown\nupdate /sub: strategy\n"},
+		{"nil and empty rules", func(o, n *supervisor.Spec) { n.Defaults.Rules = []supervisor.Rule{} }, "no changes\n"},
+		{"two sentinels with one text", func(o, n *supervisor.Spec) {
+			o.Defaults.Rules = []supervisor.Rule{{Is: errors.New("x"), Action: supervisor.ActionStop}}
+			n.Defaults.Rules = []supervisor.Rule{{Is: errors.New("x"), Action: supervisor.ActionStop}}
+			o.Children = append(o.Children, names("w")...)
+			n.Children = append(n.Children, names("w")...)
+		}, "update /: defaults\nupdate /sub: rules\nupdate /w: rules\n"},
+		{"the new spec's order", func(o, n *supervisor.Spec) {
+			*o = supervisor.Spec{Children: names("a")}
+			*n = supervisor.Spec{Children: []supervisor.Child{{Name: "x", Run: supervisortest.Idle}, {Name: "a", Run: other}}}
+		}, "add /x\nrestart /a: run\n"},
+		{"uncomparable errors in rules", func(o, n *supervisor.Spec) { *o, *n = uncomparable(), uncomparable() }, "no changes\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o, n := base(), base()
+			c.change(&o, &n)
+			p, err := supervisor.Diff(o, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.String(); got != c.want {
+				t.Errorf("plan %q, want %q", got, c.want)
+			}
+		})
+	}
 }
 
 // Turning a child's restart limit off does not let a child quarantined
