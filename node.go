@@ -66,6 +66,10 @@ type node struct {
 	children []*child          // declaration order; nil where a child was removed
 	holes    int               // nil entries in children
 	byName   map[string]*child // built on first use; see lookup
+	// orphans are the sidecars whose primary was removed, by the
+	// primary's name: a primary added again under that name takes them
+	// back (see linkOrphans). Made on first use.
+	orphans map[string][]*child
 
 	inbox   chan msg
 	dead    chan struct{} // closed when the loop has returned
@@ -697,7 +701,7 @@ func (n *node) removeChild(c *child) {
 	}
 	n.clearDeadline(c)
 	c.removed = true
-	c.unlink()
+	n.unlink(c)
 	n.orphaned(c)
 	n.set(c, StateStopped)
 	if n.byName != nil {

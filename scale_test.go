@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/go-supervisor/supervisor"
+	"github.com/go-supervisor/supervisor/supervisortest"
 )
 
 // Scaling tests in the manner of OTP's supervisor_SUITE. A phase run on a
@@ -200,4 +201,49 @@ func TestBoundedMemoryUnderFailures(t *testing.T) {
 			t.Errorf("heap grew by %d B over %d restarts", h2-h1, r2-r1)
 		}
 	})
+}
+
+// Add and remove many dynamic children one at a time, with AddChild and
+// RemoveChild (OTP: simple_one_for_one_scale_many_temporary_children, which
+// starts them with start_child): 1k, then 100k. Every control command is
+// O(1) in the number of children; a scan of the siblings on each add made
+// 100k adds take 24 s.
+func TestScaleDynamicChildren(t *testing.T) {
+	skipShort(t)
+	small, large := 1_000, 100_000
+	run := func(n int) (add, remove time.Duration) {
+		tree, err := supervisor.Start(context.Background(), supervisor.Spec{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tree.Shutdown(context.Background(), audit)
+		names := make([]string, n)
+		for i := range names {
+			names[i] = "c" + strconv.Itoa(i)
+		}
+		t0 := time.Now()
+		for _, name := range names {
+			if err := tree.AddChild(context.Background(), "/", supervisor.Child{Name: name, Restart: supervisor.Temporary, Run: supervisortest.Idle}, audit); err != nil {
+				t.Fatal(err)
+			}
+		}
+		add = time.Since(t0)
+		t1 := time.Now()
+		for _, name := range names {
+			if err := tree.RemoveChild(context.Background(), "/"+name, audit); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return add, time.Since(t1)
+	}
+	a1, r1 := run(small)
+	for range 2 { // best of three
+		a, r := run(small)
+		a1, r1 = min(a1, a), min(r1, r)
+	}
+	a2, r2 := run(large)
+	a, r := run(large) // best of two
+	a2, r2 = min(a2, a), min(r2, r)
+	checkScale(t, "add", 12, small, large, a1, a2)
+	checkScale(t, "remove", 12, small, large, r1, r2)
 }

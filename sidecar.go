@@ -22,23 +22,38 @@ func (n *node) link(c *child) {
 	px.sidecars = append(px.sidecars, c)
 }
 
-// unlink forgets removed child c as a sidecar or a primary.
-func (c *child) unlink() {
+// unlink forgets removed child c as a sidecar or a primary. Its sidecars
+// become orphans, until a primary of the same name is added again.
+func (n *node) unlink(c *child) {
 	x := c.ext
 	if x == nil {
 		return
 	}
 	if p := x.primary; p != nil {
-		for i, s := range p.ext.sidecars {
-			if s == c {
-				p.ext.sidecars = append(p.ext.sidecars[:i], p.ext.sidecars[i+1:]...)
-				break
-			}
+		p.ext.sidecars = deleteChild(p.ext.sidecars, c)
+	} else if c.cp.pol.role == RoleSidecar && n.orphans != nil {
+		name := c.cp.pol.primary
+		if n.orphans[name] = deleteChild(n.orphans[name], c); len(n.orphans[name]) == 0 {
+			delete(n.orphans, name)
 		}
+	}
+	if len(x.sidecars) > 0 && n.orphans == nil {
+		n.orphans = make(map[string][]*child)
 	}
 	for _, s := range x.sidecars {
 		s.ext.primary = nil // it goes on alone
+		n.orphans[c.cp.name] = append(n.orphans[c.cp.name], s)
 	}
+}
+
+// deleteChild removes c from cs, keeping the order.
+func deleteChild(cs []*child, c *child) []*child {
+	for i, s := range cs {
+		if s == c {
+			return append(cs[:i], cs[i+1:]...)
+		}
+	}
+	return cs
 }
 
 // up reports whether c runs (and is ready, if it must say so).
@@ -113,14 +128,17 @@ func (n *node) waitsForPrimary(c *child) bool {
 
 // linkOrphans makes primary p, just added, the primary of sidecars that
 // name it and lost theirs (it was removed, or replaced by Apply).
+// It costs one map lookup: the orphans are indexed by their primary's name.
 func (n *node) linkOrphans(p *child) {
-	for _, s := range n.children {
-		if s != nil && !s.removed && s.cp.pol.role == RoleSidecar && s.cp.pol.primary == p.cp.name &&
-			(s.ext == nil || s.ext.primary == nil) {
-			s.extension().primary = p
-			px := p.extension()
-			px.sidecars = append(px.sidecars, s)
-		}
+	orphans := n.orphans[p.cp.name]
+	if len(orphans) == 0 {
+		return
+	}
+	delete(n.orphans, p.cp.name)
+	px := p.extension()
+	for _, s := range orphans {
+		s.ext.primary = p
+		px.sidecars = append(px.sidecars, s)
 	}
 }
 
