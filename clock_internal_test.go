@@ -161,7 +161,7 @@ func wallClockScenario(t *testing.T, jumps bool) (run wallClockRun) {
 					}},
 			},
 		}
-		tree, err := start(context.Background(), spec, wall)
+		tree, err := start(context.Background(), spec, hooks{wall: wall})
 		if err != nil {
 			t.Fatal(err)
 		}

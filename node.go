@@ -95,6 +95,11 @@ type node struct {
 	signalReady bool
 	startDone   bool
 	reconciling bool
+	// profiled is work that needs a goroutine profile of the node's
+	// children: a profile takes time in proportion to every goroutine of
+	// the process, so the loop takes it after releasing the tree lock, then
+	// runs this work with the lock held again (see afterTurn).
+	profiled []func(stacks []GoroutineStack)
 }
 
 func newNode(t *Tree, path string, p *compiledSpec, self *attempt) *node {
@@ -187,9 +192,7 @@ func (n *node) run() error {
 		n.beginStart()
 	}
 	n.unlock()
-	if n.reconciling {
-		n.reconcile()
-	}
+	n.afterTurn()
 	for n.phase != phaseDone {
 		var timerC <-chan time.Time
 		if n.timer != nil {
@@ -209,14 +212,36 @@ func (n *node) run() error {
 			n.stopRequested()
 		}
 		n.unlock()
-		if n.reconciling {
-			n.reconcile()
-		}
+		n.afterTurn()
 	}
 	if n.timer != nil {
 		n.timer.Stop()
 	}
 	return n.err
+}
+
+// afterTurn does, without the tree lock, what a turn of the loop left for
+// after it: goroutine profiles, and the root's reconcile stage.
+func (n *node) afterTurn() {
+	for len(n.profiled) > 0 {
+		stacks := n.t.goroutinesUnder(n.path)
+		n.lock()
+		work := n.profiled
+		n.profiled = nil
+		for _, f := range work {
+			f(stacks)
+		}
+		n.unlock()
+	}
+	if n.reconciling {
+		n.reconcile()
+	}
+}
+
+// withProfile runs f with the goroutines of the node's children once the
+// loop has released the tree lock and taken a goroutine profile.
+func (n *node) withProfile(f func(stacks []GoroutineStack)) {
+	n.profiled = append(n.profiled, f)
 }
 
 func (n *node) lock() {
@@ -307,7 +332,7 @@ func (n *node) fire() {
 				n.stop(c, stopStartTimeout)
 			}
 		case StateStopping:
-			n.abandon(c)
+			n.overran(c)
 		case StateQuarantined:
 			if n.shut == nil {
 				n.probation(c)
@@ -523,10 +548,28 @@ func (n *node) stop(c *child, why stopReason) {
 
 var stopReasonText = [...]string{"", "shutdown", "group restart", "command", "start timeout", "stale", "group quarantine", "primary stopped"}
 
+// overran handles a stopping child whose budget expired. Outside a shutdown
+// its abandonment reports the goroutines it left, from a profile the loop
+// takes without the tree lock; in a shutdown, the abort stage reports them.
+func (n *node) overran(c *child) {
+	if n.shut != nil {
+		n.abandon(c, nil)
+		return
+	}
+	a := c.cur
+	n.withProfile(func(stacks []GoroutineStack) {
+		if c.cur == a && c.state == StateStopping { // it did not return meanwhile
+			n.abandon(c, stacks)
+		}
+	})
+}
+
 // abandon gives up on a stopping child that overran its budget. Go cannot
 // kill a goroutine: the attempt is fenced off (nothing it reports counts any
-// more), its OnAbort hooks run, and its goroutines are reported.
-func (n *node) abandon(c *child) {
+// more), its OnAbort hooks run, and its goroutines, found in stacks (the
+// profile of its supervisor's children), are reported; in a shutdown, the
+// abort stage reports them.
+func (n *node) abandon(c *child, stacks []GoroutineStack) {
 	a := c.cur
 	a.abandoned = true
 	c.cur = nil
@@ -540,7 +583,7 @@ func (n *node) abandon(c *child) {
 		e := n.event(EventChildAbandoned, c)
 		e.Generation, e.Attempt = a.gen, int(a.num)
 		e.Exit = ExitAbandoned
-		e.Goroutines = n.t.goroutinesUnder(c.path)
+		e.Goroutines = filterStacks(stacks, c.path)
 		e.Count = uint64(stackCount(e.Goroutines))
 		n.t.publish(&e)
 	}

@@ -188,7 +188,7 @@ func (n *node) advanceShutdown() {
 			n.setDeadline(c, s.deadline)
 		}
 		if s.abort {
-			n.abandon(c)
+			n.abandon(c, nil)
 		}
 	}
 	s.busy = false
@@ -212,7 +212,7 @@ func (n *node) abortShutdown(cause string) {
 	}
 	s.abort = true
 	if c := s.wait; c != nil && c.cur != nil {
-		n.abandon(c)
+		n.abandon(c, nil)
 		return
 	}
 	n.advanceShutdown()
@@ -255,21 +255,35 @@ func (n *node) finishShutdown() {
 	s.finishing = true
 	n.publishStage(EventShutdownAborting)
 	if len(s.stragglers) > 0 {
-		left := n.t.goroutinesUnder(n.path)
-		for _, st := range s.stragglers {
-			if st.a.late {
-				continue // returned late
-			}
-			o := &s.outcomes[st.idx]
-			o.Goroutines = filterStacks(left, st.c.path)
-			e := n.event(EventChildAbandoned, st.c)
-			e.Generation, e.Attempt = st.a.gen, int(st.a.num)
-			e.Exit = ExitAbandoned
-			e.Goroutines = o.Goroutines
-			e.Count = uint64(stackCount(o.Goroutines))
-			n.t.publish(&e)
-		}
+		// The profile is taken without the tree lock.
+		n.withProfile(n.reportStragglers)
+		return
 	}
+	n.reconcileStage()
+}
+
+// reportStragglers reports what each child abandoned in the shutdown left
+// running, from stacks, then goes on to the reconcile stage.
+func (n *node) reportStragglers(stacks []GoroutineStack) {
+	s := n.shut
+	for _, st := range s.stragglers {
+		if st.a.late {
+			continue // returned late
+		}
+		o := &s.outcomes[st.idx]
+		o.Goroutines = filterStacks(stacks, st.c.path)
+		e := n.event(EventChildAbandoned, st.c)
+		e.Generation, e.Attempt = st.a.gen, int(st.a.num)
+		e.Exit = ExitAbandoned
+		e.Goroutines = o.Goroutines
+		e.Count = uint64(stackCount(o.Goroutines))
+		n.t.publish(&e)
+	}
+	n.reconcileStage()
+}
+
+// reconcileStage begins the fourth stage.
+func (n *node) reconcileStage() {
 	n.publishStage(EventShutdownReconciling)
 	if n.self == nil {
 		n.reconciling = true

@@ -25,9 +25,8 @@ type Tree struct {
 	id   string
 	name string
 	base time.Time // the origin of the tree's monotonic clock
-	// wall, if set, replaces time.Now for the timestamps the tree shows
-	// (never for a decision): tests inject wall-clock jumps through it.
-	wall    func() time.Time
+	// hooks of the package's tests: wall-clock jumps, profiles.
+	hooks   hooks
 	baseCtx context.Context // values for children: Start's ctx without its cancellation
 	// labelKey is the key under which runtime/pprof keeps labels in a
 	// context (see labelSet); nil if it could not be learnt.
@@ -69,11 +68,19 @@ type Tree struct {
 // The tree compiles spec at Start and does not read it afterwards: the
 // caller may change or reuse it.
 func Start(ctx context.Context, spec Spec) (*Tree, error) {
-	return start(ctx, spec, nil)
+	return start(ctx, spec, hooks{})
 }
 
-// start is Start with the wall clock the tree shows: nil for time.Now.
-func start(ctx context.Context, spec Spec, wall func() time.Time) (*Tree, error) {
+// hooks let the package's own tests watch the engine from inside.
+type hooks struct {
+	// wall, if set, replaces time.Now for the timestamps the tree shows.
+	wall func() time.Time
+	// profile, if set, runs as the tree takes a goroutine profile.
+	profile func()
+}
+
+// start is Start with test hooks.
+func start(ctx context.Context, spec Spec, h hooks) (*Tree, error) {
 	root := &spec
 	var v validator
 	v.spec(root, "", true)
@@ -87,7 +94,7 @@ func start(ctx context.Context, spec Spec, wall func() time.Time) (*Tree, error)
 		// clock is positive and zero can mean "never".
 		base:     time.Now().Add(-time.Nanosecond),
 		baseCtx:  context.WithoutCancel(ctx),
-		wall:     wall,
+		hooks:    h,
 		seed:     root.Seed,
 		started:  make(chan error, 1),
 		applying: make(chan struct{}, 1),
@@ -168,8 +175,8 @@ func (t *Tree) nextCorr() uint64 {
 func (t *Tree) clock() (wall time.Time, mono int64) {
 	wall = time.Now()
 	mono = int64(wall.Sub(t.base))
-	if t.wall != nil {
-		wall = t.wall()
+	if t.hooks.wall != nil {
+		wall = t.hooks.wall()
 	}
 	return wall, mono
 }
@@ -252,6 +259,9 @@ func (t *Tree) Goroutines(path string) []GoroutineStack {
 }
 
 func (t *Tree) goroutinesUnder(path string) []GoroutineStack {
+	if t.hooks.profile != nil {
+		t.hooks.profile()
+	}
 	prefix := t.id + ":"
 	want := prefix + path
 	groups := goroutines.Capture(labelKey, func(v string) bool {
