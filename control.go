@@ -58,6 +58,18 @@ type command struct {
 	merged  []*command      // concurrent restarts answered together
 	upd     *update         // update: the new compiled spec
 	apply   bool            // restart: by Apply, which leaves a paused child paused
+	// detached: the caller runs inside what the command stops (see
+	// caller.go). It is answered as soon as the command is accepted.
+	detached bool
+	answered bool // the reply was sent
+}
+
+// answer replies to the command's caller, once.
+func (cmd *command) answer(err error) {
+	if !cmd.answered {
+		cmd.answered = true
+		cmd.reply <- err
+	}
 }
 
 // AddChild adds child to the supervisor at parent ("/" for the root) and
@@ -128,9 +140,11 @@ func (t *Tree) control(ctx context.Context, op opKind, path string, child *Child
 }
 
 // send delivers cmd, whose op, path, audit and payload are set, to the
-// supervisor owning its path and waits for its answer.
+// supervisor owning its path and waits for its answer: its completion, or
+// for a call from inside what the command stops, its acceptance.
 func (t *Tree) send(ctx context.Context, cmd *command) error {
 	op, path := cmd.op, cmd.path
+	cmd.detached = waitsForCaller(op, path, t.callerPath(ctx))
 	opErr := func(err error) error { return &OpError{Op: opNames[op], Path: path, Err: err} }
 	n, name, err := t.resolve(op, path)
 	if err != nil {
@@ -252,6 +266,9 @@ func (n *node) onCommand(cmd *command) {
 	e := Event{Time: n.nowT, Kind: EventCommandAccepted, Path: cmd.path, Correlation: cmd.id,
 		Command: opNames[cmd.op], Audit: cmd.audit}
 	n.t.publish(&e)
+	if cmd.detached {
+		cmd.answer(nil) // its caller must not wait for itself
+	}
 	switch {
 	case cmd.op == opShutdown:
 		n.shutdownCommand(cmd)
@@ -445,7 +462,7 @@ func (n *node) finish(cmd *command, err error) {
 	e := Event{Time: n.nowT, Kind: EventCommandCompleted, Path: cmd.path, Correlation: cmd.id,
 		Command: opNames[cmd.op], Audit: cmd.audit, Err: err}
 	n.t.publish(&e)
-	cmd.reply <- err
+	cmd.answer(err)
 	for _, m := range cmd.merged {
 		n.finish(m, err)
 	}

@@ -465,6 +465,11 @@ func (n *node) shutdownCommand(cmd *command) {
 //     child, and the root counts the goroutines still carrying the tree's
 //     labels (EventShutdownCompleted ends it).
 //
+// A Shutdown called from inside the tree (a child's context, or a child's
+// goroutine: see caller.go) stops its own caller: it returns at once with a
+// nil report and error, the shutdown is not bounded by ctx, and Wait and
+// Report give the result.
+//
 // ctx bounds the whole
 // shutdown: once it is done, whatever still runs is abandoned at once. A
 // shutdown that is already under way (or over) is joined, and every call
@@ -475,12 +480,20 @@ func (t *Tree) Shutdown(ctx context.Context, audit Audit) (*ShutdownReport, erro
 		return nil, &OpError{Op: opNames[opShutdown], Path: "/", Err: err}
 	}
 	cmd := &command{op: opShutdown, path: "/", audit: audit, ctx: ctx, reply: make(chan error, 1)}
+	if t.callerPath(ctx) != "" {
+		// From inside the tree: the shutdown stops the caller, and cancels
+		// its context. It returns once the root has the request.
+		cmd.detached, cmd.ctx = true, nil
+	}
 	// The request is delivered even if ctx is already done, which only means
 	// abandoning at once whatever runs: the root drains its inbox without
 	// ever waiting, so this send is short.
 	select {
 	case t.root.inbox <- msg{kind: msgCommand, cmd: cmd}:
 	case <-t.root.dead:
+	}
+	if cmd.detached {
+		return nil, nil
 	}
 	<-t.done // bounded: once ctx is done the root abandons what is left
 	return t.report, t.err
