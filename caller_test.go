@@ -21,10 +21,12 @@ import (
 // asked, without an abandonment, well within the caller's budget.
 func TestCallsFromInsideAChild(t *testing.T) {
 	ops := map[string]func(tree *supervisor.Tree, ctx context.Context, path string) error{
-		"restart":    func(tr *supervisor.Tree, ctx context.Context, p string) error { return tr.RestartChild(ctx, p, audit) },
-		"remove":     func(tr *supervisor.Tree, ctx context.Context, p string) error { return tr.RemoveChild(ctx, p, audit) },
-		"pause":      func(tr *supervisor.Tree, ctx context.Context, p string) error { return tr.PauseChild(ctx, p, audit) },
-		"quarantine": func(tr *supervisor.Tree, ctx context.Context, p string) error { return tr.QuarantineChild(ctx, p, audit) },
+		"restart": func(tr *supervisor.Tree, ctx context.Context, p string) error { return tr.RestartChild(ctx, p, audit) },
+		"remove":  func(tr *supervisor.Tree, ctx context.Context, p string) error { return tr.RemoveChild(ctx, p, audit) },
+		"pause":   func(tr *supervisor.Tree, ctx context.Context, p string) error { return tr.PauseChild(ctx, p, audit) },
+		"quarantine": func(tr *supervisor.Tree, ctx context.Context, p string) error {
+			return tr.QuarantineChild(ctx, p, audit)
+		},
 		"shutdown": func(tr *supervisor.Tree, ctx context.Context, _ string) error {
 			r, err := tr.Shutdown(ctx, audit)
 			if r != nil {
