@@ -208,7 +208,7 @@ func (n *node) staleExited(c *child, a *attempt, abandoned bool) {
 	err := fmt.Errorf("%w: %s", ErrStale, c.ext.staleWhy)
 	n.setExit(c, ExitAbnormal, err)
 	n.set(c, StateFailed)
-	d := n.judge(c, ExitAbnormal, err)
+	d := n.assess(c, ExitAbnormal, err)
 	if !abandoned {
 		e := n.event(EventChildExited, c)
 		e.Generation, e.Attempt = a.gen, int(a.num)

@@ -444,7 +444,7 @@ func (n *node) onExit(a *attempt, err error) {
 	c.corr = n.t.nextCorr()
 	wasStarting := c.state == StateStarting
 	n.set(c, deadState(class))
-	d := n.judge(c, class, err)
+	d := n.assess(c, class, err)
 	e := n.event(EventChildExited, c)
 	e.Exit, e.Err = class, err
 	e.Rule, e.Reason = d.rule, d.reason
@@ -456,7 +456,7 @@ func (n *node) onExit(a *attempt, err error) {
 	n.t.publish(&e)
 	n.primaryDown(c)
 	if wasStarting {
-		n.startFailed(c, class, err)
+		n.startFailed(c, err, d)
 		return
 	}
 	n.exited(c, err, d)
@@ -474,11 +474,9 @@ func (n *node) fatalStart(c *child) string {
 	return ""
 }
 
-// startFailed handles a child that exited (or timed out) before it was ready.
-func (n *node) startFailed(c *child, class ExitClass, err error) {
-	if class == ExitStopped {
-		class = ExitAbnormal
-	}
+// startFailed handles a child that exited (or timed out) before it was
+// ready, with the decision assess took on it.
+func (n *node) startFailed(c *child, err error, d decision) {
 	j := n.jobOf(c)
 	if c.command() != nil && c.command().op == opAdd {
 		n.complete(c, &StartError{Path: c.path, Err: err})
@@ -490,7 +488,6 @@ func (n *node) startFailed(c *child, class ExitClass, err error) {
 		return
 	}
 	n.cmdStartFailed(c, err)
-	d := n.judge(c, class, err)
 	if j == nil || j.wait != c || j.phase != jobStarting {
 		n.exited(c, err, d)
 		return
@@ -640,12 +637,27 @@ func (n *node) stopFinished(c *child, a *attempt, abandoned bool) {
 		n.staleExited(c, a, abandoned)
 		return
 	}
+	timedOut := why == stopStartTimeout
+	if timedOut && !abandoned {
+		// It did not become ready in time: a failed start, not a clean
+		// stop, for every stage that reads how the attempt ended.
+		n.setExit(c, ExitAbnormal, ErrStartTimeout)
+	}
+	j := n.jobOf(c)
+	groupStop := j != nil && j.wait == c && j.phase == jobStopping
+	failedStart := timedOut && n.shut == nil && c.admin == adminActive && !groupStop &&
+		(c.command() == nil || c.command().op != opRemove)
+	var d decision
+	if failedStart {
+		d = n.assess(c, ExitAbnormal, ErrStartTimeout)
+	}
 	stopFrom := c.since // c is still in StateStopping
 	if !abandoned {
-		n.set(c, StateStopped)
+		n.set(c, deadState(c.last.class))
 		e := n.event(EventChildExited, c)
 		e.Generation, e.Attempt = a.gen, int(a.num)
 		e.Exit, e.Err = c.last.class, c.last.err
+		e.Rule, e.Reason = d.rule, d.reason
 		n.t.publish(&e)
 	} else {
 		n.set(c, StateFailed)
@@ -662,8 +674,6 @@ func (n *node) stopFinished(c *child, a *attempt, abandoned bool) {
 		}
 		return
 	}
-	j := n.jobOf(c)
-	groupStop := j != nil && j.wait == c && j.phase == jobStopping
 	switch {
 	case c.command() != nil && c.command().op == opRemove:
 		n.removeChild(c)
@@ -673,13 +683,13 @@ func (n *node) stopFinished(c *child, a *attempt, abandoned bool) {
 		// A group restart was waiting for this stop. If the child was
 		// stopping because it timed out starting, the command that started
 		// it learns so; the group restart brings it back.
-		if why == stopStartTimeout {
+		if timedOut {
 			n.cmdStartFailed(c, ErrStartTimeout)
 		}
 		n.set(c, StatePending)
-	case why == stopStartTimeout:
+	case failedStart:
 		n.set(c, StateFailed)
-		n.startFailed(c, ExitAbnormal, ErrStartTimeout)
+		n.startFailed(c, ErrStartTimeout, d)
 		return
 	case why == stopPrimary && c.ext.waitPrimary:
 		n.sidecarStopped(c)

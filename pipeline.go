@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/go-supervisor/supervisor/internal/textfmt"
@@ -55,7 +56,22 @@ type decision struct {
 	verdict verdict
 	rule    string
 	reason  string
+	// limit: the restart limit quarantines the child (verdictQuarantine),
+	// which schedules its probation.
+	limit bool
+	// probation is what the exit does to a running probation attempt.
+	probation probationEnd
 }
+
+// probationEnd is what an exit does to a running probation attempt.
+type probationEnd uint8
+
+const (
+	probationNone   probationEnd = iota // no probation attempt was running
+	probationPassed                     // it exited normally: the quarantine ends
+	probationFailed                     // it failed: back to quarantine
+	probationEnded                      // an error rule decided: the quarantine ends
+)
 
 // Reasons of the restart-type stage.
 const (
@@ -104,6 +120,33 @@ func (n *node) judge(c *child, class ExitClass, err error) decision {
 	return decision{verdict: verdictRestart, rule: "restart_type", reason: reasonPermanent}
 }
 
+// assess decides whether an exit c made on its own (or a stop that counts
+// as a failure) is restarted: the error rules and the restart type
+// (judge), then the restart limit and the probation the child may be on.
+// It records a failure against the limit, so it runs once per exit, when
+// the exit happens; the exit's event names the stage that decided.
+func (n *node) assess(c *child, class ExitClass, err error) decision {
+	d := n.judge(c, class, err)
+	if x := c.ext; x != nil && x.probation {
+		switch {
+		case !class.Abnormal():
+			d.probation = probationPassed
+		case d.verdict == verdictRestart:
+			return decision{verdict: verdictQuarantine, limit: true, probation: probationFailed, rule: "quarantine",
+				reason: fmt.Sprintf("probation attempt %d failed; next in %v", x.probations, c.cp.pol.quarantine.probation())}
+		default:
+			d.probation = probationEnded
+		}
+		return d
+	}
+	if d.verdict == verdictRestart && class.Abnormal() {
+		if why, ok := n.limitReached(c); ok {
+			return decision{verdict: verdictQuarantine, limit: true, rule: "quarantine", reason: why}
+		}
+	}
+	return d
+}
+
 // exited acts on an exit the child made on its own account.
 func (n *node) exited(c *child, err error, d decision) {
 	if n.shut != nil {
@@ -123,6 +166,7 @@ func (n *node) exited(c *child, err error, d decision) {
 				n.set(c, StatePending) // the group restart it belongs to brings it back
 				return
 			}
+			c.extension().pending = d // decided when the job is over
 			sc.pending = append(sc.pending, c)
 			return
 		}
@@ -132,9 +176,7 @@ func (n *node) exited(c *child, err error, d decision) {
 
 // decide carries out a decision.
 func (n *node) decide(c *child, d decision) {
-	if n.probationOver(c, d) {
-		return
-	}
+	n.endProbation(c, d.probation)
 	switch d.verdict {
 	case verdictStop:
 		if c.cp.pol.significant {
@@ -148,14 +190,14 @@ func (n *node) decide(c *child, d decision) {
 		}
 		return
 	case verdictQuarantine:
-		n.quarantine(c, d.rule, d.reason)
+		if d.limit {
+			n.quarantineForLimit(c, d.reason)
+		} else {
+			n.quarantine(c, d.rule, d.reason)
+		}
 		return
 	case verdictEscalate, verdictShutdownTree:
 		return // handled by exited
-	}
-	if why, ok := n.limitReached(c); ok {
-		n.quarantineForLimit(c, why)
-		return
 	}
 	if n.now-c.startedAt >= int64(c.cp.pol.backoff.resetAfter()) {
 		c.attempt = 1 // it ran stably: a new streak
@@ -199,7 +241,8 @@ func (n *node) restartFor(c *child, rule, reason string) {
 		return
 	}
 	sc := n.scopeOf(c)
-	if !sc.window.allow(n.now) {
+	// A probation attempt does not count toward intensity (see Quarantine).
+	if probation := c.ext != nil && c.ext.probation; !probation && !sc.window.allow(n.now) {
 		n.scopeExceeded(sc, c)
 		return
 	}

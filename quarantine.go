@@ -24,7 +24,11 @@ const DefaultProbation = time.Minute
 // failure that quarantines the child is not restarted, so it does not count
 // toward the intensity; with After/Within tighter than the intensity, a
 // child that keeps failing is taken out of service before it can exhaust
-// its supervisor. Probation attempts are restarts and count.
+// its supervisor. Probation attempts take a restart budget token, but do
+// not count toward the intensity either: a failed probation sends the child
+// back to quarantine, which cannot end the supervisor, and counting them
+// would let a Probation shorter than the intensity's Period end the
+// supervisor that the limit protects.
 //
 // The zero Quarantine is unset: the supervisor's Defaults decide, and
 // without them children are never quarantined. Off turns it off whatever
@@ -67,7 +71,7 @@ func (v *validator) quarantine(q *Quarantine, at string) {
 // reports whether it is one more than the limit allows.
 func (n *node) limitReached(c *child) (string, bool) {
 	q := &c.cp.pol.quarantine
-	if q.After == 0 || !c.lastExit().class.Abnormal() {
+	if q.After == 0 {
 		return "", false
 	}
 	x := c.extension()
@@ -82,27 +86,21 @@ func (n *node) limitReached(c *child) (string, bool) {
 		q.After+1, q.Within, q.After, q.probation()), true
 }
 
-// probationOver settles the end of a probation attempt: a failure that
-// would be restarted quarantines the child again (and reports true: the
-// decision is taken), a normal exit passes the probation, and any other
-// decision (an error rule's) ends the quarantine and goes ahead.
-func (n *node) probationOver(c *child, d decision) bool {
-	x := c.ext
-	if x == nil || !x.probation {
-		return false
+// endProbation settles the end of a probation attempt, as assess decided:
+// a normal exit passes the probation; a failure sends the child back to
+// quarantine (the decision's verdict does it); an error rule's decision
+// ends the quarantine and goes ahead.
+func (n *node) endProbation(c *child, end probationEnd) {
+	if end == probationNone {
+		return
 	}
-	x.probation = false
-	switch {
-	case !c.lastExit().class.Abnormal():
+	c.ext.probation = false
+	switch end {
+	case probationPassed:
 		n.passProbation(c, "the probation attempt exited normally")
-	case d.verdict == verdictRestart:
-		n.quarantineForLimit(c, fmt.Sprintf("probation attempt %d failed; next in %v",
-			x.probations, c.cp.pol.quarantine.probation()))
-		return true
-	default:
+	case probationEnded:
 		c.endQuarantine()
 	}
-	return false
 }
 
 // quarantine takes c out of service for rule: it stays stopped until an

@@ -228,6 +228,6 @@ func (n *node) runPending(sc *scope) {
 		if c.removed || c.cur != nil || c.admin != adminActive {
 			continue
 		}
-		n.decide(c, n.judge(c, c.last.class, c.last.err))
+		n.decide(c, c.ext.pending)
 	}
 }
