@@ -97,7 +97,6 @@ type childExt struct {
 	quarantined  bool           // by its restart limit: it gets probations
 	probation    bool           // the current attempt is a probation attempt
 	due          bool           // a probation waits for a job to end
-	pending      decision       // the decision of an exit that waits for a job to end
 	probationEnd int64          // when the running probation attempt passes
 
 	// Waiting for a restart (see Budget and throttle.go).

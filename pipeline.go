@@ -139,7 +139,9 @@ func (n *node) assess(c *child, class ExitClass, err error) decision {
 		}
 		return d
 	}
-	if d.verdict == verdictRestart && class.Abnormal() {
+	if d.verdict == verdictRestart && class.Abnormal() && !n.waitsForJob(c) {
+		// (An exit that waits for a job meets the limit when it is
+		// decided, if the job did not restart the child meanwhile.)
 		if why, ok := n.limitReached(c); ok {
 			return decision{verdict: verdictQuarantine, limit: true, rule: "quarantine", reason: why}
 		}
@@ -160,18 +162,24 @@ func (n *node) exited(c *child, err error, d decision) {
 		n.shutdownTree(c, d, err)
 		return
 	}
-	if sc := n.scopeOf(c); sc.strategy != OneForOne {
-		if j := n.jobOf(c); j != nil {
-			if j.kind == jobGroup && j.phase == jobStopping && j.has(c) {
-				n.set(c, StatePending) // the group restart it belongs to brings it back
-				return
-			}
-			c.extension().pending = d // decided when the job is over
-			sc.pending = append(sc.pending, c)
+	if n.waitsForJob(c) {
+		if j := n.jobOf(c); j.kind == jobGroup && j.phase == jobStopping && j.has(c) {
+			n.set(c, StatePending) // the group restart it belongs to brings it back
 			return
 		}
+		sc := n.scopeOf(c)
+		sc.pending = append(sc.pending, c) // decided when the job is over (runPending)
+		return
 	}
 	n.decide(c, d)
+}
+
+// waitsForJob reports whether an exit of c waits for the job (a group
+// restart, an ordered start) in progress in its scope: under OneForAll and
+// RestForOne the job may restart c anyway, so the exit is decided once the
+// job is over, if it still needs deciding.
+func (n *node) waitsForJob(c *child) bool {
+	return n.scopeOf(c).strategy != OneForOne && n.jobOf(c) != nil
 }
 
 // decide carries out a decision.

@@ -228,6 +228,6 @@ func (n *node) runPending(sc *scope) {
 		if c.removed || c.cur != nil || c.admin != adminActive {
 			continue
 		}
-		n.decide(c, c.ext.pending)
+		n.decide(c, n.assess(c, c.last.class, c.last.err))
 	}
 }
