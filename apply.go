@@ -242,6 +242,24 @@ func (t *Tree) runningNode(path string) *node {
 	return n
 }
 
+// startsAnew reports whether err says that the nested supervisor at path
+// stopped (to restart, or paused) while its parent runs on: it then starts
+// again from the compiled spec Apply gave it through its parent's update,
+// which carries every change of its level, so a step that could not reach
+// it takes effect when it starts.
+func (t *Tree) startsAnew(path string, err error) bool {
+	if path == "/" || !(errors.Is(err, ErrNotRunning) || errors.Is(err, ErrShuttingDown)) {
+		return false
+	}
+	parent := path[:strings.LastIndex(path, "/")]
+	if parent == "" {
+		parent = "/"
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.runningNode(parent) != nil
+}
+
 // fixed checks the fields Apply cannot change.
 func (t *Tree) fixed(s *Spec) error {
 	return fixedFields(s, t.name, t.journalSize, t.seed, t.logger)
@@ -294,8 +312,11 @@ func (t *Tree) applyLevel(ctx context.Context, path string, spec *Spec, np, stop
 	done := make(map[changeKey]bool)
 	record := func(key changeKey, err error) {
 		done[key] = true
-		if errors.Is(err, ErrNotFound) && key.action != ChangeAdd {
+		switch {
+		case errors.Is(err, ErrNotFound) && key.action != ChangeAdd:
 			err = nil // gone already: removed meanwhile, or a temporary child that ended
+		case t.startsAnew(path, err):
+			err = nil // the supervisor restarts meanwhile: from np, with this change
 		}
 		if i, ok := d.index[key]; ok && err != nil {
 			d.plan.Changes[i].Err = err
