@@ -17,9 +17,10 @@
 // TestWallClockJumps in the root package checks the same immunity without
 // touching the machine, by injecting jumps into the clock the engine reads.
 //
-// Each scenario ends with a verdict: every measured value with its limit
-// and whether it held. A verdict is logged as JSON (go test -v shows it),
-// and written to $CHAOS_VERDICTS/<scenario>.json when that is set, with a
-// summary.json of all of them. docs/reliability.md describes every scenario
-// and records a long run.
+// Each scenario ends with a verdict (internal/verdict's, the soak's form):
+// every measured value with its limit and whether it held. A verdict is
+// logged as a table (go test -v shows it), and written as JSON to
+// $CHAOS_VERDICTS/<scenario>.json when that is set, with a summary.json of
+// all of them. docs/reliability.md describes every scenario, the verdicts'
+// JSON, and records a long run.
 package chaos

@@ -366,11 +366,21 @@ func (c *converter) rules(rules []Rule, at string) []supervisor.Rule {
 	return out
 }
 
+// child converts a child, reporting what contradicts itself or is missing.
 func (c *converter) child(ch *Child, at string) supervisor.Child {
 	out := supervisor.Child{Name: ch.Name}
 	if !c.present(join(at, "name")) {
 		c.check(join(at, "name"), "missing: every child has a name, unique among its siblings, such as name: app")
 	}
+	c.runs(ch, &out, at)
+	c.childPolicy(ch, &out, at)
+	c.childLimits(ch, &out, at)
+	return out
+}
+
+// childKinds returns the keys of what ch runs that it sets (run, exec,
+// supervisor): exactly one, if the file is right.
+func childKinds(ch *Child) []string {
 	var kinds []string
 	for _, k := range []struct {
 		key string
@@ -380,6 +390,13 @@ func (c *converter) child(ch *Child, at string) supervisor.Child {
 			kinds = append(kinds, k.key)
 		}
 	}
+	return kinds
+}
+
+// runs converts what ch runs into out: a registered function, a program or
+// a nested supervisor, reporting none or more than one.
+func (c *converter) runs(ch *Child, out *supervisor.Child, at string) {
+	kinds := childKinds(ch)
 	switch len(kinds) {
 	case 0:
 		for _, k := range []string{"run", "exec", "supervisor"} {
@@ -397,21 +414,26 @@ func (c *converter) child(ch *Child, at string) supervisor.Child {
 			c.check(join(at, k), "a child runs one thing, and this one sets %s: keep one", andList(kinds))
 		}
 	}
-	if len(kinds) > 0 {
-		switch {
-		case ch.Run != nil:
-			out.Run = c.run(*ch.Run, join(at, "run"))
-			out.Revision = revision("run", *ch.Run)
-		case ch.Exec != nil:
-			c.exec(ch, &out, at)
-		case ch.Supervisor != nil:
-			tree := c.spec(ch.Supervisor, join(at, "supervisor"))
-			out.Tree = &tree
-		default:
-			out.Run = placeholder
-		}
+	if len(kinds) == 0 {
+		return
 	}
+	switch {
+	case ch.Run != nil:
+		out.Run = c.run(*ch.Run, join(at, "run"))
+		out.Revision = revision("run", *ch.Run)
+	case ch.Exec != nil:
+		c.exec(ch, out, at)
+	case ch.Supervisor != nil:
+		tree := c.spec(ch.Supervisor, join(at, "supervisor"))
+		out.Tree = &tree
+	default:
+		out.Run = placeholder
+	}
+}
 
+// childPolicy converts how ch is restarted and what part it plays: its
+// restart type, readiness, role, group and the flags.
+func (c *converter) childPolicy(ch *Child, out *supervisor.Child, at string) {
 	if ch.Restart != nil {
 		out.Restart = *ch.Restart
 	}
@@ -435,6 +457,11 @@ func (c *converter) child(ch *Child, at string) supervisor.Child {
 	}
 	out.Group = ch.Group
 	out.Significant = ch.Significant
+}
+
+// childLimits converts ch's time budgets, backoff, restart limit, liveness
+// and error rules.
+func (c *converter) childLimits(ch *Child, out *supervisor.Child, at string) {
 	startDefault, shutdownDefault := "defaults.start_timeout, then "+textfmt.Duration(supervisor.DefaultStartTimeout),
 		"defaults.shutdown, then "+textfmt.Duration(supervisor.DefaultShutdown)
 	if ch.Supervisor != nil {
@@ -446,7 +473,6 @@ func (c *converter) child(ch *Child, at string) supervisor.Child {
 	out.Quarantine = c.quarantine(ch.Quarantine, join(at, "quarantine"))
 	out.Liveness = c.liveness(ch.Liveness, join(at, "liveness"))
 	out.Rules = c.rules(ch.Rules, join(at, "rules"))
-	return out
 }
 
 // run looks up a registered function.

@@ -5,7 +5,6 @@ import (
 	"encoding"
 	"errors"
 	"fmt"
-	"math"
 	"reflect"
 	"slices"
 	"strconv"
@@ -367,16 +366,7 @@ var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
 // decode decodes n into v, the value at path, and reports whether it did;
 // if not, it has reported why and v is unchanged.
 func (d *decoder) decode(n ast.Node, v reflect.Value, path string) bool {
-	if d.tooBig {
-		return false
-	}
-	if d.visits++; d.visits > d.maxVisits {
-		d.tooBig = true
-		d.fail(path, "the file expands to too many values (more than %d) through its aliases: write it out, or alias less", d.maxVisits)
-		return false
-	}
-	if d.depth >= maxDepth {
-		d.fail(path, "nested more than %d levels deep", maxDepth)
+	if !d.admit(path) {
 		return false
 	}
 	leave, ok := d.enter(n, path)
@@ -413,89 +403,36 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string) bool {
 	case reflect.Map:
 		return d.decodeMap(n, v, path)
 	case reflect.String:
-		s, ok := n.(*ast.StringNode)
-		if lit, isLit := n.(*ast.LiteralNode); isLit && lit.Value != nil {
-			s, ok = lit.Value, true
-		}
-		if !ok {
-			if text, scalar := scalarText(n); scalar {
-				d.fail(path, "must be a string, not %s: quote it, as in %q", kindOf(n), text)
-			} else {
-				d.fail(path, "must be a string, not %s", kindOf(n))
-			}
-			return false
-		}
-		v.SetString(s.Value)
-		return true
+		return d.decodeString(n, v, path)
 	case reflect.Bool:
-		b, ok := n.(*ast.BoolNode)
-		if !ok {
-			d.fail(path, "must be true or false, not %s", describe(n))
-			return false
-		}
-		v.SetBool(b.Value)
-		return true
+		return d.decodeBool(n, v, path)
 	case reflect.Int, reflect.Int64:
-		i, ok := n.(*ast.IntegerNode)
-		if !ok {
-			d.fail(path, "must be a whole number, not %s", describe(n))
-			return false
-		}
-		switch x := i.Value.(type) {
-		case int64:
-			if !v.OverflowInt(x) {
-				v.SetInt(x)
-				return true
-			}
-		case uint64:
-			if x <= math.MaxInt64 && !v.OverflowInt(int64(x)) {
-				v.SetInt(int64(x))
-				return true
-			}
-		}
-		d.fail(path, "%s is too large", tokenValue(i))
-		return false
+		return d.decodeInt(n, v, path)
 	case reflect.Uint64:
-		i, ok := n.(*ast.IntegerNode)
-		if !ok {
-			d.fail(path, "must be a whole number, not %s", describe(n))
-			return false
-		}
-		switch x := i.Value.(type) {
-		case int64:
-			if x < 0 {
-				d.fail(path, "%d must be more than 0", x)
-				return false
-			}
-			v.SetUint(uint64(x))
-		case uint64:
-			v.SetUint(x)
-		}
-		return true
+		return d.decodeUint(n, v, path)
 	case reflect.Float64:
-		var f float64
-		switch x := n.(type) {
-		case *ast.FloatNode:
-			f = x.Value
-		case *ast.IntegerNode:
-			switch y := x.Value.(type) {
-			case int64:
-				f = float64(y)
-			case uint64:
-				f = float64(y)
-			}
-		default:
-			d.fail(path, "must be a number, not %s", describe(n))
-			return false
-		}
-		if math.IsInf(f, 0) || math.IsNaN(f) {
-			d.fail(path, "must be a finite number, not %s", describe(n))
-			return false
-		}
-		v.SetFloat(f)
-		return true
+		return d.decodeFloat(n, v, path)
 	}
 	panic("config: no decoding for " + t.String()) // the document types use none
+}
+
+// admit counts one more value decoded and reports whether the file's
+// limits allow it: no more values than maxVisits, nothing deeper than
+// maxDepth. Past a limit it reports the problem, once for too many values.
+func (d *decoder) admit(path string) bool {
+	if d.tooBig {
+		return false
+	}
+	if d.visits++; d.visits > d.maxVisits {
+		d.tooBig = true
+		d.fail(path, "the file expands to too many values (more than %d) through its aliases: write it out, or alias less", d.maxVisits)
+		return false
+	}
+	if d.depth >= maxDepth {
+		d.fail(path, "nested more than %d levels deep", maxDepth)
+		return false
+	}
+	return true
 }
 
 // decodeText decodes a scalar with the type's UnmarshalText: durations,

@@ -28,7 +28,6 @@ package sdnotify
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -46,10 +45,6 @@ import (
 // DefaultStatusInterval is the least time between two STATUS= updates when
 // Options.StatusInterval is zero.
 const DefaultStatusInterval = time.Second
-
-// writeTimeout bounds one send: a datagram socket whose reader stalls must
-// not block Run for ever.
-const writeTimeout = time.Second
 
 // Options configures Run. The zero value is ready to use.
 type Options struct {
@@ -77,151 +72,58 @@ type Options struct {
 // unset or equals os.Getpid(). Errors while sending are logged, not
 // returned: notifications are best effort.
 func Run(ctx context.Context, tree *supervisor.Tree, opts Options) error {
-	getenv := opts.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	every := opts.StatusInterval
-	if every <= 0 {
-		every = DefaultStatusInterval
-	}
-
-	addr := getenv("NOTIFY_SOCKET")
+	opts = opts.withDefaults()
+	addr := opts.Getenv("NOTIFY_SOCKET")
 	if addr == "" {
 		return nil
 	}
-	interval, err := watchdogInterval(getenv)
+	conn, interval, err := connect(addr, opts.Getenv)
 	if err != nil {
-		log.Error("sdnotify: not notifying", "error", err)
-		return err
-	}
-	if addr[0] != '/' && addr[0] != '@' {
-		err := fmt.Errorf("sdnotify: NOTIFY_SOCKET %q is neither a path nor an abstract socket", addr)
-		log.Error("sdnotify: not notifying", "error", err)
-		return err
-	}
-	// The net package maps a leading '@' to Linux's abstract namespace.
-	conn, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: addr, Net: "unixgram"})
-	if err != nil {
-		err = fmt.Errorf("sdnotify: %w", err)
-		log.Error("sdnotify: not notifying", "error", err)
+		opts.Logger.Error("sdnotify: not notifying", "error", err)
 		return err
 	}
 	defer conn.Close()
-	send := func(msg string) {
-		conn.SetWriteDeadline(time.Now().Add(writeTimeout))
-		if _, err := conn.Write([]byte(msg)); err != nil {
-			log.Warn("sdnotify: send failed", "message", msg, "error", err)
-		}
-	}
+	n := &notifier{conn: conn, log: opts.Logger, tree: tree, every: opts.StatusInterval, interval: interval}
 
 	// Subscribe before taking the first snapshot so that no change is
 	// missed; events the snapshot already reflects only cause a refresh
 	// that finds nothing new.
-	sub := tree.Subscribe(0)
-	changed := make(chan struct{}, 1) // coalesces bursts of events
-	shutdown := make(chan struct{})   // closed on the root's shutdown_requested
-	subCtx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	defer func() {
-		cancel()
-		sub.Close()
-		<-done
-	}()
-	go func() {
-		defer close(done)
-		requested := false
-		for {
-			e, err := sub.Next(subCtx)
-			if err != nil {
-				return
-			}
-			if e.Kind == supervisor.EventShutdownRequested && e.Path == "/" && !requested {
-				requested = true
-				close(shutdown)
-			}
-			select {
-			case changed <- struct{}{}:
-			default:
-			}
-		}
-	}()
+	w := watch(tree)
+	defer w.stop()
+	n.ready()
+	return n.loop(ctx, w)
+}
 
-	status := Summary(tree.Snapshot())
-	send("READY=1\nSTATUS=" + status)
-	lastStatus := time.Now()
-	refresh := func() {
-		s := Summary(tree.Snapshot())
-		lastStatus = time.Now()
-		if s != status {
-			status = s
-			send("STATUS=" + s)
-		}
+// withDefaults returns o with its zero fields set to their defaults.
+func (o Options) withDefaults() Options {
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
 	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.StatusInterval <= 0 {
+		o.StatusInterval = DefaultStatusInterval
+	}
+	return o
+}
 
-	var tick <-chan time.Time
-	if interval > 0 {
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		tick = t.C
+// connect checks the environment and connects to the notify socket at
+// addr. It returns the watchdog's interval, zero if it is not enabled.
+func connect(addr string, getenv func(string) string) (*net.UnixConn, time.Duration, error) {
+	interval, err := watchdogInterval(getenv)
+	if err != nil {
+		return nil, 0, err
 	}
-	var pending *time.Timer // a refresh held back by the rate limit
-	var pendingC <-chan time.Time
-	defer func() {
-		if pending != nil {
-			pending.Stop()
-		}
-	}()
-	stopping := false
-	stop := func() {
-		if !stopping {
-			stopping = true
-			send("STOPPING=1")
-		}
+	if addr[0] != '/' && addr[0] != '@' {
+		return nil, 0, fmt.Errorf("sdnotify: NOTIFY_SOCKET %q is neither a path nor an abstract socket", addr)
 	}
-
-	for {
-		select {
-		case <-ctx.Done():
-			stop()
-			return ctx.Err()
-		case <-tree.Done():
-			stop()
-			return nil
-		case <-shutdown:
-			shutdown = nil
-			stop()
-		case <-changed:
-			if pendingC != nil {
-				continue
-			}
-			if wait := every - time.Since(lastStatus); wait > 0 {
-				pending = time.NewTimer(wait)
-				pendingC = pending.C
-				continue
-			}
-			refresh()
-		case <-pendingC:
-			pending, pendingC = nil, nil
-			refresh()
-		case <-tick:
-			cctx, ccancel := context.WithTimeout(ctx, interval/2)
-			err := tree.Check(cctx)
-			ccancel()
-			switch {
-			case err == nil:
-				send("WATCHDOG=1")
-			case ctx.Err() != nil || errors.Is(err, supervisor.ErrShuttingDown):
-				// Run is about to return.
-			default:
-				log.Warn("sdnotify: health check failed, watchdog not kept alive", "error", err)
-			}
-		}
+	// The net package maps a leading '@' to Linux's abstract namespace.
+	conn, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: addr, Net: "unixgram"})
+	if err != nil {
+		return nil, 0, fmt.Errorf("sdnotify: %w", err)
 	}
+	return conn, interval, nil
 }
 
 // watchdogInterval returns half of $WATCHDOG_USEC, the interval at which

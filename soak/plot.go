@@ -159,124 +159,202 @@ func renderPlot(r *report) *image.RGBA {
 	pal := plotPalette()
 	img := image.NewRGBA(image.Rect(0, 0, plotWidth, plotHeight))
 	draw.Draw(img, img.Bounds(), image.NewUniform(pal.background), image.Point{}, draw.Src)
-	c := canvas{img}
-	ss := r.Samples
+	p := newPlot(canvas{img}, pal, r.Samples, r.Meta.GOOS)
+	p.title(r)
 
-	c.text(plotWidth/2, 22, fmt.Sprintf("soak: RSS and goroutines over time (%s, %s/%s, %s)",
-		r.Meta.Start.UTC().Format("2006-01-02 15:04Z"), r.Meta.GOOS, r.Meta.GOARCH, r.Meta.GoVersion), 1, pal.axis)
-	verdict := "verdict: PASS"
-	if !r.Verdict.Pass {
-		verdict = "verdict: FAIL"
+	rssT, rssY := p.rssSeries()
+	ra := p.panel(topPanelY, "RSS (MB)", rssT, rssY, pal.rss)
+	p.fit(r.Analysis, ra)
+	quiet := quietPoints(r.Goroutines)
+	gT, gY := p.goroutineSeries()
+	var counts []float64
+	for _, q := range quiet {
+		counts = append(counts, float64(q.Goroutines))
 	}
-	c.text(plotWidth/2, 40, verdict+"   shaded: warm-up and quiet measurements (not judged)", 1, pal.marker)
+	ga := p.panel(botPanelY, "goroutines", gT, gY, pal.goroutines, counts...)
+	for _, q := range quiet {
+		p.quietMarker(q, ga)
+	}
+	p.timeLabels()
+	return img
+}
 
+// plot is a drawing in progress: its canvas, the run's samples, and the
+// time axis both panels share.
+type plot struct {
+	c    canvas
+	pal  palette
+	ss   []sample
+	goos string
+	xa   axis
+	// unit names the time axis's unit, and scale is its length in seconds.
+	unit  string
+	scale float64
+}
+
+// newPlot returns a plot of ss, with a time axis in seconds, or in minutes
+// for a run longer than 10 minutes.
+func newPlot(c canvas, pal palette, ss []sample, goos string) *plot {
 	tmax := 1.0
 	if len(ss) > 0 {
 		tmax = max(ss[len(ss)-1].T, 1)
 	}
-	unit, scale := "s", 1.0
+	p := &plot{c: c, pal: pal, ss: ss, goos: goos, unit: "s", scale: 1}
 	if tmax > 600 {
-		unit, scale = "min", 60
+		p.unit, p.scale = "min", 60
 	}
-	xa := newAxis(0, tmax/scale, plotLeft, plotRight, 10, true)
+	p.xa = newAxis(0, tmax/p.scale, plotLeft, plotRight, 10, true)
+	return p
+}
 
-	var rssT, rssY, gT, gY []float64
-	for _, s := range ss {
+// title writes what the plot shows, where it was measured, and the verdict.
+func (p *plot) title(r *report) {
+	p.c.text(plotWidth/2, 22, fmt.Sprintf("soak: RSS and goroutines over time (%s, %s/%s, %s)",
+		r.Meta.Start.UTC().Format("2006-01-02 15:04Z"), r.Meta.GOOS, r.Meta.GOARCH, r.Meta.GoVersion), 1, p.pal.axis)
+	verdict := "verdict: PASS"
+	if !r.Verdict.Pass {
+		verdict = "verdict: FAIL"
+	}
+	p.c.text(plotWidth/2, 40, verdict+"   shaded: warm-up and quiet measurements (not judged)", 1, p.pal.marker)
+}
+
+// rssSeries returns the samples' RSS in MB, where it was read, over time.
+func (p *plot) rssSeries() (ts, ys []float64) {
+	for _, s := range p.ss {
 		if s.RSSOK {
-			rssT = append(rssT, s.T/scale)
-			rssY = append(rssY, float64(s.RSS)/mb)
+			ts = append(ts, s.T/p.scale)
+			ys = append(ys, float64(s.RSS)/mb)
 		}
-		gT = append(gT, s.T/scale)
-		gY = append(gY, float64(s.Goroutines))
 	}
+	return ts, ys
+}
 
-	// panel draws one series; extra are values its range must include.
-	panel := func(top int, name string, ts, ys []float64, col color.Color, extra ...float64) axis {
-		bottom := top + panelHeight
-		// Shade what is not measured.
-		for i := 0; i+1 < len(ss); i++ {
-			if ss[i].Phase != phaseSteady || ss[i+1].Phase != phaseSteady {
-				x0, x1 := xa.px(ss[i].T/scale), xa.px(ss[i+1].T/scale)
-				draw.Draw(img, image.Rect(x0, top, x1+1, bottom), image.NewUniform(pal.shade), image.Point{}, draw.Src)
-			}
-		}
-		lo, hi := 0.0, 1.0
-		if all := append(ys[:len(ys):len(ys)], extra...); len(all) > 0 {
-			lo, hi = all[0], all[0]
-			for _, y := range all {
-				lo, hi = min(lo, y), max(hi, y)
-			}
-			pad := (hi - lo) * 0.05
-			lo, hi = lo-pad, hi+pad
-		}
-		ya := newAxis(lo, hi, bottom, top, 5, false)
-		for _, v := range ya.ticks {
-			y := ya.px(v)
-			c.hairline(plotLeft, y, plotRight, y, pal.grid)
-			c.hairline(plotLeft-5, y, plotLeft, y, pal.axis)
-			c.text(plotLeft-8, y+4, ya.label(v), 2, pal.axis)
-		}
-		for _, v := range xa.ticks {
-			x := xa.px(v)
-			c.hairline(x, top, x, bottom, pal.grid)
-			c.hairline(x, bottom, x, bottom+5, pal.axis)
-		}
-		c.hairline(plotLeft, top, plotLeft, bottom, pal.axis)
-		c.hairline(plotLeft, bottom, plotRight, bottom, pal.axis)
-		c.hairline(plotLeft, top, plotRight, top, pal.axis)
-		c.hairline(plotRight, top, plotRight, bottom, pal.axis)
-		c.text(plotLeft+8, top+16, name, 0, col)
-		if len(ys) == 0 {
-			c.text((plotLeft+plotRight)/2, (top+bottom)/2, name+": unavailable on "+r.Meta.GOOS, 1, pal.marker)
-			return ya
-		}
-		for i := 1; i < len(ys); i++ {
-			c.line(xa.px(ts[i-1]), ya.px(ys[i-1]), xa.px(ts[i]), ya.px(ys[i]), col, 0)
-		}
-		if len(ys) == 1 {
-			c.line(xa.px(ts[0]), ya.px(ys[0]), xa.px(ts[0]), ya.px(ys[0]), col, 0)
-		}
+// goroutineSeries returns the samples' goroutine counts over time.
+func (p *plot) goroutineSeries() (ts, ys []float64) {
+	for _, s := range p.ss {
+		ts = append(ts, s.T/p.scale)
+		ys = append(ys, float64(s.Goroutines))
+	}
+	return ts, ys
+}
+
+// panel draws one series in the panel whose top edge is at top, and
+// returns its value axis; extra are values its range must include.
+func (p *plot) panel(top int, name string, ts, ys []float64, col color.Color, extra ...float64) axis {
+	bottom := top + panelHeight
+	p.shade(top, bottom)
+	lo, hi := valueRange(ys, extra)
+	ya := newAxis(lo, hi, bottom, top, 5, false)
+	p.grid(ya, top, bottom)
+	p.c.text(plotLeft+8, top+16, name, 0, col)
+	if len(ys) == 0 {
+		p.c.text((plotLeft+plotRight)/2, (top+bottom)/2, name+": unavailable on "+p.goos, 1, p.pal.marker)
 		return ya
 	}
-
-	ra := panel(topPanelY, "RSS (MB)", rssT, rssY, pal.rss)
-	if a := r.Analysis; a.RSSOK {
-		y0 := (a.RSS.Intercept + a.RSS.Slope*a.WindowFrom) / mb
-		y1 := (a.RSS.Intercept + a.RSS.Slope*a.WindowTo) / mb
-		c.line(xa.px(a.WindowFrom/scale), ra.px(y0), xa.px(a.WindowTo/scale), ra.px(y1), pal.fit, 6)
-		c.text(plotRight-8, topPanelY+16, fmt.Sprintf("least-squares fit over the measured window: %+.2f MB/h", a.RSSSlopeMBh), 2, pal.fit)
+	for i := 1; i < len(ys); i++ {
+		p.c.line(p.xa.px(ts[i-1]), ya.px(ys[i-1]), p.xa.px(ts[i]), ya.px(ys[i]), col, 0)
 	}
-	var quiet []float64
-	for _, q := range []*quietPoint{r.Goroutines.Warm, r.Goroutines.End} {
+	if len(ys) == 1 {
+		p.c.line(p.xa.px(ts[0]), ya.px(ys[0]), p.xa.px(ts[0]), ya.px(ys[0]), col, 0)
+	}
+	return ya
+}
+
+// shade shades, between top and bottom, the parts of the run that are not
+// measured.
+func (p *plot) shade(top, bottom int) {
+	ss := p.ss
+	for i := 0; i+1 < len(ss); i++ {
+		if ss[i].Phase != phaseSteady || ss[i+1].Phase != phaseSteady {
+			x0, x1 := p.xa.px(ss[i].T/p.scale), p.xa.px(ss[i+1].T/p.scale)
+			draw.Draw(p.c.img, image.Rect(x0, top, x1+1, bottom), image.NewUniform(p.pal.shade), image.Point{}, draw.Src)
+		}
+	}
+}
+
+// valueRange returns the range a panel's value axis covers: that of ys and
+// extra, with a margin of 5% each way, or [0, 1] for no values.
+func valueRange(ys, extra []float64) (lo, hi float64) {
+	lo, hi = 0.0, 1.0
+	if all := append(ys[:len(ys):len(ys)], extra...); len(all) > 0 {
+		lo, hi = all[0], all[0]
+		for _, y := range all {
+			lo, hi = min(lo, y), max(hi, y)
+		}
+		pad := (hi - lo) * 0.05
+		lo, hi = lo-pad, hi+pad
+	}
+	return lo, hi
+}
+
+// grid draws a panel's grid, its value axis's ticks and labels, the time
+// axis's ticks, and its frame.
+func (p *plot) grid(ya axis, top, bottom int) {
+	c, pal := p.c, p.pal
+	for _, v := range ya.ticks {
+		y := ya.px(v)
+		c.hairline(plotLeft, y, plotRight, y, pal.grid)
+		c.hairline(plotLeft-5, y, plotLeft, y, pal.axis)
+		c.text(plotLeft-8, y+4, ya.label(v), 2, pal.axis)
+	}
+	for _, v := range p.xa.ticks {
+		x := p.xa.px(v)
+		c.hairline(x, top, x, bottom, pal.grid)
+		c.hairline(x, bottom, x, bottom+5, pal.axis)
+	}
+	c.hairline(plotLeft, top, plotLeft, bottom, pal.axis)
+	c.hairline(plotLeft, bottom, plotRight, bottom, pal.axis)
+	c.hairline(plotLeft, top, plotRight, top, pal.axis)
+	c.hairline(plotRight, top, plotRight, bottom, pal.axis)
+}
+
+// fit draws the RSS fit over the measured window on the RSS panel, whose
+// value axis is ra, if RSS was measured.
+func (p *plot) fit(a analysis, ra axis) {
+	if !a.RSSOK {
+		return
+	}
+	y0 := (a.RSS.Intercept + a.RSS.Slope*a.WindowFrom) / mb
+	y1 := (a.RSS.Intercept + a.RSS.Slope*a.WindowTo) / mb
+	p.c.line(p.xa.px(a.WindowFrom/p.scale), ra.px(y0), p.xa.px(a.WindowTo/p.scale), ra.px(y1), p.pal.fit, 6)
+	p.c.text(plotRight-8, topPanelY+16, fmt.Sprintf("least-squares fit over the measured window: %+.2f MB/h", a.RSSSlopeMBh), 2, p.pal.fit)
+}
+
+// quietPoints returns the quiet points that were reached, whose goroutine
+// counts the drift check compares.
+func quietPoints(g goroutineReport) []*quietPoint {
+	var qs []*quietPoint
+	for _, q := range []*quietPoint{g.Warm, g.End} {
 		if q != nil && q.Reached {
-			quiet = append(quiet, float64(q.Goroutines))
+			qs = append(qs, q)
 		}
 	}
-	ga := panel(botPanelY, "goroutines", gT, gY, pal.goroutines, quiet...)
-	// The quiet points, whose goroutine counts the drift check compares.
-	for _, q := range []*quietPoint{r.Goroutines.Warm, r.Goroutines.End} {
-		if q == nil || !q.Reached {
-			continue
-		}
-		x, y := xa.px(q.T/scale), ga.px(float64(q.Goroutines))
-		for d := -4; d <= 4; d++ {
-			w := 4 - abs(d)
-			c.hairline(x-w, y+d, x+w, y+d, pal.axis)
-		}
-		label := fmt.Sprintf("quiet point: %d", q.Goroutines)
-		if x+7+font.MeasureString(basicfont.Face7x13, label).Round() > plotRight {
-			c.text(x-7, y-6, label, 2, pal.axis)
-		} else {
-			c.text(x+7, y-6, label, 0, pal.axis)
-		}
-	}
+	return qs
+}
 
-	bottom := botPanelY + panelHeight
-	for _, v := range xa.ticks {
-		c.text(xa.px(v), bottom+20, xa.label(v), 1, pal.axis)
+// quietMarker marks a quiet point on the goroutines panel, whose value axis
+// is ga, with its count.
+func (p *plot) quietMarker(q *quietPoint, ga axis) {
+	x, y := p.xa.px(q.T/p.scale), ga.px(float64(q.Goroutines))
+	for d := -4; d <= 4; d++ {
+		w := 4 - abs(d)
+		p.c.hairline(x-w, y+d, x+w, y+d, p.pal.axis)
 	}
-	c.text((plotLeft+plotRight)/2, bottom+42, "time since the workload started ("+unit+")", 1, pal.axis)
-	return img
+	label := fmt.Sprintf("quiet point: %d", q.Goroutines)
+	if x+7+font.MeasureString(basicfont.Face7x13, label).Round() > plotRight {
+		p.c.text(x-7, y-6, label, 2, p.pal.axis)
+	} else {
+		p.c.text(x+7, y-6, label, 0, p.pal.axis)
+	}
+}
+
+// timeLabels labels the time axis under the bottom panel.
+func (p *plot) timeLabels() {
+	bottom := botPanelY + panelHeight
+	for _, v := range p.xa.ticks {
+		p.c.text(p.xa.px(v), bottom+20, p.xa.label(v), 1, p.pal.axis)
+	}
+	p.c.text((plotLeft+plotRight)/2, bottom+42, "time since the workload started ("+p.unit+")", 1, p.pal.axis)
 }
 
 func abs(x int) int {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-supervisor/supervisor/internal/verdict"
 )
 
 // syntheticReport builds the report of an imaginary clean run of the given
@@ -59,7 +61,7 @@ func syntheticReport(run time.Duration, rssRate, heapRate float64) *report {
 }
 
 // checkOf returns the verdict's check named name.
-func checkOf(t *testing.T, v verdict, name string) check {
+func checkOf(t *testing.T, v verdict.Verdict, name string) verdict.Check {
 	t.Helper()
 	for _, c := range v.Checks {
 		if c.Name == name {
@@ -67,7 +69,7 @@ func checkOf(t *testing.T, v verdict, name string) check {
 		}
 	}
 	t.Fatalf("no check %q in %+v", name, v.Checks)
-	return check{}
+	return verdict.Check{}
 }
 
 func TestJudgeShortRunShowsRSSSlopeOnly(t *testing.T) {
@@ -77,10 +79,10 @@ func TestJudgeShortRunShowsRSSSlopeOnly(t *testing.T) {
 		t.Fatalf("verdict %+v, want pass", r.Verdict)
 	}
 	c := checkOf(t, r.Verdict, "RSS growth after warm-up")
-	if c.Status != statusInfo || !strings.Contains(c.Measured, "+180.00 MB/h") {
+	if c.Status != verdict.Info || !strings.Contains(c.Measured, "+180.00 MB/h") {
 		t.Errorf("RSS check %+v, want info at +180 MB/h", c)
 	}
-	if c := checkOf(t, r.Verdict, "Live-heap growth after warm-up"); c.Status != statusPass {
+	if c := checkOf(t, r.Verdict, "Live-heap growth after warm-up"); c.Status != verdict.Pass {
 		t.Errorf("heap check %+v, want pass", c)
 	}
 }
@@ -88,7 +90,7 @@ func TestJudgeShortRunShowsRSSSlopeOnly(t *testing.T) {
 func TestJudgeShortRunCatchesHeapLeak(t *testing.T) {
 	// 30 kB/s of live heap for 50 s: 1.5 MB, over the 1 MB bound.
 	r := syntheticReport(time.Minute, 0, 30e3)
-	if c := checkOf(t, r.Verdict, "Live-heap growth after warm-up"); c.Status != statusFail {
+	if c := checkOf(t, r.Verdict, "Live-heap growth after warm-up"); c.Status != verdict.Fail {
 		t.Errorf("heap check %+v, want fail", c)
 	}
 	if r.Verdict.Pass || r.Verdict.Failed[0] != "Live-heap growth after warm-up" {
@@ -99,8 +101,8 @@ func TestJudgeShortRunCatchesHeapLeak(t *testing.T) {
 func TestJudgeLongRunEnforcesRSSSlope(t *testing.T) {
 	for _, tc := range []struct {
 		rate float64 // bytes per second
-		want status
-	}{{2e6 / 3600, statusFail}, {0.5e6 / 3600, statusPass}, {-1e6 / 3600, statusPass}} {
+		want verdict.Status
+	}{{2e6 / 3600, verdict.Fail}, {0.5e6 / 3600, verdict.Pass}, {-1e6 / 3600, verdict.Pass}} {
 		r := syntheticReport(time.Hour, tc.rate, 0)
 		if c := checkOf(t, r.Verdict, "RSS growth after warm-up"); c.Status != tc.want {
 			t.Errorf("%.0f B/s over an hour: %+v, want %s", tc.rate, c, tc.want)
@@ -117,7 +119,7 @@ func TestJudgeRSSUnavailable(t *testing.T) {
 	r.Analysis = analyze(r.Samples)
 	r.Verdict = judge(r)
 	c := checkOf(t, r.Verdict, "RSS growth after warm-up")
-	if c.Status != statusNA || !strings.Contains(c.Note, "darwin") {
+	if c.Status != verdict.NA || !strings.Contains(c.Note, "darwin") {
 		t.Errorf("RSS check %+v, want n/a naming darwin", c)
 	}
 	if !r.Verdict.Pass {
@@ -149,7 +151,7 @@ func TestJudgeFailures(t *testing.T) {
 		r := syntheticReport(time.Minute, 0, 0)
 		tc.spoil(r)
 		v := judge(r)
-		if c := checkOf(t, v, tc.check); c.Status != statusFail || v.Pass {
+		if c := checkOf(t, v, tc.check); c.Status != verdict.Fail || v.Pass {
 			t.Errorf("%s: %+v (pass %v), want a failure", tc.check, c, v.Pass)
 		}
 	}
@@ -160,7 +162,7 @@ func TestJudgeInterruptedBeforeWarmup(t *testing.T) {
 	r.Goroutines.Warm = nil
 	r.Meta.Interrupted = true
 	v := judge(r)
-	if c := checkOf(t, v, "Goroutine drift (same tree state)"); c.Status != statusNA {
+	if c := checkOf(t, v, "Goroutine drift (same tree state)"); c.Status != verdict.NA {
 		t.Errorf("drift check %+v, want n/a", c)
 	}
 }
@@ -224,14 +226,14 @@ func checkFiles(t *testing.T, dir string, n int) {
 		t.Fatal(err)
 	}
 	var back struct {
-		Meta    meta      `json:"meta"`
-		Verdict verdict   `json:"verdict"`
-		Samples []sample  `json:"samples"`
-		Metrics []any     `json:"metrics"`
-		Analyze analysis  `json:"analysis"`
-		Tree    []string  `json:"tree"`
-		Checks  []check   `json:"checks"`
-		Set     []setting `json:"settings"`
+		Meta    meta            `json:"meta"`
+		Verdict verdict.Verdict `json:"verdict"`
+		Samples []sample        `json:"samples"`
+		Metrics []any           `json:"metrics"`
+		Analyze analysis        `json:"analysis"`
+		Tree    []string        `json:"tree"`
+		Checks  []verdict.Check `json:"checks"`
+		Set     []setting       `json:"settings"`
 	}
 	if err := json.Unmarshal(js, &back); err != nil {
 		t.Fatalf("report.json: %v", err)

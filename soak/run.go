@@ -96,70 +96,111 @@ func drive(ctx, labelled context.Context, cfg config, r *report, progress io.Wri
 	samples := make(chan []sample, 1)
 	go func() { samples <- smp.run(smpCtx, cfg.Interval) }()
 
-	st := &settler{cfg: cfg, tree: tree, w: w, log: cmds, fast: subs.fast, start: start, children: sups + workers}
-	d := &driver{cfg: cfg, tree: tree, w: w, log: cmds}
-	var armed time.Duration
-	// workFor arms the workload and drives commands until the run's
-	// elapsed time reaches until or ctx ends; it reports whether it ran to
-	// the end.
-	workFor := func(generation uint64, until time.Duration) bool {
-		dctx, stop := context.WithCancel(labelled)
-		var wg sync.WaitGroup
-		wg.Go(func() { d.run(dctx, generation) })
-		began := time.Now()
-		w.calm.Store(false)
-		completed := waitUntil(ctx, start, until, progressEvery(cfg.Duration), progress,
-			func() string { return statusLine(start, tree, w, subs) })
-		stop()
-		wg.Wait()
-		w.calm.Store(true)
-		armed += time.Since(began)
-		return completed
-	}
-
+	s := &session{cfg: cfg, labelled: labelled, progress: progress, start: start, tree: tree, w: w, subs: subs, smp: smp,
+		st: &settler{cfg: cfg, tree: tree, w: w, log: cmds, fast: subs.fast, start: start, children: sups + workers},
+		d:  &driver{cfg: cfg, tree: tree, w: w, log: cmds}}
 	fmt.Fprintf(progress, "soak: tree %s started: %d supervisors, %d workers; warm-up %v, run %v\n",
 		tree.ID(), sups, workers, cfg.warmup(), cfg.Duration)
-	completed := workFor(0, cfg.warmup())
-	if completed {
-		smp.setPhase(phaseSettle)
-		q := st.settle(ctx)
-		r.Goroutines.Warm = &q
-		fmt.Fprintf(progress, "soak: quiet point after warm-up: %s\n", q.describe())
-		smp.setPhase(phaseSteady)
-		completed = workFor(1, cfg.Duration)
-	}
+	completed := s.workload(ctx, r)
 	ran := time.Since(start)
-	smp.setPhase(phaseEnd)
-	q := st.settle(context.Background())
-	r.Goroutines.End = &q
-	fmt.Fprintf(progress, "soak: quiet point at the end: %s\n", q.describe())
+	s.settleEnd(r)
 	stopSampler()
 	r.Samples = <-samples
 
-	endedEarly := false
-	select {
-	case <-tree.Done():
-		endedEarly = true
-	default:
-	}
+	early := endedEarly(tree)
 	r.Shutdown = shutdown(tree)
 	fmt.Fprintf(progress, "soak: shut down in %v\n", r.Shutdown.Duration.Round(time.Millisecond))
 	waitSubscribers(subs, stopSubs)
 
 	r.Meta.Ran = ran
 	r.Meta.Interrupted = !completed
-	r.Workload = totals(w, subs, logs, tree, armed)
-	r.Workload.Supervisors, r.Workload.Workers, r.Workload.EndedEarly = sups, workers, endedEarly
-	r.Workload.CPUPercent = -1
-	if cpu1, ok := cpuTime(); ok && cpuOK {
-		r.Workload.CPUSeconds = (cpu1 - cpu0).Seconds()
-		r.Workload.CPUPercent = 100 * r.Workload.CPUSeconds / time.Since(r.Meta.Start).Seconds()
-	}
+	r.Workload = totals(w, subs, logs, tree, s.armed)
+	r.Workload.Supervisors, r.Workload.Workers, r.Workload.EndedEarly = sups, workers, early
+	r.Workload.CPUSeconds, r.Workload.CPUPercent = cpuUse(cpu0, cpuOK, r.Meta.Start)
 	r.Commands, r.Workload.CmdP50, r.Workload.CmdP99 = cmds.rows()
 	r.Subscribers = subscriberRows(subs)
 	r.Metrics = summarizeSamples(r.Samples, r.Meta.GOOS)
 	r.Analysis = analyze(r.Samples)
 	return nil
+}
+
+// session is a running tree with its workload and observers, as drive
+// runs its phases.
+type session struct {
+	cfg      config
+	labelled context.Context
+	progress io.Writer
+	start    time.Time
+	tree     *supervisor.Tree
+	w        *workload
+	subs     *subscribers
+	smp      *sampler
+	st       *settler
+	d        *driver
+	// armed is how long the workload has been armed.
+	armed time.Duration
+}
+
+// workload runs the warm-up, its quiet point, and the measured phase
+// (which ctx may end early). It reports whether it ran to the end.
+func (s *session) workload(ctx context.Context, r *report) bool {
+	if !s.workFor(ctx, 0, s.cfg.warmup()) {
+		return false
+	}
+	s.smp.setPhase(phaseSettle)
+	q := s.st.settle(ctx)
+	r.Goroutines.Warm = &q
+	fmt.Fprintf(s.progress, "soak: quiet point after warm-up: %s\n", q.describe())
+	s.smp.setPhase(phaseSteady)
+	return s.workFor(ctx, 1, s.cfg.Duration)
+}
+
+// workFor arms the workload and drives commands until the run's elapsed
+// time reaches until or ctx ends; it reports whether it ran to the end.
+func (s *session) workFor(ctx context.Context, generation uint64, until time.Duration) bool {
+	dctx, stop := context.WithCancel(s.labelled)
+	var wg sync.WaitGroup
+	wg.Go(func() { s.d.run(dctx, generation) })
+	began := time.Now()
+	s.w.calm.Store(false)
+	completed := waitUntil(ctx, s.start, until, progressEvery(s.cfg.Duration), s.progress,
+		func() string { return statusLine(s.start, s.tree, s.w, s.subs) })
+	stop()
+	wg.Wait()
+	s.w.calm.Store(true)
+	s.armed += time.Since(began)
+	return completed
+}
+
+// settleEnd takes the quiet point at the end, whatever ctx says.
+func (s *session) settleEnd(r *report) {
+	s.smp.setPhase(phaseEnd)
+	q := s.st.settle(context.Background())
+	r.Goroutines.End = &q
+	fmt.Fprintf(s.progress, "soak: quiet point at the end: %s\n", q.describe())
+}
+
+// endedEarly reports whether the tree has ended before the soak shut it
+// down.
+func endedEarly(tree *supervisor.Tree) bool {
+	select {
+	case <-tree.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+// cpuUse returns the CPU time the process used since cpu0 was read (ok if
+// it was), and that as a percentage of one core since start; the
+// percentage is -1 where CPU time is unavailable.
+func cpuUse(cpu0 time.Duration, ok bool, start time.Time) (seconds, percent float64) {
+	cpu1, ok1 := cpuTime()
+	if !ok1 || !ok {
+		return 0, -1
+	}
+	seconds = (cpu1 - cpu0).Seconds()
+	return seconds, 100 * seconds / time.Since(start).Seconds()
 }
 
 // waitUntil waits until the run's elapsed time since start reaches until,

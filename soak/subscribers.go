@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -80,96 +78,161 @@ func (s *subscriber) subscribe() (*supervisor.Subscription, seqcheck.Tracker, su
 // checks that the stream reached final, the tree's last Seq, which final
 // returns once the tree has ended.
 func (s *subscriber) run(ctx context.Context, sub *supervisor.Subscription, tr seqcheck.Tracker, final func() uint64) {
-	var total seqcheck.Tracker
-	add := func(t seqcheck.Tracker) {
-		total.Events += t.Events
-		total.Notices += t.Notices
-		total.Dropped += t.Dropped
-		total.Gaps += t.Gaps
-		total.Anomalies += t.Anomalies
-	}
-	publish := func(t *seqcheck.Tracker) {
-		s.events.Store(total.Events + t.Events)
-		s.dropped.Store(total.Dropped + t.Dropped)
-		s.gaps.Store(total.Gaps + t.Gaps)
-		s.anomalies.Store(total.Anomalies + t.Anomalies)
-		s.last.Store(t.Last())
-	}
-	// stop records the totals once the subscriber stops, for err (nil
-	// at the tree's end).
-	stop := func(err error) {
-		s.endErr = err
-		s.libDropped += sub.Dropped()
-		add(tr)
-		fresh := seqcheck.New(tr.Last()) // the totals, with the stream's end
-		fresh.Finish(tr.Last())
-		publish(&fresh)
-		s.done = total
-	}
-	var (
-		nextChurn = time.Now().Add(churnPeriod)
-		burst     *time.Ticker
-		drain     context.Context // a done context: Next returns what is queued, then ctx.Err()
-	)
-	if s.kind == subBursty {
-		burst = time.NewTicker(burstPeriod)
-		defer burst.Stop()
-		c, cancel := context.WithCancel(context.Background())
-		cancel()
-		drain = c
-	}
+	st := &stream{sub: sub, tr: tr, nextChurn: time.Now().Add(churnPeriod)}
+	r := s.newReader(ctx)
+	defer r.stop()
 	for {
-		next := ctx
-		if s.kind == subBursty {
-			next = drain
-		}
-		e, err := sub.Next(next)
-		switch {
-		case err == nil:
-		case errors.Is(err, supervisor.ErrClosed):
-			tr.Finish(final())
-			stop(nil)
+		e, err := st.sub.Next(r.next)
+		switch s.outcome(ctx, err) {
+		case readEvent:
+		case readEnd:
+			st.tr.Finish(final())
+			s.stop(st, nil)
 			return
-		case s.kind == subBursty && errors.Is(err, context.Canceled) && ctx.Err() == nil:
-			// The queue is empty: sleep until the next burst.
-			select {
-			case <-burst.C:
-			case <-ctx.Done():
-			}
+		case readEmpty:
+			r.sleep(ctx)
 			continue
-		default: // ctx is done: an emergency stop
+		case readAbort:
 			if ctx.Err() != nil {
 				err = ctx.Err()
 			}
-			sub.Close()
-			stop(err)
+			st.sub.Close()
+			s.stop(st, err)
 			return
 		}
-		tr.Observe(e)
-		if s.kind == subFast {
-			s.kinds[e.Kind].Add(1)
-			if e.Seq > s.baseSeq {
-				if e.Kind == supervisor.EventChildRestarting {
-					s.restarts.Add(1)
-				}
-				s.model.observe(e)
-			}
+		st.tr.Observe(e)
+		s.count(e)
+		s.publish(st, &st.tr)
+		s.pace(st)
+	}
+}
+
+// stream is what a subscriber is reading: its current subscription with
+// its tracker, and the totals of the subscriptions it closed before.
+type stream struct {
+	sub       *supervisor.Subscription
+	tr        seqcheck.Tracker
+	total     seqcheck.Tracker
+	nextChurn time.Time // when a churning subscriber subscribes again
+}
+
+// account adds the current subscription's tracker to the totals, and what
+// the subscription counted as dropped to the subscriber's.
+func (s *subscriber) account(st *stream) {
+	s.libDropped += st.sub.Dropped()
+	st.total.Events += st.tr.Events
+	st.total.Notices += st.tr.Notices
+	st.total.Dropped += st.tr.Dropped
+	st.total.Gaps += st.tr.Gaps
+	st.total.Anomalies += st.tr.Anomalies
+}
+
+// publish stores the totals with t, the current subscription's tracker,
+// for the sampler.
+func (s *subscriber) publish(st *stream, t *seqcheck.Tracker) {
+	s.events.Store(st.total.Events + t.Events)
+	s.dropped.Store(st.total.Dropped + t.Dropped)
+	s.gaps.Store(st.total.Gaps + t.Gaps)
+	s.anomalies.Store(st.total.Anomalies + t.Anomalies)
+	s.last.Store(t.Last())
+}
+
+// stop records the totals once the subscriber stops, for err (nil at the
+// tree's end).
+func (s *subscriber) stop(st *stream, err error) {
+	s.endErr = err
+	s.account(st)
+	last := st.tr.Last()
+	fresh := seqcheck.New(last) // the totals, with the stream's end
+	fresh.Finish(last)
+	s.publish(st, &fresh)
+	s.done = st.total
+}
+
+// readOutcome is what a call to Next means for the subscriber.
+type readOutcome uint8
+
+const (
+	readEvent readOutcome = iota // an event to handle
+	readEnd                      // the tree ended and the queue is drained
+	readEmpty                    // a bursty subscriber drained its queue
+	readAbort                    // ctx is done: an emergency stop
+)
+
+// outcome decides what the error of a call to Next means.
+func (s *subscriber) outcome(ctx context.Context, err error) readOutcome {
+	switch {
+	case err == nil:
+		return readEvent
+	case errors.Is(err, supervisor.ErrClosed):
+		return readEnd
+	case s.kind == subBursty && errors.Is(err, context.Canceled) && ctx.Err() == nil:
+		return readEmpty
+	}
+	return readAbort
+}
+
+// count counts an event by kind for the fast subscriber, with the
+// restarts it announces and the restart model.
+func (s *subscriber) count(e supervisor.Event) {
+	if s.kind != subFast {
+		return
+	}
+	s.kinds[e.Kind].Add(1)
+	if e.Seq > s.baseSeq {
+		if e.Kind == supervisor.EventChildRestarting {
+			s.restarts.Add(1)
 		}
-		publish(&tr)
-		switch s.kind {
-		case subSlow:
-			time.Sleep(s.delay)
-		case subChurn:
-			if time.Now().After(nextChurn) {
-				// Close, and account for this subscription up to here:
-				// what it would have delivered later is not owed.
-				sub.Close()
-				s.libDropped += sub.Dropped()
-				add(tr)
-				sub, tr, _ = s.subscribe()
-				nextChurn = time.Now().Add(churnPeriod)
-			}
+		s.model.observe(e)
+	}
+}
+
+// pace does what the subscriber's kind does after each event: the slow one
+// dawdles, the churning one now and then subscribes again.
+func (s *subscriber) pace(st *stream) {
+	switch s.kind {
+	case subSlow:
+		time.Sleep(s.delay)
+	case subChurn:
+		if time.Now().After(st.nextChurn) {
+			// Close, and account for this subscription up to here:
+			// what it would have delivered later is not owed.
+			st.sub.Close()
+			s.account(st)
+			st.sub, st.tr, _ = s.subscribe()
+			st.nextChurn = time.Now().Add(churnPeriod)
 		}
+	}
+}
+
+// reader is how a subscriber waits for events: with ctx, or for a bursty
+// subscriber with a done context, so that Next returns what is queued and
+// then the context's error, and a ticker to sleep on until the next burst.
+type reader struct {
+	next  context.Context
+	burst *time.Ticker
+}
+
+func (s *subscriber) newReader(ctx context.Context) reader {
+	if s.kind != subBursty {
+		return reader{next: ctx}
+	}
+	drain, cancel := context.WithCancel(context.Background())
+	cancel()
+	return reader{next: drain, burst: time.NewTicker(burstPeriod)}
+}
+
+// sleep waits for the next burst, or for ctx to end.
+func (r reader) sleep(ctx context.Context) {
+	select {
+	case <-r.burst.C:
+	case <-ctx.Done():
+	}
+}
+
+func (r reader) stop() {
+	if r.burst != nil {
+		r.burst.Stop()
 	}
 }
 
@@ -214,86 +277,4 @@ func (ss *subscribers) totals() (dropped, gaps, anomalies uint64) {
 		anomalies += s.anomalies.Load()
 	}
 	return dropped, gaps, anomalies
-}
-
-// restartModel predicts each child's ChildInfo.Restarts from the events:
-// the counter a snapshot showed when the subscription began, plus one per
-// child_restarting event since. A nested supervisor that starts again
-// (child_starting for its path) starts its children afresh, with their
-// counters at zero, so the model forgets the counters below it. It is
-// safe for concurrent use: the fast subscriber feeds it while the settler
-// compares it with a snapshot.
-type restartModel struct {
-	mu          sync.Mutex
-	want        map[string]uint64 // path → expected Restarts; absent means 0
-	supervisors map[string]bool   // paths of the tree's supervisors
-}
-
-func newRestartModel(snap supervisor.Snapshot) *restartModel {
-	m := &restartModel{want: make(map[string]uint64), supervisors: make(map[string]bool)}
-	for _, c := range snap.Children {
-		if c.Restarts > 0 {
-			m.want[c.Path] = c.Restarts
-		}
-		if c.Supervisor {
-			m.supervisors[c.Path] = true
-		}
-	}
-	return m
-}
-
-// observe applies one event received after the snapshot.
-func (m *restartModel) observe(e supervisor.Event) {
-	switch e.Kind {
-	case supervisor.EventChildRestarting:
-		m.mu.Lock()
-		m.want[e.Path]++
-		m.mu.Unlock()
-	case supervisor.EventChildStarting:
-		if !m.supervisors[e.Path] {
-			return
-		}
-		prefix := e.Path + "/"
-		m.mu.Lock()
-		for p := range m.want {
-			if strings.HasPrefix(p, prefix) {
-				delete(m.want, p)
-			}
-		}
-		m.mu.Unlock()
-	case supervisor.EventChildRemoved:
-		m.mu.Lock()
-		delete(m.want, e.Path)
-		m.mu.Unlock()
-	}
-}
-
-// compare returns the restarts snap counts in all, those the model
-// predicts, how many children they differ on, and the first few of those.
-func (m *restartModel) compare(snap supervisor.Snapshot) (got, want uint64, differ int, diff []string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	seen := make(map[string]bool, len(snap.Children))
-	for _, c := range snap.Children {
-		seen[c.Path] = true
-		w := m.want[c.Path]
-		got += c.Restarts
-		want += w
-		if c.Restarts != w {
-			differ++
-			if len(diff) < 5 {
-				diff = append(diff, fmt.Sprintf("%s: State %d, events %d", c.Path, c.Restarts, w))
-			}
-		}
-	}
-	for p, w := range m.want {
-		if !seen[p] && w > 0 {
-			want += w
-			differ++
-			if len(diff) < 5 {
-				diff = append(diff, fmt.Sprintf("%s: not in State, events %d", p, w))
-			}
-		}
-	}
-	return got, want, differ, diff
 }

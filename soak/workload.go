@@ -83,59 +83,14 @@ func newWorkload(cfg config) *workload {
 // children's state; later calls reuse it.
 func (w *workload) spec(variant int) supervisor.Spec {
 	first := w.flaky == nil
-	next := 0
-	flakies := func(prefix string, n int) []supervisor.Child {
-		cs := make([]supervisor.Child, n)
-		for i := range cs {
-			if first {
-				w.flaky = append(w.flaky, &flaky{w: w, rng: rand.New(rand.NewPCG(w.cfg.Seed, uint64(len(w.flaky))))})
-			}
-			cs[i] = supervisor.Child{Name: fmt.Sprintf("%s%d", prefix, i), Run: w.flaky[next].run}
-			next++
-		}
-		return cs
-	}
-	idles := func(prefix string, n int) []supervisor.Child {
-		cs := make([]supervisor.Child, n)
-		for i := range cs {
-			cs[i] = supervisor.Child{Name: fmt.Sprintf("%s%d", prefix, i), Run: w.idle.run}
-		}
-		return cs
-	}
-	backoff := supervisor.Backoff{Initial: time.Millisecond, Max: 10 * time.Millisecond, Jitter: 0.5,
-		ResetAfter: 50 * time.Millisecond}
-	if variant%2 == 1 {
-		backoff.Max = 15 * time.Millisecond
-	}
-	throttle := 4
-	if variant%2 == 1 {
-		throttle = 6
-	}
-
-	steady := flakies("f", 16)
-	all := flakies("a", 5)
-	chain := flakies("c", 6)
-	grouped := flakies("g", 11)
-	for i := range grouped {
-		switch {
-		case i < 4:
-			grouped[i].Group = "ga"
-		case i < 8:
-			grouped[i].Group = "gb"
-		}
-	}
-	inner := flakies("i", 4)
-	deep := flakies("d", 3)
-
-	// Each flaky child fails perRate times a second; a scope's intensity
-	// allows ten times the failures its members make, over one second, so
-	// that only a runaway (not a Poisson burst) can exhaust it.
-	perRate := w.cfg.FailRate / float64(len(w.flaky))
-	intensity := func(members int) supervisor.Intensity {
-		return supervisor.Intensity{MaxRestarts: max(20, int(math.Ceil(10*perRate*float64(members)))), Period: time.Second}
-	}
-	chainRate := perRate * float64(len(chain))
-	defaults := supervisor.Defaults{Backoff: backoff, Shutdown: time.Second}
+	f := &flakyPool{w: w, create: first}
+	steady := f.take("f", 16)
+	all := f.take("a", 5)
+	chain := f.take("c", 6)
+	grouped := f.take("g", 11)
+	inner := f.take("i", 4)
+	deep := f.take("d", 3)
+	pol := w.policy(variant)
 
 	spec := supervisor.Spec{
 		Name:      "soak",
@@ -143,35 +98,17 @@ func (w *workload) spec(variant int) supervisor.Spec {
 		Intensity: supervisor.Intensity{MaxRestarts: 10, Period: 10 * time.Second},
 		Logger:    nil, // set by run
 		Children: []supervisor.Child{
-			{Name: "ops", Tree: &supervisor.Spec{Strategy: supervisor.OneForOne, Children: idles("o", 6),
+			{Name: "ops", Tree: &supervisor.Spec{Strategy: supervisor.OneForOne, Children: w.idles("o", 6),
 				Defaults: supervisor.Defaults{Shutdown: time.Second}}},
-			{Name: "steady", Tree: &supervisor.Spec{Strategy: supervisor.OneForOne, Intensity: intensity(len(steady)),
-				MaxRestarting: throttle, Defaults: defaults, Children: steady}},
-			{Name: "all", Tree: &supervisor.Spec{Strategy: supervisor.OneForAll, Intensity: intensity(len(all)),
-				Defaults: defaults, Children: all}},
-			{Name: "chain", Tree: &supervisor.Spec{Strategy: supervisor.RestForOne, Intensity: intensity(len(chain)),
-				Budget:   supervisor.Budget{Burst: 20, Refill: time.Duration(float64(time.Second) / (2 * chainRate))},
-				Defaults: defaults, Children: chain}},
-			{Name: "grouped", Tree: &supervisor.Spec{Strategy: supervisor.OneForOne, Intensity: intensity(3),
-				Groups: []supervisor.Group{
-					{Name: "ga", Strategy: supervisor.OneForAll, Intensity: intensity(4)},
-					{Name: "gb", Strategy: supervisor.RestForOne, Intensity: intensity(4), MaxRestarting: 2},
-				},
-				Defaults: defaults, Children: grouped}},
-			{Name: "nested", Tree: &supervisor.Spec{Strategy: supervisor.OneForOne, Intensity: intensity(2),
-				Defaults: supervisor.Defaults{Shutdown: time.Second},
-				Children: []supervisor.Child{
-					{Name: "n0", Run: w.idle.run},
-					{Name: "hb", Run: w.heartbeat.run, Backoff: backoff, Liveness: supervisor.Liveness{
-						Interval: heartbeatInterval, StaleAfter: 5 * heartbeatInterval, OnStale: supervisor.StaleRestart}},
-					{Name: "crash", Run: w.crash.run,
-						Backoff:    supervisor.Backoff{Initial: 2 * time.Millisecond, Max: 20 * time.Millisecond},
-						Quarantine: supervisor.Quarantine{After: 3, Within: 2 * time.Second, Probation: 500 * time.Millisecond}},
-					{Name: "inner", Tree: &supervisor.Spec{Strategy: supervisor.RestForOne, Intensity: intensity(len(inner)),
-						Defaults: defaults, Children: append(inner,
-							supervisor.Child{Name: "deep", Tree: &supervisor.Spec{Strategy: supervisor.OneForAll,
-								Intensity: intensity(len(deep)), Defaults: defaults, Children: deep}})}},
-				}}},
+			{Name: "steady", Tree: &supervisor.Spec{Strategy: supervisor.OneForOne, Intensity: pol.intensity(len(steady)),
+				MaxRestarting: pol.throttle, Defaults: pol.defaults, Children: steady}},
+			{Name: "all", Tree: &supervisor.Spec{Strategy: supervisor.OneForAll, Intensity: pol.intensity(len(all)),
+				Defaults: pol.defaults, Children: all}},
+			{Name: "chain", Tree: &supervisor.Spec{Strategy: supervisor.RestForOne, Intensity: pol.intensity(len(chain)),
+				Budget:   supervisor.Budget{Burst: 20, Refill: time.Duration(float64(time.Second) / (2 * pol.perRate * float64(len(chain))))},
+				Defaults: pol.defaults, Children: chain}},
+			{Name: "grouped", Tree: groupedSpec(pol, grouped)},
+			{Name: "nested", Tree: w.nestedSpec(pol, inner, deep)},
 			{Name: "dyn", Tree: &supervisor.Spec{Strategy: supervisor.OneForOne,
 				Intensity: supervisor.Intensity{MaxRestarts: 10, Period: time.Second}}},
 		},
@@ -187,6 +124,107 @@ func (w *workload) spec(variant int) supervisor.Spec {
 		})
 	}
 	return spec
+}
+
+// flakyPool hands out the workload's flaky children in order, creating
+// them on the first spec.
+type flakyPool struct {
+	w      *workload
+	create bool
+	next   int
+}
+
+// take returns the next n flaky children, named prefix0 to prefix<n-1>.
+func (f *flakyPool) take(prefix string, n int) []supervisor.Child {
+	w := f.w
+	cs := make([]supervisor.Child, n)
+	for i := range cs {
+		if f.create {
+			w.flaky = append(w.flaky, &flaky{w: w, rng: rand.New(rand.NewPCG(w.cfg.Seed, uint64(len(w.flaky))))})
+		}
+		cs[i] = supervisor.Child{Name: fmt.Sprintf("%s%d", prefix, i), Run: w.flaky[f.next].run}
+		f.next++
+	}
+	return cs
+}
+
+// idles returns n idle children, named prefix0 to prefix<n-1>.
+func (w *workload) idles(prefix string, n int) []supervisor.Child {
+	cs := make([]supervisor.Child, n)
+	for i := range cs {
+		cs[i] = supervisor.Child{Name: fmt.Sprintf("%s%d", prefix, i), Run: w.idle.run}
+	}
+	return cs
+}
+
+// policy is what the scopes of the tree share, as a variant sets it.
+type policy struct {
+	backoff  supervisor.Backoff
+	throttle int
+	defaults supervisor.Defaults
+	// perRate is how many times a second each flaky child fails.
+	perRate float64
+}
+
+// policy returns the policies of variant, once every flaky child exists.
+func (w *workload) policy(variant int) policy {
+	p := policy{
+		backoff: supervisor.Backoff{Initial: time.Millisecond, Max: 10 * time.Millisecond, Jitter: 0.5,
+			ResetAfter: 50 * time.Millisecond},
+		throttle: 4,
+		perRate:  w.cfg.FailRate / float64(len(w.flaky)),
+	}
+	if variant%2 == 1 {
+		p.backoff.Max = 15 * time.Millisecond
+		p.throttle = 6
+	}
+	p.defaults = supervisor.Defaults{Backoff: p.backoff, Shutdown: time.Second}
+	return p
+}
+
+// intensity returns the intensity of a scope of members flaky children: ten
+// times the failures they make, over one second, so that only a runaway
+// (not a Poisson burst) can exhaust it.
+func (p policy) intensity(members int) supervisor.Intensity {
+	return supervisor.Intensity{MaxRestarts: max(20, int(math.Ceil(10*p.perRate*float64(members)))), Period: time.Second}
+}
+
+// groupedSpec returns the supervisor whose children form two groups of
+// their own strategies, and three children in none.
+func groupedSpec(pol policy, children []supervisor.Child) *supervisor.Spec {
+	for i := range children {
+		switch {
+		case i < 4:
+			children[i].Group = "ga"
+		case i < 8:
+			children[i].Group = "gb"
+		}
+	}
+	return &supervisor.Spec{Strategy: supervisor.OneForOne, Intensity: pol.intensity(3),
+		Groups: []supervisor.Group{
+			{Name: "ga", Strategy: supervisor.OneForAll, Intensity: pol.intensity(4)},
+			{Name: "gb", Strategy: supervisor.RestForOne, Intensity: pol.intensity(4), MaxRestarting: 2},
+		},
+		Defaults: pol.defaults, Children: children}
+}
+
+// nestedSpec returns the supervisor of the heartbeat, the crash loop and
+// two levels of nested supervisors over inner and deep.
+func (w *workload) nestedSpec(pol policy, inner, deep []supervisor.Child) *supervisor.Spec {
+	return &supervisor.Spec{Strategy: supervisor.OneForOne, Intensity: pol.intensity(2),
+		Defaults: supervisor.Defaults{Shutdown: time.Second},
+		Children: []supervisor.Child{
+			{Name: "n0", Run: w.idle.run},
+			{Name: "hb", Run: w.heartbeat.run, Backoff: pol.backoff, Liveness: supervisor.Liveness{
+				Interval: heartbeatInterval, StaleAfter: 5 * heartbeatInterval, OnStale: supervisor.StaleRestart}},
+			{Name: "crash", Run: w.crash.run,
+				Backoff:    supervisor.Backoff{Initial: 2 * time.Millisecond, Max: 20 * time.Millisecond},
+				Quarantine: supervisor.Quarantine{After: 3, Within: 2 * time.Second, Probation: 500 * time.Millisecond}},
+			{Name: "inner", Tree: &supervisor.Spec{Strategy: supervisor.RestForOne, Intensity: pol.intensity(len(inner)),
+				Defaults: pol.defaults, Children: append(inner,
+					supervisor.Child{Name: "deep", Tree: &supervisor.Spec{Strategy: supervisor.OneForAll,
+						Intensity: pol.intensity(len(deep)), Defaults: pol.defaults, Children: deep}})}},
+		}}
 }
 
 // walkWorkers calls f with the path of every worker of spec, depth first.

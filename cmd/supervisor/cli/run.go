@@ -71,28 +71,15 @@ func (c *cmd) run(path string, jsonOut bool, f runFlags) int {
 	spec.Logger = out.logger // every event, as a log record
 
 	// Before the start, so that a bad directory or address fails at once.
-	if f.traces != "" {
-		if fi, err := os.Stat(f.traces); err != nil || !fi.IsDir() {
-			fmt.Fprintf(c.Stderr, "%s run: --trace-dir %s is not a directory\n", c.Name, f.traces)
-			return ExitUsage
-		}
+	ln, code := c.prepare(f)
+	if code != ExitOK {
+		return code
 	}
-	var ln net.Listener
-	if f.http != "" {
-		if ln, err = net.Listen("tcp", f.http); err != nil {
-			fmt.Fprintf(c.Stderr, "%s run: --metrics-addr: %v\n", c.Name, err)
-			return ExitUsage
-		}
+	if ln != nil {
 		defer ln.Close()
 	}
-
-	sigs := c.Signals
-	if sigs == nil {
-		ch := make(chan os.Signal, 4)
-		signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-		defer signal.Stop(ch)
-		sigs = ch
-	}
+	sigs, stopSignals := c.signals()
+	defer stopSignals()
 	// Start's context is the tree's: cancelling it during the start stops
 	// what has started; afterwards a signal goes through Shutdown instead.
 	treeCtx, interrupt := context.WithCancel(context.Background())
@@ -103,119 +90,97 @@ func (c *cmd) run(path string, jsonOut bool, f runFlags) int {
 	}
 	out.status("started "+path, tree.Snapshot())
 	if ln != nil {
-		metrics := promsupervisor.New(tree)
-		counted := make(chan struct{})
-		go func() {
-			defer close(counted)
-			metrics.Run(context.Background()) // until the tree ends
-		}()
-		defer func() { <-counted }()
-		reg := prometheus.NewRegistry()
-		reg.MustRegister(metrics, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-		mux := http.NewServeMux()
-		mux.Handle("/", supervisorhttp.Handler(tree))
-		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-		go srv.Serve(ln)
-		defer srv.Close()
-		out.logger.Info("serving health endpoints and metrics", "addr", ln.Addr().String())
+		defer serve(tree, ln, out)()
 	}
 	if f.traces != "" {
-		traced := make(chan error, 1)
-		go func() {
-			traced <- flightrec.Run(context.Background(), tree, flightrec.Options{Dir: f.traces, Logger: out.logger})
-		}()
-		defer func() {
-			if err := <-traced; err != nil {
-				fmt.Fprintf(c.Stderr, "%s: --trace-dir: %v\n", c.Name, err)
-			}
-		}()
+		defer c.recordTraces(tree, f.traces, out)()
 	}
-	// systemd: READY=1, the watchdog, STATUS= and STOPPING=1, when run by
-	// a unit of Type=notify (nothing otherwise).
+	defer c.notifySystemd(tree, out)()
+	c.supervise(tree, path, f, sigs, out)
+	return c.ended(tree, out)
+}
+
+// prepare checks the trace directory and listens on the metrics address,
+// if the flags ask for them, and returns the listener; a code other than
+// ExitOK says it could not, as it has reported.
+func (c *cmd) prepare(f runFlags) (net.Listener, int) {
+	if f.traces != "" {
+		if fi, err := os.Stat(f.traces); err != nil || !fi.IsDir() {
+			fmt.Fprintf(c.Stderr, "%s run: --trace-dir %s is not a directory\n", c.Name, f.traces)
+			return nil, ExitUsage
+		}
+	}
+	if f.http == "" {
+		return nil, ExitOK
+	}
+	ln, err := net.Listen("tcp", f.http)
+	if err != nil {
+		fmt.Fprintf(c.Stderr, "%s run: --metrics-addr: %v\n", c.Name, err)
+		return nil, ExitUsage
+	}
+	return ln, ExitOK
+}
+
+// signals returns the signals run obeys: Options.Signals, or the process's
+// SIGINT, SIGTERM and SIGHUP until stop is called.
+func (c *cmd) signals() (sigs <-chan os.Signal, stop func()) {
+	if c.Signals != nil {
+		return c.Signals, func() {}
+	}
+	ch := make(chan os.Signal, 4)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	return ch, func() { signal.Stop(ch) }
+}
+
+// serve serves the health endpoints and Prometheus metrics of tree on ln,
+// and returns the function that stops serving and waits for the metrics
+// to have counted the tree's end.
+func serve(tree *supervisor.Tree, ln net.Listener, out *output) (stop func()) {
+	metrics := promsupervisor.New(tree)
+	counted := make(chan struct{})
+	go func() {
+		defer close(counted)
+		metrics.Run(context.Background()) // until the tree ends
+	}()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(metrics, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mux := http.NewServeMux()
+	mux.Handle("/", supervisorhttp.Handler(tree))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	out.logger.Info("serving health endpoints and metrics", "addr", ln.Addr().String())
+	return func() {
+		srv.Close()
+		<-counted
+	}
+}
+
+// recordTraces keeps a flight recorder of tree writing to dir, and returns
+// the function that waits for it to end with the tree.
+func (c *cmd) recordTraces(tree *supervisor.Tree, dir string, out *output) (wait func()) {
+	traced := make(chan error, 1)
+	go func() {
+		traced <- flightrec.Run(context.Background(), tree, flightrec.Options{Dir: dir, Logger: out.logger})
+	}()
+	return func() {
+		if err := <-traced; err != nil {
+			fmt.Fprintf(c.Stderr, "%s: --trace-dir: %v\n", c.Name, err)
+		}
+	}
+}
+
+// notifySystemd sends systemd READY=1, the watchdog, STATUS= and
+// STOPPING=1, when run by a unit of Type=notify (nothing otherwise), and
+// returns the function that waits for it to end with the tree.
+func (c *cmd) notifySystemd(tree *supervisor.Tree, out *output) (wait func()) {
 	notified := make(chan error, 1)
 	go func() { notified <- sdnotify.Run(context.Background(), tree, sdnotify.Options{Logger: out.logger}) }()
-	defer func() {
+	return func() {
 		if err := <-notified; err != nil {
 			fmt.Fprintf(c.Stderr, "%s: systemd notify: %v\n", c.Name, err)
 		}
-	}()
-
-	var tick <-chan time.Time
-	if f.status > 0 {
-		t := time.NewTicker(f.status)
-		defer t.Stop()
-		tick = t.C
 	}
-	// Reloads run beside the loop, so that a signal is never kept waiting
-	// by a child slow to start; they stop waiting once a shutdown begins.
-	applyCtx, stopApplying := context.WithCancel(context.Background())
-	defer stopApplying()
-	var (
-		shutdownDone <-chan struct{}
-		abort        context.CancelFunc
-		reloading    <-chan struct{}
-		again        bool // another SIGHUP came during a reload
-	)
-	reload := func() {
-		done := make(chan struct{})
-		reloading = done
-		go func() {
-			defer close(done)
-			c.reload(applyCtx, tree, path, out)
-		}()
-	}
-loop:
-	for {
-		select {
-		case sig := <-sigs:
-			switch {
-			case sig == syscall.SIGHUP && shutdownDone != nil:
-				out.logger.Warn("SIGHUP during shutdown: not reloaded")
-			case sig == syscall.SIGHUP && reloading != nil:
-				again = true
-				out.logger.Info("SIGHUP during a reload: reloading again after it")
-			case sig == syscall.SIGHUP:
-				reload()
-			case shutdownDone == nil:
-				out.logger.Info("shutting down", "signal", sig.String())
-				stopApplying()
-				ctx, cancel := context.WithCancel(context.Background())
-				if f.timeout > 0 {
-					ctx, cancel = context.WithTimeout(context.Background(), f.timeout)
-				}
-				abort = cancel
-				done := make(chan struct{})
-				shutdownDone = done
-				go func() {
-					defer close(done)
-					tree.Shutdown(ctx, supervisor.Audit{Who: c.Name, Why: "signal " + sig.String()})
-				}()
-			default:
-				out.logger.Warn("second signal: abandoning what still runs", "signal", sig.String())
-				abort()
-			}
-		case <-reloading:
-			reloading = nil
-			if again && shutdownDone == nil {
-				again = false
-				reload()
-			}
-		case <-tick:
-			out.status("status", tree.Snapshot())
-		case <-tree.Done():
-			break loop
-		}
-	}
-	stopApplying()
-	if reloading != nil {
-		<-reloading
-	}
-	if shutdownDone != nil {
-		<-shutdownDone
-		abort()
-	}
-	return c.ended(tree, out)
 }
 
 // start starts the tree with ctx. A signal during the start cancels ctx,

@@ -1,0 +1,152 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/go-supervisor/supervisor"
+)
+
+// supervise obeys signals and prints the status every f.status until the
+// tree has ended, then waits for a reload or a shutdown under way.
+func (c *cmd) supervise(tree *supervisor.Tree, path string, f runFlags, sigs <-chan os.Signal, out *output) {
+	var tick <-chan time.Time
+	if f.status > 0 {
+		t := time.NewTicker(f.status)
+		defer t.Stop()
+		tick = t.C
+	}
+	s := &session{c: c, tree: tree, path: path, timeout: f.timeout, out: out}
+	// Reloads run beside the loop, so that a signal is never kept waiting
+	// by a child slow to start; they stop waiting once a shutdown begins.
+	s.applyCtx, s.stopApplying = context.WithCancel(context.Background())
+	defer s.stopApplying()
+	for {
+		select {
+		case sig := <-sigs:
+			s.signal(sig)
+		case <-s.reloading:
+			s.reloaded()
+		case <-tick:
+			out.status("status", tree.Snapshot())
+		case <-tree.Done():
+			s.drain()
+			return
+		}
+	}
+}
+
+// session is the state of a running tree's supervision: a reload or a
+// shutdown under way, and what a signal during them asked for.
+type session struct {
+	c       *cmd
+	tree    *supervisor.Tree
+	path    string
+	timeout time.Duration
+	out     *output
+
+	applyCtx     context.Context // reloads' context, cancelled once a shutdown begins
+	stopApplying context.CancelFunc
+	shutdownDone <-chan struct{}
+	abort        context.CancelFunc // ends the shutdown's context
+	reloading    <-chan struct{}
+	again        bool // another SIGHUP came during a reload
+}
+
+// signalAction is what a signal asks of a running tree.
+type signalAction uint8
+
+const (
+	actReload       signalAction = iota // SIGHUP: reload the config file
+	actReloadAfter                      // SIGHUP during a reload: reload again after it
+	actIgnoreReload                     // SIGHUP during shutdown: nothing
+	actShutdown                         // the first SIGINT or SIGTERM
+	actAbandon                          // a second one: abandon what still runs
+)
+
+// decide decides what sig asks for, given what is under way.
+func (s *session) decide(sig os.Signal) signalAction {
+	switch {
+	case sig == syscall.SIGHUP && s.shutdownDone != nil:
+		return actIgnoreReload
+	case sig == syscall.SIGHUP && s.reloading != nil:
+		return actReloadAfter
+	case sig == syscall.SIGHUP:
+		return actReload
+	case s.shutdownDone == nil:
+		return actShutdown
+	}
+	return actAbandon
+}
+
+// signal carries out what sig asks for.
+func (s *session) signal(sig os.Signal) {
+	log := s.out.logger
+	switch s.decide(sig) {
+	case actIgnoreReload:
+		log.Warn("SIGHUP during shutdown: not reloaded")
+	case actReloadAfter:
+		s.again = true
+		log.Info("SIGHUP during a reload: reloading again after it")
+	case actReload:
+		s.reload()
+	case actShutdown:
+		log.Info("shutting down", "signal", sig.String())
+		s.shutdown(sig)
+	case actAbandon:
+		log.Warn("second signal: abandoning what still runs", "signal", sig.String())
+		s.abort()
+	}
+}
+
+// reload reloads the config file beside the loop.
+func (s *session) reload() {
+	done := make(chan struct{})
+	s.reloading = done
+	go func() {
+		defer close(done)
+		s.c.reload(s.applyCtx, s.tree, s.path, s.out)
+	}()
+}
+
+// reloaded notes the end of a reload, and reloads again if a SIGHUP came
+// meanwhile and no shutdown has begun.
+func (s *session) reloaded() {
+	s.reloading = nil
+	if s.again && s.shutdownDone == nil {
+		s.again = false
+		s.reload()
+	}
+}
+
+// shutdown shuts the tree down beside the loop, within the
+// --shutdown-timeout if set, for sig.
+func (s *session) shutdown(sig os.Signal) {
+	s.stopApplying()
+	ctx, cancel := context.WithCancel(context.Background())
+	if s.timeout > 0 {
+		ctx, cancel = context.WithTimeout(context.Background(), s.timeout)
+	}
+	s.abort = cancel
+	done := make(chan struct{})
+	s.shutdownDone = done
+	go func() {
+		defer close(done)
+		s.tree.Shutdown(ctx, supervisor.Audit{Who: s.c.Name, Why: "signal " + sig.String()})
+	}()
+}
+
+// drain waits, once the tree has ended, for a reload or a shutdown under
+// way to return.
+func (s *session) drain() {
+	s.stopApplying()
+	if s.reloading != nil {
+		<-s.reloading
+	}
+	if s.shutdownDone != nil {
+		<-s.shutdownDone
+		s.abort()
+	}
+}
