@@ -37,13 +37,13 @@ func (b Budget) String() string {
 	return fmt.Sprintf("burst %d, one more every %v", b.Burst, b.Refill)
 }
 
-func (v *validator) budget(b Budget, at string) {
+func (v *validator) budget(b Budget) {
 	switch {
 	case b == Budget{}:
 	case b.Burst < 1:
-		v.add(at+".burst", "%d must be 1 or more: the restarts that may happen at once", b.Burst)
+		v.add("burst", "%d must be 1 or more: the restarts that may happen at once", b.Burst)
 	case b.Refill <= 0:
-		v.add(at+".refill", "%v must be more than 0, such as 1s: the time to gain one token", b.Refill)
+		v.add("refill", "%v must be more than 0, such as 1s: the time to gain one token", b.Refill)
 	}
 }
 

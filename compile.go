@@ -129,11 +129,15 @@ func (k *compiler) child(c *Child, p *compiledSpec) compiledChild {
 		}
 		pol.rules = rs
 	}
+	// pol is copied to the heap only where it is kept (a new shared policy,
+	// a nested supervisor's own), so that the children that share a policy
+	// allocate nothing for it.
 	if c.Tree != nil {
 		// A nested supervisor's policy is its own: it is not shared, so that
 		// supervisors added and removed at run time leave nothing behind.
-		pol.tree = k.spec(c.Tree)
-		return compiledChild{name: c.Name, run: c.Run, pol: &pol, rev: c.Revision}
+		own := pol
+		own.tree = k.spec(c.Tree)
+		return compiledChild{name: c.Name, run: c.Run, pol: &own, rev: c.Revision}
 	}
 	if shared, ok := k.policies[pol]; ok {
 		return compiledChild{name: c.Name, run: c.Run, pol: shared, rev: c.Revision}
@@ -141,7 +145,8 @@ func (k *compiler) child(c *Child, p *compiledSpec) compiledChild {
 	if k.policies == nil {
 		k.policies = make(map[policy]*policy)
 	}
-	shared := &pol
+	shared := new(policy)
+	*shared = pol
 	k.policies[pol] = shared
 	return compiledChild{name: c.Name, run: c.Run, pol: shared, rev: c.Revision}
 }

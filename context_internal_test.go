@@ -13,8 +13,9 @@ func TestAttemptLabels(t *testing.T) {
 	base := context.WithValue(context.Background(), key{}, "v")
 	for _, learnt := range []bool{true, false} {
 		tr := &Tree{baseCtx: base}
+		tr.setLabelKey(nil)
 		if learnt {
-			tr.labelKey = pprofLabelKey()
+			tr.setLabelKey(pprofLabelKey())
 			if tr.labelKey == nil {
 				t.Fatal("could not learn runtime/pprof's label key")
 			}

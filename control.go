@@ -84,7 +84,9 @@ func (t *Tree) AddChild(ctx context.Context, parent string, child Child, audit A
 	}
 	spec := &child
 	var v validator
-	v.child(spec, "child")
+	v.enter("child", -1)
+	v.child(spec)
+	v.leave()
 	if err := v.err(); err != nil {
 		return &OpError{Op: opNames[opAdd], Path: parent, Err: err}
 	}

@@ -40,24 +40,27 @@ type compiledGroup struct {
 	maxRestarting int
 }
 
-func (v *validator) groups(gs []Group, at string) map[string]bool {
+func (v *validator) groups(gs []Group) map[string]bool {
 	names := make(map[string]bool, len(gs))
 	for i := range gs {
 		g := &gs[i]
-		gat := fmt.Sprintf("%s[%d]", field(at, "groups"), i)
+		v.enter("groups", i)
 		if p := nameProblem(g.Name); p != "" {
-			v.add(gat+".name", "%q %s", g.Name, p)
+			v.add("name", "%q %s", g.Name, p)
 		} else if names[g.Name] {
-			v.add(gat+".name", "%q is already the name of a group: group names must be unique", g.Name)
+			v.add("name", "%q is already the name of a group: group names must be unique", g.Name)
 		}
 		names[g.Name] = true
 		if g.Strategy > RestForOne {
-			v.add(gat+".strategy", "%d is not a strategy: use OneForOne, OneForAll or RestForOne", g.Strategy)
+			v.add("strategy", "%d is not a strategy: use OneForOne, OneForAll or RestForOne", g.Strategy)
 		}
-		v.intensity(g.Intensity, gat+".intensity")
+		v.enter("intensity", -1)
+		v.intensity(g.Intensity)
+		v.leave()
 		if g.MaxRestarting < 0 {
-			v.add(gat+".maxRestarting", "%d must be 0 (no cap) or more", g.MaxRestarting)
+			v.add("maxRestarting", "%d must be 0 (no cap) or more", g.MaxRestarting)
 		}
+		v.leave()
 	}
 	return names
 }

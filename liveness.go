@@ -105,19 +105,19 @@ func (a *attempt) reported() {
 	}
 }
 
-func (v *validator) liveness(l *Liveness, at string) {
+func (v *validator) liveness(l *Liveness) {
 	switch {
 	case l.Off && (*l != Liveness{Off: true}):
-		v.add(at, "off watches nothing: leave interval, staleAfter, progress and onStale unset with it")
+		v.add("", "off watches nothing: leave interval, staleAfter, progress and onStale unset with it")
 	case l.Interval < 0:
-		v.add(at+".interval", "%v must be more than 0, such as 10s", l.Interval)
+		v.add("interval", "%v must be more than 0, such as 10s", l.Interval)
 	case l.Interval == 0 && !l.Off && (*l != Liveness{}):
-		v.add(at+".interval", "must be set (more than 0, such as 10s) for liveness to be watched")
+		v.add("interval", "must be set (more than 0, such as 10s) for liveness to be watched")
 	case l.StaleAfter < 0 || (l.StaleAfter > 0 && l.StaleAfter < l.Interval):
-		v.add(at+".staleAfter", "%v must be at least interval (%v), or 0 for 3 × interval", l.StaleAfter, l.Interval)
+		v.add("staleAfter", "%v must be at least interval (%v), or 0 for 3 × interval", l.StaleAfter, l.Interval)
 	}
 	if l.OnStale > StaleRestart {
-		v.add(at+".onStale", "%d is not a stale action: use StaleReport or StaleRestart", l.OnStale)
+		v.add("onStale", "%d is not a stale action: use StaleReport or StaleRestart", l.OnStale)
 	}
 }
 

@@ -51,19 +51,19 @@ func (q *Quarantine) probation() time.Duration {
 	return firstSet(q.Probation, DefaultProbation)
 }
 
-func (v *validator) quarantine(q *Quarantine, at string) {
+func (v *validator) quarantine(q *Quarantine) {
 	switch {
 	case q.Off && (*q != Quarantine{Off: true}):
-		v.add(at, "off never quarantines: leave after, within and probation unset with it")
+		v.add("", "off never quarantines: leave after, within and probation unset with it")
 	case q.After < 0:
-		v.add(at+".after", "%d must be 1 or more", q.After)
+		v.add("after", "%d must be 1 or more", q.After)
 	case q.After > 0 && q.Within <= 0:
-		v.add(at+".within", "must be more than 0 when after is set, such as 1m")
+		v.add("within", "must be more than 0 when after is set, such as 1m")
 	case q.After == 0 && (q.Within != 0 || q.Probation != 0):
-		v.add(at+".after", "must be set (1 or more) for within and probation to mean anything")
+		v.add("after", "must be set (1 or more) for within and probation to mean anything")
 	}
 	if q.Probation < 0 {
-		v.add(at+".probation", "%v must be 0 (the default, %v) or more", q.Probation, DefaultProbation)
+		v.add("probation", "%v must be 0 (the default, %v) or more", q.Probation, DefaultProbation)
 	}
 }
 

@@ -84,11 +84,16 @@ func (r Role) defaults() Defaults {
 // roleProblems checks the children's roles and primaries against each
 // other: a job is not permanent, a sidecar names an earlier sibling that
 // is no sidecar, in the same group.
-func (v *validator) roles(s *Spec, at string) {
-	index := make(map[string]int, len(s.Children))
+func (v *validator) roles(s *Spec) {
+	var index map[string]int // the earlier siblings by name, made for the first sidecar
 	for i := range s.Children {
 		c := &s.Children[i]
-		cat := fmt.Sprintf("%s[%d]", field(at, "children"), i)
+		if c.Role == RoleSidecar && index == nil {
+			index = make(map[string]int, i)
+			for j := range s.Children[:i] {
+				index[s.Children[j].Name] = j
+			}
+		}
 		if p := roleProblem(c, func(name string) (*Child, bool) {
 			j, ok := index[name]
 			if !ok {
@@ -96,9 +101,13 @@ func (v *validator) roles(s *Spec, at string) {
 			}
 			return &s.Children[j], true
 		}); p.Message != "" {
-			v.add(cat+"."+p.Field, "%s", p.Message)
+			v.enter("children", i)
+			v.add(p.Field, "%s", p.Message)
+			v.leave()
 		}
-		index[c.Name] = i
+		if index != nil {
+			index[c.Name] = i
+		}
 	}
 }
 

@@ -191,24 +191,27 @@ type exitCoder interface {
 	ExitCode() int
 }
 
-func (v *validator) rules(rules []Rule, at string) {
+func (v *validator) rules(rules []Rule) {
 	for i, r := range rules {
-		ri := fmt.Sprintf("%s[%d]", at, i)
+		v.enter("rules", i)
 		if r.Is == nil && r.As == nil && r.Message == "" && len(r.ExitCodes) == 0 {
-			v.add(ri, "set at least one of is, as, message and exitCodes: a rule without a matcher would match every error")
+			v.add("", "set at least one of is, as, message and exitCodes: a rule without a matcher would match every error")
 		}
 		if r.Message != "" {
 			if _, err := regexp.Compile(r.Message); err != nil {
-				v.add(ri+".message", "%q is not a regular expression: %v", r.Message, err)
+				v.add("message", "%q is not a regular expression: %v", r.Message, err)
 			}
 		}
 		for j, code := range r.ExitCodes {
 			if code < 1 || code > 255 {
-				v.add(fmt.Sprintf("%s.exitCodes[%d]", ri, j), "%d can never match: exit codes of failures are 1 to 255 (0 is a normal exit, which no rule sees)", code)
+				v.enter("exitCodes", j)
+				v.add("", "%d can never match: exit codes of failures are 1 to 255 (0 is a normal exit, which no rule sees)", code)
+				v.leave()
 			}
 		}
 		if r.Action == 0 || r.Action > ActionShutdownTree {
-			v.add(ri+".action", "%d is not an action: use ActionRestart, ActionStop, ActionQuarantine, ActionEscalate or ActionShutdownTree", r.Action)
+			v.add("action", "%d is not an action: use ActionRestart, ActionStop, ActionQuarantine, ActionEscalate or ActionShutdownTree", r.Action)
 		}
+		v.leave()
 	}
 }

@@ -23,3 +23,14 @@ func TestRecordSizes(t *testing.T) {
 		}
 	}
 }
+
+// A Child, which a program declares once per child, keeps its small fields
+// together: 232 bytes, not the 248 its padding cost when they were apart.
+func TestChildDeclarationSize(t *testing.T) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		t.Skip("sizes are budgeted for 64-bit platforms")
+	}
+	if s := unsafe.Sizeof(Child{}); s > 232 {
+		t.Errorf("Child is %d bytes, over its budget of 232", s)
+	}
+}

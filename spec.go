@@ -140,23 +140,24 @@ type Child struct {
 	// Ready. A nested supervisor is always ready once its own children are.
 	Readiness Readiness
 
+	// Role gives the child a pack of defaults (see Role); RoleNone leaves
+	// them to the supervisor's Defaults.
+	Role Role
+
+	// Significant children end their supervisor when they terminate on
+	// their own (see AutoShutdown). They must be Transient or Temporary.
+	Significant bool
+
 	// Rules map exit errors to actions before the restart type applies;
 	// see Rule.
 	Rules []Rule
 
-	// Role gives the child a pack of defaults (see Role); RoleNone leaves
-	// them to the supervisor's Defaults. Primary is a sidecar's primary, an
-	// earlier sibling.
-	Role    Role
+	// Primary is a sidecar's primary (see RoleSidecar), an earlier sibling.
 	Primary string
 
 	// Group names the group of the spec's Groups the child belongs to; ""
 	// is none: the supervisor's own Strategy and Intensity apply.
 	Group string
-
-	// Significant children end their supervisor when they terminate on
-	// their own (see AutoShutdown). They must be Transient or Temporary.
-	Significant bool
 
 	// StartTimeout bounds how long a child with ReadinessExplicit may take to
 	// call Ready. Zero means DefaultStartTimeout (Infinity for a nested

@@ -31,6 +31,9 @@ type Tree struct {
 	// labelKey is the key under which runtime/pprof keeps labels in a
 	// context (see labelSet); nil if it could not be learnt.
 	labelKey any
+	// labelBase holds only the pprof labels of Start's ctx, which every
+	// child's labels extend: a short chain to look them up in.
+	labelBase context.Context
 	seed     uint64
 	// Fixed at Start (see Apply).
 	logger      *slog.Logger
@@ -83,7 +86,7 @@ type hooks struct {
 func start(ctx context.Context, spec Spec, h hooks) (*Tree, error) {
 	root := &spec
 	var v validator
-	v.spec(root, "", true)
+	v.spec(root, true)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -103,7 +106,7 @@ func start(ctx context.Context, spec Spec, h hooks) (*Tree, error) {
 	if t.seed == 0 {
 		t.seed = rand.Uint64()
 	}
-	t.labelKey = pprofLabelKey()
+	t.setLabelKey(pprofLabelKey())
 	size := root.JournalSize
 	if size == 0 {
 		size = DefaultJournalSize
@@ -220,6 +223,18 @@ func pprofLabelKey() any {
 	return p.key
 }
 
+// setLabelKey records the key under which runtime/pprof keeps labels (nil
+// if it could not be learnt), and the labels of Start's ctx under it.
+func (t *Tree) setLabelKey(key any) {
+	t.labelKey, t.labelBase = key, t.baseCtx
+	if key != nil {
+		t.labelBase = context.Background()
+		if set := t.baseCtx.Value(key); set != nil {
+			t.labelBase = context.WithValue(context.Background(), key, set)
+		}
+	}
+}
+
 // labelSet returns the pprof label set {"supervisor": value}, merged with
 // the labels of the context given to Start.
 //
@@ -228,7 +243,7 @@ func pprofLabelKey() any {
 // it in attempt.Value, which saves a 48-byte context per child. If the key
 // could not be learnt, the child keeps the context instead.
 func (t *Tree) labelSet(value string) any {
-	ctx := pprof.WithLabels(t.baseCtx, pprof.Labels(labelKey, value))
+	ctx := pprof.WithLabels(t.labelBase, pprof.Labels(labelKey, value))
 	if t.labelKey != nil {
 		if set := ctx.Value(t.labelKey); set != nil {
 			return set

@@ -171,18 +171,19 @@ func idleChildren(s subject, n int) (map[string]float64, error) {
 		<-ctx.Done()
 		return nil
 	}
+	start := s.idle(n, body) // the declarations, not measured
 	heap0, stack0 := heapAndStack()
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
 	t0 := time.Now()
-	stop, err := s.idle(n, body)
+	stop, err := start()
 	if err != nil {
 		return nil, err
 	}
 	for running.Load() < int64(n) {
 		time.Sleep(50 * time.Microsecond)
 	}
-	start := time.Since(t0)
+	started := time.Since(t0)
 	runtime.ReadMemStats(&m1)
 	time.Sleep(20 * time.Millisecond) // every child parked in <-ctx.Done()
 	heap1, stack1 := heapAndStack()
@@ -191,7 +192,7 @@ func idleChildren(s subject, n int) (map[string]float64, error) {
 	stopped := time.Since(t1)
 	size := sizeName(n)
 	return map[string]float64{
-		"start_" + size + "_ms":              float64(start) / 1e6,
+		"start_" + size + "_ms":              float64(started) / 1e6,
 		"stop_" + size + "_ms":               float64(stopped) / 1e6,
 		"start_alloc_" + size + "_B_child":   float64(m1.TotalAlloc-m0.TotalAlloc) / float64(n),
 		"mem_" + size + "_B_child":           (float64(heap1) - float64(heap0) + float64(stack1) - float64(stack0)) / float64(n),

@@ -19,9 +19,13 @@ type subject struct {
 	// restarting supervises one child that runs body again each time it
 	// returns, until stop is called; stop returns once everything ended.
 	restarting func(body func(context.Context) error) (stop func(), err error)
-	// idle supervises n children that each run body; stop returns once all
-	// of them have ended.
-	idle func(n int, body func(context.Context) error) (stop func(), err error)
+	// idle declares n children that each run body, in the subject's own
+	// terms (go-supervisor's Spec, suture's services), and returns start,
+	// which supervises them; stop returns once all of them have ended. The
+	// declarations are made before the start is measured, as a program
+	// makes them before it starts anything: the figures are what each
+	// library costs to start what it was given.
+	idle func(n int, body func(context.Context) error) (start func() (stop func(), err error))
 }
 
 var subjects = map[string]subject{
@@ -82,16 +86,19 @@ func protectedRestarting(body func(context.Context) error) (func(), error) {
 
 var errNever = errors.New("compare: never returned")
 
-func gosupIdle(n int, body func(context.Context) error) (func(), error) {
+func gosupIdle(n int, body func(context.Context) error) func() (func(), error) {
 	cs := make([]supervisor.Child, n)
 	for i := range cs {
 		cs[i] = supervisor.Child{Name: "c" + strconv.Itoa(i), Run: body}
 	}
-	tree, err := supervisor.Start(context.Background(), supervisor.Spec{Children: cs})
-	if err != nil {
-		return nil, err
+	spec := supervisor.Spec{Children: cs}
+	return func() (func(), error) {
+		tree, err := supervisor.Start(context.Background(), spec)
+		if err != nil {
+			return nil, err
+		}
+		return func() { tree.Shutdown(context.Background(), stopAudit) }, nil
 	}
-	return func() { tree.Shutdown(context.Background(), stopAudit) }, nil
 }
 
 // suture v4.0.6 with a no-op event hook (its default logs every event) and a
@@ -117,14 +124,20 @@ func sutureRestarting(body func(context.Context) error) (func(), error) {
 	return func() { cancel(); <-errc }, nil
 }
 
-func sutureIdle(n int, body func(context.Context) error) (func(), error) {
-	sup := suture.New("compare", sutureSpec())
-	for range n {
-		sup.Add(sutureService(body))
+func sutureIdle(n int, body func(context.Context) error) func() (func(), error) {
+	services := make([]suture.Service, n)
+	for i := range services {
+		services[i] = sutureService(body)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := sup.ServeBackground(ctx)
-	return func() { cancel(); <-errc }, nil
+	return func() (func(), error) {
+		sup := suture.New("compare", sutureSpec())
+		for _, s := range services {
+			sup.Add(s)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		errc := sup.ServeBackground(ctx)
+		return func() { cancel(); <-errc }, nil
+	}
 }
 
 // The floor: one supervising goroutine, a fresh context.WithCancel per run,
@@ -148,7 +161,11 @@ func floorRestarting(body func(context.Context) error) (func(), error) {
 	return func() { cancelRoot(); <-done }, nil
 }
 
-func floorIdle(n int, body func(context.Context) error) (func(), error) {
+func floorIdle(n int, body func(context.Context) error) func() (func(), error) {
+	return func() (func(), error) { return floorStart(n, body) }
+}
+
+func floorStart(n int, body func(context.Context) error) (func(), error) {
 	root, cancelRoot := context.WithCancel(context.Background())
 	exits := make(chan error)
 	var started sync.WaitGroup
