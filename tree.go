@@ -34,7 +34,7 @@ type Tree struct {
 	// labelBase holds only the pprof labels of Start's ctx, which every
 	// child's labels extend: a short chain to look them up in.
 	labelBase context.Context
-	seed     uint64
+	seed      uint64
 	// Fixed at Start (see Apply).
 	logger      *slog.Logger
 	journalSize int
