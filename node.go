@@ -627,79 +627,109 @@ func runHook(n *node, a *attempt, f func()) {
 	f()
 }
 
-// stopFinished continues after c's stop completed, by exit or abandonment.
+// afterStop is what follows a completed stop of a child.
+type afterStop uint8
+
+const (
+	stopDone        afterStop = iota // nothing: the child stays stopped
+	stopWasStale                     // its liveness stopped it: a failure (staleExited)
+	stopInShutdown                   // the shutdown goes on to the next child
+	stopToRemove                     // a RemoveChild: its spec goes
+	stopToPark                       // a pause or a quarantine: it is parked
+	stopForGroup                     // a group restart brings it back
+	stopStartFailed                  // it did not become ready in time: a failed start
+	stopForPrimary                   // a sidecar whose primary stopped: it waits for it
+	stopToRelaunch                   // a RestartChild or ResumeChild: it starts again
+)
+
+// afterStopOf decides what follows the stop of c, asked for why.
+func (n *node) afterStopOf(c *child, why stopReason) afterStop {
+	cmd, j := c.command(), n.jobOf(c)
+	switch {
+	case n.shut != nil:
+		return stopInShutdown
+	case cmd != nil && cmd.op == opRemove:
+		return stopToRemove
+	case c.admin != adminActive:
+		return stopToPark
+	case j != nil && j.wait == c && j.phase == jobStopping:
+		return stopForGroup
+	case why == stopStale && cmd == nil && (j == nil || j.wait != c):
+		return stopWasStale
+	case why == stopStartTimeout:
+		return stopStartFailed
+	case why == stopPrimary && c.ext.waitPrimary:
+		return stopForPrimary
+	case cmd != nil && (cmd.op == opRestart || cmd.op == opResume):
+		return stopToRelaunch
+	}
+	return stopDone
+}
+
+// stopFinished continues after c's stop completed, by exit or abandonment:
+// it records how the attempt ended, then does what afterStopOf decided.
 func (n *node) stopFinished(c *child, a *attempt, abandoned bool) {
 	why := c.stopWhy
 	c.stopWhy = stopNone
 	n.landed(c)
-	if why == stopStale && n.shut == nil && c.admin == adminActive && c.command() == nil &&
-		(n.jobOf(c) == nil || n.jobOf(c).wait != c) {
+	next := n.afterStopOf(c, why)
+	if next == stopWasStale {
 		n.staleExited(c, a, abandoned)
 		return
 	}
-	timedOut := why == stopStartTimeout
-	if timedOut && !abandoned {
+	if why == stopStartTimeout && !abandoned {
 		// It did not become ready in time: a failed start, not a clean
 		// stop, for every stage that reads how the attempt ended.
 		n.setExit(c, ExitAbnormal, ErrStartTimeout)
 	}
-	j := n.jobOf(c)
-	groupStop := j != nil && j.wait == c && j.phase == jobStopping
-	failedStart := timedOut && n.shut == nil && c.admin == adminActive && !groupStop &&
-		(c.command() == nil || c.command().op != opRemove)
 	var d decision
-	if failedStart {
+	if next == stopStartFailed {
 		d = n.assess(c, ExitAbnormal, ErrStartTimeout)
 	}
 	stopFrom := c.since // c is still in StateStopping
-	if !abandoned {
-		n.set(c, deadState(c.last.class))
-		e := n.event(EventChildExited, c)
-		e.Generation, e.Attempt = a.gen, int(a.num)
-		e.Exit, e.Err = c.last.class, c.last.err
-		e.Rule, e.Reason = d.rule, d.reason
-		n.t.publish(&e)
-	} else {
-		n.set(c, StateFailed)
-	}
-	if s := n.shut; s != nil {
-		n.set(c, deadState(c.last.class))
-		if !abandoned {
-			s.record(c, a, stopFrom, n.now)
-		}
-		c.reported = true
-		if s.wait == c {
-			s.wait = nil
-			n.advanceShutdown()
-		}
+	n.stopped(c, a, abandoned, d)
+	j := n.jobOf(c)
+	switch next {
+	case stopInShutdown:
+		n.shut.stopped(n, c, a, abandoned, stopFrom)
 		return
-	}
-	switch {
-	case c.command() != nil && c.command().op == opRemove:
+	case stopToRemove:
 		n.removeChild(c)
-	case c.admin != adminActive:
+	case stopToPark:
 		n.parked(c)
-	case groupStop:
-		// A group restart was waiting for this stop. If the child was
-		// stopping because it timed out starting, the command that started
-		// it learns so; the group restart brings it back.
-		if timedOut {
+	case stopForGroup:
+		if why == stopStartTimeout { // the command that started it learns so
 			n.cmdStartFailed(c, ErrStartTimeout)
 		}
 		n.set(c, StatePending)
-	case failedStart:
+	case stopStartFailed:
 		n.set(c, StateFailed)
 		n.startFailed(c, ErrStartTimeout, d)
 		return
-	case why == stopPrimary && c.ext.waitPrimary:
+	case stopForPrimary:
 		n.sidecarStopped(c)
-	case c.command() != nil && (c.command().op == opRestart || c.command().op == opResume):
+	case stopToRelaunch:
 		n.relaunch(c)
 	}
 	if j != nil && j.wait == c && n.current(j) {
 		j.wait = nil
 		n.advanceJob(j)
 	}
+}
+
+// stopped publishes how c's stopped attempt a ended, with decision d, the
+// one taken on it if any, and sets its state.
+func (n *node) stopped(c *child, a *attempt, abandoned bool, d decision) {
+	if abandoned {
+		n.set(c, StateFailed)
+		return
+	}
+	n.set(c, deadState(c.last.class))
+	e := n.event(EventChildExited, c)
+	e.Generation, e.Attempt = a.gen, int(a.num)
+	e.Exit, e.Err = c.last.class, c.last.err
+	e.Rule, e.Reason = d.rule, d.reason
+	n.t.publish(&e)
 }
 
 // parked moves a stopped child to its paused or quarantined state.
