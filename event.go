@@ -354,7 +354,7 @@ func (t *Tree) Subscribe(size int) *Subscription {
 	if t.ended {
 		s.closed = true
 	} else {
-		t.subs = append(t.subs, s)
+		t.consumers = append(t.consumers, s)
 	}
 	t.mu.Unlock()
 	return s
@@ -418,12 +418,12 @@ func (s *Subscription) closeLocked() {
 		return
 	}
 	s.closed = true
-	subs := s.t.subs
-	for i, x := range subs {
-		if x == s {
-			subs[i] = subs[len(subs)-1]
-			subs[len(subs)-1] = nil
-			s.t.subs = subs[:len(subs)-1]
+	cs := s.t.consumers
+	for i, x := range cs {
+		if x == consumer(s) {
+			cs[i] = cs[len(cs)-1]
+			cs[len(cs)-1] = nil
+			s.t.consumers = cs[:len(cs)-1]
 			break
 		}
 	}
@@ -437,8 +437,8 @@ func (s *Subscription) wake() {
 	}
 }
 
-// deliver queues e; the tree lock is held.
-func (s *Subscription) deliver(e *Event) {
+// consume queues e; the tree lock is held.
+func (s *Subscription) consume(e *Event) {
 	if s.q.push(e) {
 		s.missed++
 		s.total++
@@ -450,17 +450,33 @@ func (s *Subscription) deliver(e *Event) {
 	s.wake()
 }
 
-// publish stamps e with the next sequence number and hands it to the
-// journal and the subscribers. The tree lock is held.
+// end closes the subscription at the tree's end: Next returns what is
+// queued, then ErrClosed.
+func (s *Subscription) end() {
+	s.closed = true
+	s.wake()
+}
+
+// A consumer receives every published event, in order, and the tree's end.
+// It runs under the tree lock, in the loop that published the event, so it
+// must be quick and never wait: a Subscription queues the event for its
+// reader; the summarizer keeps an incident's RunSummary. What takes time
+// (a log handler, a metrics exporter) reads from a Subscription.
+type consumer interface {
+	consume(e *Event)
+	end()
+}
+
+// publish stamps e with the next sequence number, keeps it in the journal
+// and hands it to the consumers. The tree lock is held.
 func (t *Tree) publish(e *Event) {
 	t.seq++
 	e.Seq = t.seq
 	if t.journal.push(e) {
 		t.journalDropped++
 	}
-	t.summarize(e)
-	for _, s := range t.subs {
-		s.deliver(e)
+	for _, c := range t.consumers {
+		c.consume(e)
 	}
 }
 

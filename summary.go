@@ -40,9 +40,16 @@ type RunSummary struct {
 	Abandoned []GoroutineStack `json:"abandoned,omitempty"`
 }
 
-// summarize records a RunSummary for e if it is a trigger. It runs in
-// publish, under the tree lock.
-func (t *Tree) summarize(e *Event) {
+// summarizer is the consumer of the event stream that makes RunSummaries:
+// it keeps the most recent, at most maxSummaries, and reads the journal
+// for an incident's events.
+type summarizer struct {
+	journal *ring
+	list    []RunSummary
+}
+
+// consume records a RunSummary for e if it is a trigger.
+func (z *summarizer) consume(e *Event) {
 	switch e.Kind {
 	case EventIntensityExceeded, EventEscalated, EventChildAbandoned:
 	default:
@@ -51,26 +58,13 @@ func (t *Tree) summarize(e *Event) {
 	s := RunSummary{Time: e.Time, Trigger: e.Kind, Path: e.Path, Seq: e.Seq, Correlation: e.Correlation,
 		Rule: e.Rule, Reason: e.Reason, Err: e.Err, Abandoned: e.Goroutines}
 	if e.Correlation != 0 {
-		for _, ev := range t.journal.slice() {
-			if ev.Correlation != e.Correlation {
-				continue
-			}
-			s.Events = append(s.Events, ev)
-			switch {
-			case ev.Kind == EventChildExited && ev.Exit.Abnormal():
-				s.Failures++
-			case ev.Kind == EventChildRestarting:
-				s.Restarts++
-			case ev.Kind == EventChildStopping:
-				s.Stopped++
-			}
-		}
+		s.gather(z.journal.slice())
 	}
-	if n := len(t.summaries); n > 0 && s.Correlation != 0 && t.summaries[n-1].Correlation == s.Correlation {
+	if n := len(z.list); n > 0 && s.Correlation != 0 && z.list[n-1].Correlation == s.Correlation {
 		// One incident, one summary: a supervisor escalating after its
 		// intensity was exceeded, its stragglers abandoned. The summary
 		// keeps the first decision and gains the later events.
-		first := &t.summaries[n-1]
+		first := &z.list[n-1]
 		first.Events, first.Failures, first.Restarts, first.Stopped = s.Events, s.Failures, s.Restarts, s.Stopped
 		first.Abandoned = append(first.Abandoned, s.Abandoned...)
 		if first.Err == nil {
@@ -78,27 +72,48 @@ func (t *Tree) summarize(e *Event) {
 		}
 		return
 	}
-	if len(t.summaries) == maxSummaries {
-		copy(t.summaries, t.summaries[1:])
-		t.summaries = t.summaries[:maxSummaries-1]
+	if len(z.list) == maxSummaries {
+		copy(z.list, z.list[1:])
+		z.list = z.list[:maxSummaries-1]
 	}
-	t.summaries = append(t.summaries, s)
+	z.list = append(z.list, s)
+}
+
+// end does nothing: the summaries outlive the tree.
+func (z *summarizer) end() {}
+
+// gather adds the incident's events among journal to s, and counts them.
+func (s *RunSummary) gather(journal []Event) {
+	for _, ev := range journal {
+		if ev.Correlation != s.Correlation {
+			continue
+		}
+		s.Events = append(s.Events, ev)
+		switch {
+		case ev.Kind == EventChildExited && ev.Exit.Abnormal():
+			s.Failures++
+		case ev.Kind == EventChildRestarting:
+			s.Restarts++
+		case ev.Kind == EventChildStopping:
+			s.Stopped++
+		}
+	}
 }
 
 // Summaries returns the tree's most recent RunSummaries, oldest first.
 func (t *Tree) Summaries() []RunSummary {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return append([]RunSummary(nil), t.summaries...)
+	return append([]RunSummary(nil), t.summaries.list...)
 }
 
 // summaryAt returns the summary made by the event with sequence number seq.
 func (t *Tree) summaryAt(seq uint64) (RunSummary, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for i := len(t.summaries) - 1; i >= 0; i-- {
-		if t.summaries[i].Seq == seq {
-			return t.summaries[i], true
+	for i := len(t.summaries.list) - 1; i >= 0; i-- {
+		if t.summaries.list[i].Seq == seq {
+			return t.summaries.list[i], true
 		}
 	}
 	return RunSummary{}, false

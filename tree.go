@@ -51,8 +51,8 @@ type Tree struct {
 	count          int // children of running supervisors, for sizing snapshots
 	journal        ring
 	journalDropped uint64
-	summaries      []RunSummary // the most recent, at most maxSummaries
-	subs           []*Subscription
+	summaries      summarizer
+	consumers      []consumer // the summarizer first, then the subscriptions
 	ended          bool
 	startErr       error
 	err            error
@@ -115,6 +115,8 @@ func start(ctx context.Context, spec Spec, h hooks) (*Tree, error) {
 		t.journal.buf = make([]Event, size)
 	}
 	t.logger, t.journalSize = root.Logger, size
+	t.summaries.journal = &t.journal
+	t.consumers = append(t.consumers, &t.summaries)
 	t.root = newNode(t, "/", t.compiler.spec(root), nil)
 	t.root.stopC = ctx.Done()
 	t.count = len(t.root.children)
@@ -195,11 +197,10 @@ func (t *Tree) finish(r *ShutdownReport, err error) {
 	t.report = r
 	t.err = err
 	t.ended = true
-	for _, s := range t.subs {
-		s.closed = true
-		s.wake()
+	for _, c := range t.consumers {
+		c.end()
 	}
-	t.subs = nil
+	t.consumers = nil
 }
 
 // keyProbe records the key it is asked for.
