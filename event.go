@@ -39,8 +39,10 @@ const (
 	// EventChildRestarting: a restart is performed now (Reason names the
 	// child whose failure caused it, for group restarts).
 	EventChildRestarting
-	// EventChildQueued: a restart is due but MaxRestarting restarts are in
-	// progress: it waits in the queue (Rule "throttle", Count its place).
+	// EventChildQueued: a restart is due but waits: MaxRestarting restarts
+	// are in progress and it is queued (Rule "throttle", Count its place),
+	// or it is a sidecar whose primary is not running and it restarts when
+	// the primary runs (Rule "sidecar").
 	EventChildQueued
 	// EventChildRestarted: the restarted attempt is running or ready.
 	EventChildRestarted
@@ -234,6 +236,8 @@ func (e *Event) fields() eventFields {
 	switch {
 	case e.Kind == EventShutdownCompleted && e.Path != "/":
 		f &^= withCount // only the root counts the goroutines left
+	case e.Kind == EventChildQueued && e.Rule == "sidecar":
+		f &^= withCount // no queue: it waits for its primary
 	case e.Kind == EventChildUnhealthy && e.Count > 0:
 		f |= withCount // a Progress counter, for a child that reports progress
 	}

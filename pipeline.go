@@ -242,10 +242,37 @@ func (n *node) backoff(c *child, at int64, stage string) {
 // restart performs an automatic restart of c alone.
 func (n *node) restart(c *child) { n.restartFor(c, "", "") }
 
+// restartHold is what holds an automatic restart back, if anything does.
+type restartHold uint8
+
+const (
+	holdNone     restartHold = iota
+	holdPrimary              // a sidecar whose primary is not running: it waits for it (sidecar.go)
+	holdThrottle             // MaxRestarting restarts in progress: it queues (throttle.go)
+)
+
+// holdOf decides whether c's automatic restart waits, and for which
+// throttle scope if it queues.
+func (n *node) holdOf(c *child) (restartHold, *scope) {
+	if n.primaryIsDown(c) {
+		return holdPrimary, nil
+	}
+	if q := n.throttleOf(c); q != nil {
+		return holdThrottle, q
+	}
+	return holdNone, nil
+}
+
 // restartFor performs an automatic restart of c alone, for the stage rule
-// and reason its event names.
+// and reason its event names; or, if something holds it back, parks c
+// with a child_queued event saying what.
 func (n *node) restartFor(c *child, rule, reason string) {
-	if n.waitsForPrimary(c) || n.throttled(c) {
+	switch h, q := n.holdOf(c); h {
+	case holdPrimary:
+		n.waitForPrimary(c)
+		return
+	case holdThrottle:
+		n.queue(c, q)
 		return
 	}
 	sc := n.scopeOf(c)

@@ -233,3 +233,36 @@ func TestSidecarPrimaryPaused(t *testing.T) {
 		}
 	})
 }
+
+// A sidecar that fails while its primary is stopping waits for the primary,
+// and an event says so (regression: it was parked in pending silently).
+func TestSidecarFailureWaitsForPrimary(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		s := &supervisortest.Child{}
+		tree, rec := start(t, supervisor.Spec{Children: []supervisor.Child{
+			{Name: "db", Run: supervisortest.SlowStop(2 * time.Second), Shutdown: 5 * time.Second},
+			{Name: "proxy", Run: s.Run, Role: supervisor.RoleSidecar, Primary: "db"},
+		}})
+		restarted := make(chan error, 1)
+		go func() { restarted <- tree.RestartChild(bg(), "/db", audit) }()
+		settle()
+		wantState(t, tree, "/db", supervisor.StateStopping)
+		s.Fail(errBoom)
+		settle()
+		q, err := rec.WaitFor(bg(), supervisortest.Kind(supervisor.EventChildQueued, "/proxy"))
+		if err != nil || q.Rule != "sidecar" || !strings.Contains(q.Reason, "/db") {
+			t.Fatalf("queued %v, %v: the sidecar should say it waits for /db", q, err)
+		}
+		if info := wantState(t, tree, "/proxy", supervisor.StatePending); info.WaitingFor != "primary" {
+			t.Fatalf("sidecar %+v", info)
+		}
+		if err := <-restarted; err != nil {
+			t.Fatal(err)
+		}
+		settle()
+		wantState(t, tree, "/db", supervisor.StateRunning)
+		if g := wantState(t, tree, "/proxy", supervisor.StateRunning).Generation; g != 2 {
+			t.Fatalf("sidecar generation %d: it restarts with its primary", g)
+		}
+	})
+}

@@ -114,16 +114,21 @@ func (n *node) sidecarStopped(s *child) {
 	}
 }
 
-// waitsForPrimary defers an automatic restart of sidecar c while its
-// primary is down, and reports whether it did.
-func (n *node) waitsForPrimary(c *child) bool {
+// primaryIsDown reports whether c is a sidecar whose primary is not
+// running, so that an automatic restart of c waits for it.
+func (n *node) primaryIsDown(c *child) bool {
 	x := c.ext
-	if x == nil || x.primary == nil || x.primary.up() || !n.follows(c) {
-		return false
-	}
-	x.waitPrimary = true
+	return x != nil && x.primary != nil && !x.primary.up() && n.follows(c)
+}
+
+// waitForPrimary parks sidecar c until its primary runs: it starts with it.
+func (n *node) waitForPrimary(c *child) {
+	c.ext.waitPrimary = true
 	n.set(c, StatePending)
-	return true
+	e := n.event(EventChildQueued, c)
+	e.Rule = "sidecar"
+	e.Reason = "its primary " + n.prefix + c.cp.pol.primary + " is not running: it restarts when the primary runs"
+	n.t.publish(&e)
 }
 
 // linkOrphans makes primary p, just added, the primary of sidecars that

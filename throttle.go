@@ -35,17 +35,21 @@ func (t *throttleQueue) pop() *child {
 	return c
 }
 
-// throttled queues c's restart if its group's cap or its supervisor's is
-// reached, and reports whether it did.
-func (n *node) throttled(c *child) bool {
+// throttleOf returns the scope whose cap on restarts in progress holds
+// c's restart back, its group's or its supervisor's; nil if none does.
+func (n *node) throttleOf(c *child) *scope {
 	sc, top := n.scopeOf(c), n.scopes[0]
-	q := sc
-	if sc == top || sc.maxRestarting == 0 || sc.restarting < sc.maxRestarting {
-		if top.maxRestarting == 0 || top.restarting < top.maxRestarting {
-			return false
-		}
-		q = top
+	if sc != top && sc.maxRestarting > 0 && sc.restarting >= sc.maxRestarting {
+		return sc
 	}
+	if top.maxRestarting > 0 && top.restarting >= top.maxRestarting {
+		return top
+	}
+	return nil
+}
+
+// queue puts c's restart in q's throttle queue.
+func (n *node) queue(c *child, q *scope) {
 	x := c.extension()
 	x.queued, x.queuedAt = true, n.now
 	n.set(c, StatePending)
@@ -53,12 +57,11 @@ func (n *node) throttled(c *child) bool {
 	e := n.event(EventChildQueued, c)
 	e.Rule, e.Count = "throttle", uint64(q.throttleQ.len())
 	what := "restarts in progress"
-	if q != top {
+	if q != n.scopes[0] {
 		what = "restarts in progress in group " + q.name
 	}
 	e.Reason = fmt.Sprintf("%s: %d of at most %d; queued: %d", what, q.restarting, q.maxRestarting, q.throttleQ.len())
 	n.t.publish(&e)
-	return true
 }
 
 // landed ends c's restart in progress, if it has one, and lets the next
