@@ -462,23 +462,52 @@ func (n *node) onExit(a *attempt, err error) {
 	n.exited(c, err, d)
 }
 
+// afterFailedStart is what follows a child's failure to start.
+type afterFailedStart uint8
+
+const (
+	failedAlone       afterFailedStart = iota // no start waits for it: an exit like any other
+	failedAdd                                 // an AddChild's: AddChild fails and the child is removed
+	failedTreeStart                           // the supervisor's start waits for it: the start fails
+	failedMemberLeft                          // a group restart's member, not to be restarted: the group goes on
+	failedMemberRetry                         // a group restart's member: the group restart is tried again
+)
+
+// afterFailedStartOf decides what follows c's failure to start, given the
+// decision d taken on it.
+func (n *node) afterFailedStartOf(c *child, d decision) afterFailedStart {
+	j := n.jobOf(c)
+	switch {
+	case c.command() != nil && c.command().op == opAdd:
+		return failedAdd
+	case j == nil || j.wait != c || j.phase != jobStarting:
+		return failedAlone
+	case j.kind == jobStart:
+		return failedTreeStart
+	case d.verdict != verdictRestart:
+		return failedMemberLeft
+	}
+	return failedMemberRetry
+}
+
 // fatalStart says what a failure of c to start ends, if it is not
 // restarted: an AddChild, or the tree's start.
 func (n *node) fatalStart(c *child) string {
-	if cmd := c.command(); cmd != nil && cmd.op == opAdd {
+	switch n.afterFailedStartOf(c, decision{}) {
+	case failedAdd:
 		return "failed to start: AddChild fails and the child is removed"
-	}
-	if j := n.jobOf(c); j != nil && j.wait == c && j.phase == jobStarting && j.kind == jobStart {
+	case failedTreeStart:
 		return "failed to start: the supervisor's start fails"
 	}
 	return ""
 }
 
 // startFailed handles a child that exited (or timed out) before it was
-// ready, with the decision assess took on it.
+// ready, with the decision assess took on it: it does what
+// afterFailedStartOf decided.
 func (n *node) startFailed(c *child, err error, d decision) {
-	j := n.jobOf(c)
-	if c.command() != nil && c.command().op == opAdd {
+	next, j := n.afterFailedStartOf(c, d), n.jobOf(c)
+	if next == failedAdd {
 		n.complete(c, &StartError{Path: c.path, Err: err})
 		n.removeChild(c)
 		if j != nil && j.wait == c {
@@ -488,29 +517,25 @@ func (n *node) startFailed(c *child, err error, d decision) {
 		return
 	}
 	n.cmdStartFailed(c, err)
-	if j == nil || j.wait != c || j.phase != jobStarting {
+	switch next {
+	case failedAlone:
 		n.exited(c, err, d)
-		return
-	}
-	j.wait = nil
-	if j.kind == jobStart {
+	case failedTreeStart:
+		j.wait = nil
 		n.t.startErr = &StartError{Path: c.path, Err: err}
 		n.err = n.t.startErr
 		n.corr = c.corr
 		n.beginShutdown("child "+c.path+" failed to start", Audit{})
-		return
-	}
-	// A member of a group restart failed to start: the group restart is
-	// retried under the same accounting, as OTP does, unless the decision
-	// is not to restart the member.
-	if d.verdict != verdictRestart {
+	case failedMemberLeft:
 		j.wait = nil
 		n.exited(c, err, d)
 		n.advanceJob(j)
-		return
+	case failedMemberRetry:
+		// The group restart is retried under the same accounting, as OTP does.
+		j.wait = nil
+		n.clearJob(j)
+		n.decide(c, d)
 	}
-	n.clearJob(j)
-	n.decide(c, d)
 }
 
 // stop asks c's attempt to stop within its budget.
