@@ -177,106 +177,148 @@ func fixedFields(s *Spec, name string, journalSize int, seed uint64, logger *slo
 // supervisor does not run, its next start takes np (its parent's update
 // gave it np): the changes are reported against stopped, the compiled spec it had.
 func (t *Tree) applyLevel(ctx context.Context, path string, spec *Spec, np, stopped *compiledSpec, d *differ, audit Audit) {
-	var (
-		l      *levelSteps
-		deeper []nested
-	)
-	func() {
-		t.mu.Lock()
-		defer t.mu.Unlock()
-		if n := t.runningNode(path); n != nil {
-			l, deeper = d.level(path, nodeLevel(n), spec, np)
-		}
-	}()
+	l, deeper := t.levelOf(path, spec, np, d)
 	if l == nil {
 		if stopped != nil {
 			d.report(path, planLevel(stopped), spec, np)
 		}
 		return
 	}
-	done := make(map[changeKey]bool)
-	record := func(key changeKey, err error) {
-		done[key] = true
-		switch {
-		case errors.Is(err, ErrNotFound) && key.action != ChangeAdd:
-			err = nil // gone already: removed meanwhile, or a temporary child that ended
-		case t.startsAnew(path, err):
-			err = nil // the supervisor restarts meanwhile: from np, with this change
-		}
-		if i, ok := d.index[key]; ok && err != nil {
-			d.plan.Changes[i].Err = err
-		}
-	}
-	// step runs one step, unless ctx is done: then it and every step after
-	// it are marked as not carried out.
-	step := func(key changeKey, run func() error) bool {
-		if err := ctx.Err(); err != nil {
-			for _, c := range l.changes {
-				if k := c.key(); !done[k] {
-					record(k, fmt.Errorf("not carried out: %w", err))
-				}
-			}
-			return false
-		}
-		record(key, run())
-		return true
-	}
-	child := func(name string) string { return l.prefix + name }
-	for _, name := range l.remove {
-		action := ChangeRemove
-		if slices.Contains(l.replace, name) {
-			action = ChangeRestart
-		}
-		if !step(changeKey{path: child(name), action: action}, func() error {
-			return t.control(ctx, opRemove, child(name), nil, audit)
-		}) {
-			return
-		}
-	}
-	cmd := &command{op: opUpdate, path: l.path, audit: audit, upd: &update{plan: l.plan, fields: l.fields}}
-	if err := ctx.Err(); err == nil {
-		if err := t.send(ctx, cmd); err != nil {
-			// The supervisor is gone or stopping: nothing after this applies.
-			for _, c := range l.changes {
-				if k := c.key(); !done[k] {
-					record(k, err)
-				}
-			}
-			return
-		}
-		done[changeKey{path: l.path, action: ChangeUpdate, own: true}] = true
-	}
-	for _, name := range l.restart {
-		if !step(changeKey{path: child(name), action: ChangeRestart}, func() error {
-			return t.send(ctx, &command{op: opRestart, path: child(name), audit: audit, apply: true})
-		}) {
-			return
-		}
-	}
-	for _, i := range l.add {
-		c := &l.spec.Children[i]
-		action := ChangeAdd
-		if slices.Contains(l.replace, c.Name) {
-			action = ChangeRestart
-		}
-		if !step(changeKey{path: child(c.Name), action: action}, func() error {
-			return t.control(ctx, opAdd, l.path, c, audit)
-		}) {
-			return
-		}
-	}
-	if l.reorder {
-		order := make([]string, len(l.spec.Children))
-		for i := range l.spec.Children {
-			order[i] = l.spec.Children[i].Name
-		}
-		if !step(changeKey{path: l.path, action: ChangeUpdate, own: true}, func() error {
-			return t.send(ctx, &command{op: opUpdate, path: l.path, audit: audit, upd: &update{order: order}})
-		}) {
-			return
-		}
+	r := &levelRun{t: t, ctx: ctx, l: l, d: d, audit: audit, done: make(map[changeKey]bool)}
+	if !r.removes() || !r.update() || !r.restarts() || !r.adds() || !r.reorder() {
+		return
 	}
 	for _, n := range deeper {
 		t.applyLevel(ctx, n.path, n.spec, n.plan, n.old, d, audit)
 	}
+}
+
+// levelOf diffs the running supervisor at path against spec; nil if it
+// is not running.
+func (t *Tree) levelOf(path string, spec *Spec, np *compiledSpec, d *differ) (*levelSteps, []nested) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if n := t.runningNode(path); n != nil {
+		return d.level(path, nodeLevel(n), spec, np)
+	}
+	return nil, nil
+}
+
+// levelRun carries out one supervisor's steps of a plan, in order: removes,
+// the supervisor's own update, restarts, adds, the new order. Each stage
+// reports whether the run goes on.
+type levelRun struct {
+	t     *Tree
+	ctx   context.Context
+	l     *levelSteps
+	d     *differ
+	audit Audit
+	done  map[changeKey]bool
+}
+
+// record notes the outcome of the step key in the plan.
+func (r *levelRun) record(key changeKey, err error) {
+	r.done[key] = true
+	switch {
+	case errors.Is(err, ErrNotFound) && key.action != ChangeAdd:
+		err = nil // gone already: removed meanwhile, or a temporary child that ended
+	case r.t.startsAnew(r.l.path, err):
+		err = nil // the supervisor restarts meanwhile: from np, with this change
+	}
+	if i, ok := r.d.index[key]; ok && err != nil {
+		r.d.plan.Changes[i].Err = err
+	}
+}
+
+// abandon marks every step not done yet as failed with err.
+func (r *levelRun) abandon(err error) {
+	for _, c := range r.l.changes {
+		if k := c.key(); !r.done[k] {
+			r.record(k, err)
+		}
+	}
+}
+
+// step runs one step, unless ctx is done: then it and every step after
+// it are marked as not carried out.
+func (r *levelRun) step(key changeKey, run func() error) bool {
+	if err := r.ctx.Err(); err != nil {
+		r.abandon(fmt.Errorf("not carried out: %w", err))
+		return false
+	}
+	r.record(key, run())
+	return true
+}
+
+func (r *levelRun) child(name string) string { return r.l.prefix + name }
+
+// replaced is action, or ChangeRestart if the child name is replaced.
+func (r *levelRun) replaced(name string, action ChangeAction) ChangeAction {
+	if slices.Contains(r.l.replace, name) {
+		return ChangeRestart
+	}
+	return action
+}
+
+func (r *levelRun) removes() bool {
+	for _, name := range r.l.remove {
+		if !r.step(changeKey{path: r.child(name), action: r.replaced(name, ChangeRemove)}, func() error {
+			return r.t.control(r.ctx, opRemove, r.child(name), nil, r.audit)
+		}) {
+			return false
+		}
+	}
+	return true
+}
+
+// update sends the supervisor's own changes; if it is gone or stopping,
+// nothing after this applies.
+func (r *levelRun) update() bool {
+	if err := r.ctx.Err(); err != nil {
+		r.abandon(fmt.Errorf("not carried out: %w", err))
+		return false
+	}
+	cmd := &command{op: opUpdate, path: r.l.path, audit: r.audit, upd: &update{plan: r.l.plan, fields: r.l.fields}}
+	if err := r.t.send(r.ctx, cmd); err != nil {
+		r.abandon(err)
+		return false
+	}
+	r.done[changeKey{path: r.l.path, action: ChangeUpdate, own: true}] = true
+	return true
+}
+
+func (r *levelRun) restarts() bool {
+	for _, name := range r.l.restart {
+		if !r.step(changeKey{path: r.child(name), action: ChangeRestart}, func() error {
+			return r.t.send(r.ctx, &command{op: opRestart, path: r.child(name), audit: r.audit, apply: true})
+		}) {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *levelRun) adds() bool {
+	for _, i := range r.l.add {
+		c := &r.l.spec.Children[i]
+		if !r.step(changeKey{path: r.child(c.Name), action: r.replaced(c.Name, ChangeAdd)}, func() error {
+			return r.t.control(r.ctx, opAdd, r.l.path, c, r.audit)
+		}) {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *levelRun) reorder() bool {
+	if !r.l.reorder {
+		return true
+	}
+	order := make([]string, len(r.l.spec.Children))
+	for i := range r.l.spec.Children {
+		order[i] = r.l.spec.Children[i].Name
+	}
+	return r.step(changeKey{path: r.l.path, action: ChangeUpdate, own: true}, func() error {
+		return r.t.send(r.ctx, &command{op: opUpdate, path: r.l.path, audit: r.audit, upd: &update{order: order}})
+	})
 }
