@@ -235,81 +235,17 @@ func (d *differ) level(path string, old level, spec *Spec, np *compiledSpec) (*l
 	}
 	l := &levelSteps{path: path, prefix: prefix, spec: spec, plan: np}
 	l.fields = settingsChanges(old.plan, np)
-
 	olds := make(map[string]*levelChild, len(old.children))
 	for i := range old.children {
 		olds[old.children[i].cp.name] = &old.children[i]
 	}
-	var deeper []nested
 	news := make(map[string]bool, len(np.children))
-	var changes []Change
 	for i := range np.children {
-		ncp := &np.children[i]
-		news[ncp.name] = true
-		oc, ok := olds[ncp.name]
-		if !ok {
-			if old.running && ended(old.plan, ncp) {
-				continue // a temporary child that ran and ended: not run again
-			}
-			l.add = append(l.add, i)
-			changes = append(changes, Change{Path: prefix + ncp.name, Action: ChangeAdd})
-			continue
-		}
-		replace, restart, upd := childChanges(oc, old.groups, ncp, np)
-		switch {
-		case len(replace) > 0:
-			l.replace = append(l.replace, ncp.name)
-			l.add = append(l.add, i)
-			changes = append(changes, Change{Path: prefix + ncp.name, Action: ChangeRestart, Fields: replace})
-			continue
-		case len(restart) > 0:
-			l.restart = append(l.restart, ncp.name)
-			changes = append(changes, Change{Path: prefix + ncp.name, Action: ChangeRestart, Fields: append(restart, upd...)})
-		case len(upd) > 0:
-			changes = append(changes, Change{Path: prefix + ncp.name, Action: ChangeUpdate, Fields: upd})
-		}
-		if ncp.pol.tree != nil {
-			deeper = append(deeper, nested{prefix + ncp.name, oc.cp.pol.tree, spec.Children[i].Tree, ncp.pol.tree})
-		}
+		news[np.children[i].name] = true
 	}
-	var removed []Change
-	var order []string                            // the children's order once removals and additions are done
-	for i := len(old.children) - 1; i >= 0; i-- { // in reverse, as a shutdown: sidecars before primaries
-		if oc := old.children[i]; !news[oc.cp.name] {
-			l.remove = append(l.remove, oc.cp.name)
-			removed = append(removed, Change{Path: prefix + oc.cp.name, Action: ChangeRemove})
-		}
-	}
-	for _, oc := range old.children {
-		if news[oc.cp.name] && !slices.Contains(l.replace, oc.cp.name) {
-			order = append(order, oc.cp.name)
-		}
-	}
-	l.remove = append(l.remove, l.replace...) // dropped children first
-	for _, i := range l.add {
-		order = append(order, np.children[i].name)
-	}
-	want := make([]string, len(np.children))
-	for i := range np.children {
-		want[i] = np.children[i].name
-	}
-	l.reorder = !slices.Equal(order, want)
-	// The order changed for the user if children in both specs come in
-	// another order (a replaced child is put back in its place silently).
-	var was, is []string
-	for _, oc := range old.children {
-		if news[oc.cp.name] {
-			was = append(was, oc.cp.name)
-		}
-	}
-	for i := range np.children {
-		if olds[np.children[i].name] != nil {
-			is = append(is, np.children[i].name)
-		}
-	}
-	if !slices.Equal(was, is) {
-		l.fields = append(l.fields, "order")
-	}
+	changes, deeper := l.children(old, olds)
+	removed := l.removals(old, news)
+	l.ordering(old, olds, news)
 	// Removals come first, then the supervisor's settings, then children
 	// in the new order: the order Apply performs them in.
 	for _, c := range removed {
@@ -322,6 +258,92 @@ func (d *differ) level(path string, old level, spec *Spec, np *compiledSpec) (*l
 		d.change(l, c)
 	}
 	return l, deeper
+}
+
+// children diffs each child of l's new spec against olds, the running
+// ones by name: it lists the adds, replacements and restarts, and returns
+// the children's changes and the nested supervisors to visit next.
+func (l *levelSteps) children(old level, olds map[string]*levelChild) ([]Change, []nested) {
+	var (
+		changes []Change
+		deeper  []nested
+	)
+	np := l.plan
+	for i := range np.children {
+		ncp := &np.children[i]
+		path := l.prefix + ncp.name
+		oc, ok := olds[ncp.name]
+		if !ok {
+			if old.running && ended(old.plan, ncp) {
+				continue // a temporary child that ran and ended: not run again
+			}
+			l.add = append(l.add, i)
+			changes = append(changes, Change{Path: path, Action: ChangeAdd})
+			continue
+		}
+		replace, restart, upd := childChanges(oc, old.groups, ncp, np)
+		switch {
+		case len(replace) > 0:
+			l.replace = append(l.replace, ncp.name)
+			l.add = append(l.add, i)
+			changes = append(changes, Change{Path: path, Action: ChangeRestart, Fields: replace})
+			continue
+		case len(restart) > 0:
+			l.restart = append(l.restart, ncp.name)
+			changes = append(changes, Change{Path: path, Action: ChangeRestart, Fields: append(restart, upd...)})
+		case len(upd) > 0:
+			changes = append(changes, Change{Path: path, Action: ChangeUpdate, Fields: upd})
+		}
+		if ncp.pol.tree != nil {
+			deeper = append(deeper, nested{path, oc.cp.pol.tree, l.spec.Children[i].Tree, ncp.pol.tree})
+		}
+	}
+	return changes, deeper
+}
+
+// removals lists the children of old that news no longer has, in reverse
+// as a shutdown stops them (sidecars before primaries), then the replaced
+// ones; it returns the changes of the dropped ones.
+func (l *levelSteps) removals(old level, news map[string]bool) []Change {
+	var removed []Change
+	for i := len(old.children) - 1; i >= 0; i-- {
+		if oc := old.children[i]; !news[oc.cp.name] {
+			l.remove = append(l.remove, oc.cp.name)
+			removed = append(removed, Change{Path: l.prefix + oc.cp.name, Action: ChangeRemove})
+		}
+	}
+	l.remove = append(l.remove, l.replace...)
+	return removed
+}
+
+// ordering decides whether the children need reordering once removals and
+// additions are done, and whether the order changed for the user: children
+// in both specs come in another order (a replaced child is put back in its
+// place silently).
+func (l *levelSteps) ordering(old level, olds map[string]*levelChild, news map[string]bool) {
+	var order, was, is, want []string
+	for _, oc := range old.children {
+		if news[oc.cp.name] {
+			was = append(was, oc.cp.name)
+			if !slices.Contains(l.replace, oc.cp.name) {
+				order = append(order, oc.cp.name)
+			}
+		}
+	}
+	for _, i := range l.add {
+		order = append(order, l.plan.children[i].name)
+	}
+	for i := range l.plan.children {
+		name := l.plan.children[i].name
+		want = append(want, name)
+		if olds[name] != nil {
+			is = append(is, name)
+		}
+	}
+	l.reorder = !slices.Equal(order, want)
+	if !slices.Equal(was, is) {
+		l.fields = append(l.fields, "order")
+	}
 }
 
 // ended reports whether c, absent from a running supervisor whose compiled spec is
