@@ -27,12 +27,28 @@ func (n *node) update(cmd *command) {
 		return
 	}
 	np := u.plan
-	index := make(map[string]int, len(np.children))
-	for i := range np.children {
-		index[np.children[i].name] = i
+	scopes, groups := n.rescope(np)
+	n.scopes = n.swapChildren(np, cmd, scopes, groups)
+	n.unpark()
+	n.rebudget(np)
+	n.compiled = np
+	if len(u.fields) > 0 {
+		e := n.nodeEvent(EventSpecUpdated)
+		e.Correlation, e.Audit = cmd.id, cmd.audit
+		e.Reason = strings.Join(u.fields, ", ")
+		n.t.publish(&e)
 	}
-	// Scopes: the supervisor's own, then one per group of the new compiled spec,
-	// keeping the state of groups that stay.
+	for _, sc := range n.scopes[1:] {
+		n.admit(sc) // a cap raised lets queued restarts go
+	}
+	n.admit(n.scopes[0])
+	n.finish(cmd, nil)
+}
+
+// rescope returns the scopes of np: the supervisor's own, then one per
+// group, keeping the state of groups that stay; and the groups' indexes
+// by name.
+func (n *node) rescope(np *compiledSpec) ([]*scope, map[string]int) {
 	olds := make(map[string]*scope, len(n.scopes))
 	for _, sc := range n.scopes[1:] {
 		olds[sc.name] = sc
@@ -50,6 +66,17 @@ func (n *node) update(cmd *command) {
 		}
 		scopes = append(scopes, sc)
 		groups[g.name] = i + 1
+	}
+	return scopes, groups
+}
+
+// swapChildren gives each child its compiled child in np, in its group's
+// new place among scopes, and returns scopes with the groups np drops but
+// a child still uses.
+func (n *node) swapChildren(np *compiledSpec, cmd *command, scopes []*scope, groups map[string]int) []*scope {
+	index := make(map[string]int, len(np.children))
+	for i := range np.children {
+		index[np.children[i].name] = i
 	}
 	for _, c := range n.children {
 		if c == nil || c.removed {
@@ -76,7 +103,11 @@ func (n *node) update(cmd *command) {
 			c.cp = &cp
 		}
 	}
-	n.scopes = scopes
+	return scopes
+}
+
+// unpark runs the children the new policies no longer hold back.
+func (n *node) unpark() {
 	for _, c := range n.children {
 		switch {
 		case c == nil || c.removed || c.cur != nil || n.shut != nil:
@@ -88,25 +119,18 @@ func (n *node) update(cmd *command) {
 			n.followPrimary(c) // parked under a strategy that no longer follows
 		}
 	}
-	if np.budget != n.compiled.budget {
-		b := newTokenBucket(np.budget)
-		if b != nil && n.budget != nil {
-			b.tat = n.budget.tat // tokens spent stay spent
-		}
-		n.budget = b
+}
+
+// rebudget takes np's restart budget if it changed; tokens spent stay spent.
+func (n *node) rebudget(np *compiledSpec) {
+	if np.budget == n.compiled.budget {
+		return
 	}
-	n.compiled = np
-	if len(u.fields) > 0 {
-		e := n.nodeEvent(EventSpecUpdated)
-		e.Correlation, e.Audit = cmd.id, cmd.audit
-		e.Reason = strings.Join(u.fields, ", ")
-		n.t.publish(&e)
+	b := newTokenBucket(np.budget)
+	if b != nil && n.budget != nil {
+		b.tat = n.budget.tat
 	}
-	for _, sc := range n.scopes[1:] {
-		n.admit(sc) // a cap raised lets queued restarts go
-	}
-	n.admit(n.scopes[0])
-	n.finish(cmd, nil)
+	n.budget = b
 }
 
 // reconfigure gives a scope new settings; a changed intensity starts a
