@@ -204,7 +204,29 @@ func (t *Tree) Snapshot() Snapshot {
 }
 
 func (n *node) snapshot(s *Snapshot, counts *[numStates]int, now int64) {
-	out := &s.Children
+	s.Supervisors = append(s.Supervisors, n.supervisorInfo(now))
+	si := len(s.Supervisors) - 1 // an index: nested supervisors append to s.Supervisors
+	for _, c := range n.children {
+		if c == nil {
+			continue
+		}
+		info := n.childInfo(c)
+		if info.WaitingFor == "throttle" {
+			s.Supervisors[si].Queued++
+			if g := c.cp.pol.group; g > 0 {
+				s.Supervisors[si].Groups[g-1].Queued++
+			}
+		}
+		s.Children = append(s.Children, info)
+		counts[c.state]++
+		if c.cur != nil && c.cur.sub != nil {
+			c.cur.sub.snapshot(s, counts, now)
+		}
+	}
+}
+
+// supervisorInfo describes n at now, without its queue counts.
+func (n *node) supervisorInfo(now int64) SupervisorInfo {
 	own := n.scopes[0]
 	sup := SupervisorInfo{Path: n.path, Strategy: own.strategy, Intensity: own.intensity,
 		RecentRestarts: own.window.used(now), Budget: n.compiled.budget,
@@ -217,69 +239,62 @@ func (n *node) snapshot(s *Snapshot, counts *[numStates]int, now int64) {
 	if n.budget != nil {
 		sup.Tokens = n.budget.tokens(now)
 	}
-	s.Supervisors = append(s.Supervisors, sup)
-	si := len(s.Supervisors) - 1
-	at := func(ns int64) time.Time {
-		if ns == 0 {
-			return time.Time{}
-		}
-		return n.t.base.Add(time.Duration(ns))
+	return sup
+}
+
+// wallAt converts ns on the tree's clock to a wall time; zero for never.
+func (n *node) wallAt(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
 	}
-	for _, c := range n.children {
-		if c == nil {
-			continue
+	return n.t.base.Add(time.Duration(ns))
+}
+
+// childInfo describes c.
+func (n *node) childInfo(c *child) ChildInfo {
+	at := n.wallAt
+	info := ChildInfo{
+		Path: c.path, Name: c.cp.name, Supervisor: c.cp.pol.supervisor(), Restart: c.cp.pol.restart, Role: c.cp.pol.role,
+		Significant: c.cp.pol.significant, Revision: c.cp.rev,
+		State: c.state, Since: at(c.since), Generation: c.gen, Attempt: int(c.attempt),
+		Restarts: uint64(c.restarts), Abandoned: int(c.zombies),
+	}
+	if c.cp.pol.group > 0 {
+		info.Group = n.scopeOf(c).name
+	}
+	if c.state == StateBackoff {
+		info.NextAttempt = at(c.timer.At)
+		info.WaitingFor = "backoff"
+	}
+	if x := c.ext; x != nil {
+		info.Reason, info.Probation = x.reason, x.probation
+		switch {
+		case x.budgetWait && (c.state == StateBackoff || c.state == StateQuarantined):
+			info.WaitingFor = "budget"
+		case x.waitPrimary && c.state == StatePending:
+			info.WaitingFor = "primary"
+		case x.queued && c.state == StatePending:
+			info.WaitingFor = "throttle"
 		}
-		info := ChildInfo{
-			Path: c.path, Name: c.cp.name, Supervisor: c.cp.pol.supervisor(), Restart: c.cp.pol.restart, Role: c.cp.pol.role,
-			Significant: c.cp.pol.significant, Revision: c.cp.rev,
-			State: c.state, Since: at(c.since), Generation: c.gen, Attempt: int(c.attempt),
-			Restarts: uint64(c.restarts), Abandoned: int(c.zombies),
-		}
-		if c.cp.pol.group > 0 {
-			info.Group = n.scopeOf(c).name
-		}
-		if c.state == StateBackoff {
+		if x.quarantined && c.state == StateQuarantined && !x.due {
 			info.NextAttempt = at(c.timer.At)
-			info.WaitingFor = "backoff"
-		}
-		if x := c.ext; x != nil {
-			info.Reason, info.Probation = x.reason, x.probation
-			switch {
-			case x.budgetWait && (c.state == StateBackoff || c.state == StateQuarantined):
-				info.WaitingFor = "budget"
-			case x.waitPrimary && c.state == StatePending:
-				info.WaitingFor = "primary"
-			case x.queued && c.state == StatePending:
-				info.WaitingFor = "throttle"
-				s.Supervisors[si].Queued++
-				if g := c.cp.pol.group; g > 0 {
-					s.Supervisors[si].Groups[g-1].Queued++
-				}
-			}
-			if x.quarantined && c.state == StateQuarantined && !x.due {
-				info.NextAttempt = at(c.timer.At)
-			}
-		}
-		if c.state == StateRunning || c.state == StateReady {
-			info.Ready = true
-			info.ReadyAt = info.Since
-		}
-		if a := c.cur; a != nil {
-			if x := c.ext; x != nil && x.launched != nil {
-				info.Revision = x.launched.rev // what runs, until Apply restarts it
-			}
-			info.Attempt = int(a.num)
-			info.LastHeartbeat = at(a.beat.Load())
-			info.Progress = a.prog.Load()
-			info.Unhealthy = c.ext != nil && c.ext.unhealthy
-		}
-		if l := c.last; l != nil {
-			info.LastExit = Exit{Class: l.class, Err: l.err, Time: at(l.at)}
-		}
-		*out = append(*out, info)
-		counts[c.state]++
-		if c.cur != nil && c.cur.sub != nil {
-			c.cur.sub.snapshot(s, counts, now)
 		}
 	}
+	if c.state == StateRunning || c.state == StateReady {
+		info.Ready = true
+		info.ReadyAt = info.Since
+	}
+	if a := c.cur; a != nil {
+		if x := c.ext; x != nil && x.launched != nil {
+			info.Revision = x.launched.rev // what runs, until Apply restarts it
+		}
+		info.Attempt = int(a.num)
+		info.LastHeartbeat = at(a.beat.Load())
+		info.Progress = a.prog.Load()
+		info.Unhealthy = c.ext != nil && c.ext.unhealthy
+	}
+	if l := c.last; l != nil {
+		info.LastExit = Exit{Class: l.class, Err: l.err, Time: at(l.at)}
+	}
+	return info
 }
