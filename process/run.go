@@ -53,14 +53,8 @@ type waitResult struct {
 
 // run starts the program with env and supervises it until it exits.
 func (c *Command) run(ctx context.Context, env []string, red *redactor) error {
-	// The fork's error would blame the program for a missing directory.
-	if c.Dir != "" {
-		if fi, err := os.Stat(c.Dir); err != nil || !fi.IsDir() {
-			if err == nil {
-				err = &fs.PathError{Op: "chdir", Path: c.Dir, Err: syscall.ENOTDIR}
-			}
-			return fmt.Errorf("process: start %s: dir: %w", c.Path, err)
-		}
+	if err := c.checkDir(); err != nil {
+		return err
 	}
 	outR, outW, err := os.Pipe()
 	if err != nil {
@@ -73,64 +67,25 @@ func (c *Command) run(ctx context.Context, env []string, red *redactor) error {
 		return fmt.Errorf("process: start %s: %w", c.Path, err)
 	}
 	defer errR.Close()
-
-	cmd := exec.Command(c.Path, c.Args...)
-	if env == nil {
-		env = []string{} // nil would mean the supervisor's environment
-	}
-	cmd.Env, cmd.Dir = env, c.Dir
-	// Files are passed to the program as they are: no copying goroutine.
-	cmd.Stdout, cmd.Stderr = outW, errW
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		// Its own process group, whose id is its pid, so that signals
-		// reach the program and everything it starts, and nothing else.
-		Setpgid: true,
-		// Killed when the supervisor's process dies: see spawn.
-		Pdeathsig: syscall.SIGKILL,
-	}
 	log := c.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	r := &runner{ctx: ctx, cmd: cmd, limits: c.Limits, log: log, red: red, ready: newReadiness(c.Ready)}
-
+	r := &runner{ctx: ctx, cmd: c.command(env, outW, errW), limits: c.Limits, log: log, red: red, ready: newReadiness(c.Ready)}
 	started := make(chan error, 1)
 	exited := make(chan waitResult, 1)
 	go r.spawn(outW, errW, started, exited)
 	if err := <-started; err != nil {
 		return err
 	}
-
-	attrs := make([]any, 0, 2)
-	if info, ok := supervisor.Info(ctx); ok {
-		attrs = append(attrs, slog.String("path", info.Path))
-	}
-	r.log = log.With(append(attrs, slog.Int("pid", r.pid))...)
-	// If the supervisor gives up on this attempt (its stop budget, or the
-	// whole shutdown's, ran out before Run returned), the group is killed
-	// first: an abandoned attempt must not leave its processes behind.
-	supervisor.OnAbort(ctx, func() {
-		if r.signal(syscall.SIGKILL) {
-			r.log.Warn("abandoned by the supervisor: killed process group")
-		}
-	})
-	r.log.LogAttrs(ctx, slog.LevelDebug, "process started", slog.String("program", cmd.Path))
+	r.attach(log)
 
 	var readers sync.WaitGroup
 	readers.Go(func() { r.forward(outR, streamStdout) })
 	readers.Go(func() { r.forward(errR, streamStderr) })
-
 	readyCtx, stopReady := context.WithCancel(ctx)
 	var ready sync.WaitGroup
-	if r.ready == nil {
-		supervisor.Ready(ctx)
-	} else {
-		ready.Go(func() {
-			if r.ready.wait(readyCtx) {
-				supervisor.Ready(ctx)
-			}
-		})
-	}
+	ready.Go(func() { r.awaitReady(readyCtx) })
 
 	stop := c.stopSignal()
 	var (
@@ -147,6 +102,67 @@ func (c *Command) run(ctx context.Context, env []string, red *redactor) error {
 	ready.Wait()
 	r.drain(&readers, outR, errR)
 	return r.result(res, killed, waited, stop)
+}
+
+// checkDir checks the working directory before the fork, whose error
+// would blame the program for a missing directory.
+func (c *Command) checkDir() error {
+	if c.Dir == "" {
+		return nil
+	}
+	fi, err := os.Stat(c.Dir)
+	if err == nil && !fi.IsDir() {
+		err = &fs.PathError{Op: "chdir", Path: c.Dir, Err: syscall.ENOTDIR}
+	}
+	if err != nil {
+		return fmt.Errorf("process: start %s: dir: %w", c.Path, err)
+	}
+	return nil
+}
+
+// command is the program to start, with env and its output to stdout and
+// stderr.
+func (c *Command) command(env []string, stdout, stderr *os.File) *exec.Cmd {
+	cmd := exec.Command(c.Path, c.Args...)
+	if env == nil {
+		env = []string{} // nil would mean the supervisor's environment
+	}
+	cmd.Env, cmd.Dir = env, c.Dir
+	// Files are passed to the program as they are: no copying goroutine.
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		// Its own process group, whose id is its pid, so that signals
+		// reach the program and everything it starts, and nothing else.
+		Setpgid: true,
+		// Killed when the supervisor's process dies: see spawn.
+		Pdeathsig: syscall.SIGKILL,
+	}
+	return cmd
+}
+
+// attach ties the started process to its attempt: its log records name
+// its path and pid, and an abandoned attempt kills its process group
+// first, so that it does not leave its processes behind.
+func (r *runner) attach(log *slog.Logger) {
+	attrs := make([]any, 0, 2)
+	if info, ok := supervisor.Info(r.ctx); ok {
+		attrs = append(attrs, slog.String("path", info.Path))
+	}
+	r.log = log.With(append(attrs, slog.Int("pid", r.pid))...)
+	supervisor.OnAbort(r.ctx, func() {
+		if r.signal(syscall.SIGKILL) {
+			r.log.Warn("abandoned by the supervisor: killed process group")
+		}
+	})
+	r.log.LogAttrs(r.ctx, slog.LevelDebug, "process started", slog.String("program", r.cmd.Path))
+}
+
+// awaitReady reports the attempt ready when the program is: at once
+// without a readiness check, or when the check passes before ctx is done.
+func (r *runner) awaitReady(ctx context.Context) {
+	if r.ready == nil || r.ready.wait(ctx) {
+		supervisor.Ready(r.ctx)
+	}
 }
 
 // spawn starts the program, applies its limits and reports the start, then
