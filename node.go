@@ -51,6 +51,27 @@ const inboxSize = 256
 // control loop is the only goroutine that changes its state, and it does so
 // while holding the tree lock, so that Snapshot and the event sequence see
 // every node consistently. Children talk to the loop only through inbox.
+//
+// Where work waits. Everything a supervisor has not done yet sits in one
+// of these, each bounded by the children (or the commands' callers), each
+// drained by one function:
+//
+//	what waits                 where                           until                               drained by
+//	a message for the loop     n.inbox                         the loop's next turn                run
+//	a timed child              n.timers (c.timer)              its deadline: backoff, budget       fire
+//	                                                           token, probation, start or stop
+//	                                                           budget, liveness
+//	a command, supervisor busy n.deferred                      the start or group restart ends     advanceJob
+//	a command, child busy      c.ext.queue, then n.runq        the child's command completes       complete, flushRunq
+//	an exit, group busy        scope.pending                   the group restart ends              runPending
+//	a restart, cap reached     scope.throttleQ (c.ext.queued)  a restart in progress lands         landed, admit
+//	a sidecar's restart        its primary (c.ext.waitPrimary) its primary runs                    primaryUp
+//	a sidecar, primary removed n.orphans                       a primary of that name is added     linkOrphans
+//	work needing a profile     n.profiled                      the turn ends, the lock released    afterTurn
+//
+// A restart held back by the budget is a timed wait (c.ext.budgetWait, in
+// StateBackoff); a quarantined child's probation is a timed wait too. The
+// holds on an automatic restart are decided in one place, holdOf.
 type node struct {
 	t        *Tree
 	path     string
