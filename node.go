@@ -420,13 +420,12 @@ func (n *node) started(c *child) {
 		c.starting = false
 		n.emit(EventChildRestarted, c)
 	}
-	n.landed(c)
-	n.primaryUp(c)
-	n.cmdStarted(c)
-	if x := c.ext; x != nil && x.probation {
-		x.probationEnd = n.now + int64(c.cp.pol.backoff.resetAfter())
-	}
-	n.watch(c)
+	// The policies' hook point for an attempt that runs.
+	n.landed(c)        // throttle: the restart in progress is over
+	n.primaryUp(c)     // sidecars: those waiting for c start
+	n.cmdStarted(c)    // control: a command waiting for the start
+	n.probationRuns(c) // restart limit: a probation's clock starts
+	n.watch(c)         // liveness: the watch starts
 	if j := n.jobOf(c); j != nil && j.wait == c {
 		j.wait = nil
 		n.advanceJob(j)

@@ -86,6 +86,14 @@ func (n *node) limitReached(c *child) (string, bool) {
 		q.After+1, q.Within, q.After, q.probation()), true
 }
 
+// probationRuns starts the clock of c's probation attempt, which runs
+// now: it passes once it has run for the child's Backoff.ResetAfter.
+func (n *node) probationRuns(c *child) {
+	if x := c.ext; x != nil && x.probation {
+		x.probationEnd = n.now + int64(c.cp.pol.backoff.resetAfter())
+	}
+}
+
 // endProbation settles the end of a probation attempt, as assess decided:
 // a normal exit passes the probation; a failure sends the child back to
 // quarantine (the decision's verdict does it); an error rule's decision
