@@ -358,7 +358,7 @@ func (t *Tree) Subscribe(size int) *Subscription {
 	if t.ended {
 		s.closed = true
 	} else {
-		t.consumers = append(t.consumers, s)
+		t.subs = append(t.subs, s)
 	}
 	t.mu.Unlock()
 	return s
@@ -422,12 +422,12 @@ func (s *Subscription) closeLocked() {
 		return
 	}
 	s.closed = true
-	cs := s.t.consumers
-	for i, x := range cs {
-		if x == consumer(s) {
-			cs[i] = cs[len(cs)-1]
-			cs[len(cs)-1] = nil
-			s.t.consumers = cs[:len(cs)-1]
+	subs := s.t.subs
+	for i, x := range subs {
+		if x == s {
+			subs[i] = subs[len(subs)-1]
+			subs[len(subs)-1] = nil
+			s.t.subs = subs[:len(subs)-1]
 			break
 		}
 	}
@@ -461,26 +461,23 @@ func (s *Subscription) end() {
 	s.wake()
 }
 
-// A consumer receives every published event, in order, and the tree's end.
-// It runs under the tree lock, in the loop that published the event, so it
-// must be quick and never wait: a Subscription queues the event for its
-// reader; the summarizer keeps an incident's RunSummary. What takes time
-// (a log handler, a metrics exporter) reads from a Subscription.
-type consumer interface {
-	consume(e *Event)
-	end()
-}
-
 // publish stamps e with the next sequence number, keeps it in the journal
-// and hands it to the consumers. The tree lock is held.
+// and hands it to the consumers of the event stream: the summarizer, which
+// keeps an incident's RunSummary, then the subscriptions, which queue it
+// for their readers. A consumer runs under the tree lock, in the loop that
+// published the event, so it is quick and never waits; what takes time (a
+// log handler, a metrics exporter) reads from a Subscription. The
+// consumers are called by their concrete types: behind an interface, e
+// would escape to the heap, one allocation per event.
 func (t *Tree) publish(e *Event) {
 	t.seq++
 	e.Seq = t.seq
 	if t.journal.push(e) {
 		t.journalDropped++
 	}
-	for _, c := range t.consumers {
-		c.consume(e)
+	t.summaries.consume(e)
+	for _, s := range t.subs {
+		s.consume(e)
 	}
 }
 

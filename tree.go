@@ -52,7 +52,7 @@ type Tree struct {
 	journal        ring
 	journalDropped uint64
 	summaries      summarizer
-	consumers      []consumer // the summarizer first, then the subscriptions
+	subs           []*Subscription
 	ended          bool
 	startErr       error
 	err            error
@@ -116,7 +116,6 @@ func start(ctx context.Context, spec Spec, h hooks) (*Tree, error) {
 	}
 	t.logger, t.journalSize = root.Logger, size
 	t.summaries.journal = &t.journal
-	t.consumers = append(t.consumers, &t.summaries)
 	t.root = newNode(t, "/", t.compiler.spec(root), nil)
 	t.root.stopC = ctx.Done()
 	t.count = len(t.root.children)
@@ -197,10 +196,11 @@ func (t *Tree) finish(r *ShutdownReport, err error) {
 	t.report = r
 	t.err = err
 	t.ended = true
-	for _, c := range t.consumers {
-		c.end()
+	t.summaries.end()
+	for _, s := range t.subs {
+		s.end()
 	}
-	t.consumers = nil
+	t.subs = nil
 }
 
 // keyProbe records the key it is asked for.
