@@ -62,6 +62,11 @@ func (e *ApplyError) Unwrap() []error {
 // error is an *OpError with Op "apply" wrapping the *ValidationError.
 // Name, Logger, JournalSize and Seed are fixed when the tree starts: spec
 // must leave the last three zero or equal, and keep the name.
+//
+// If ctx is done before the Apply ends, Apply returns ctx's error with the
+// plan so far: the steps of the supervisor it was changing that were not
+// carried out say so; the nested supervisors it had not reached yet are
+// not in the plan.
 func (t *Tree) Apply(ctx context.Context, spec Spec, audit Audit) (*Plan, error) {
 	opErr := func(err error) error { return &OpError{Op: "apply", Path: "/", Err: err} }
 	if err := audit.validate(); err != nil {

@@ -494,3 +494,39 @@ func TestSidecarPrimaryRemoved(t *testing.T) {
 		}
 	})
 }
+
+// Apply's ctx ends while a removal waits for its child to stop, before the
+// supervisor's own update: the plan says the update was not carried out
+// (it was reported as done, though the strategy never changed).
+func TestApplyCtxBeforeUpdateNotCarriedOut(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		run := supervisortest.SlowStop(time.Second) // one function: no restart step
+		spec := func(strategy supervisor.Strategy, names ...string) supervisor.Spec {
+			s := supervisor.Spec{Strategy: strategy}
+			for _, n := range names {
+				s.Children = append(s.Children, supervisor.Child{Name: n, Run: run})
+			}
+			return s
+		}
+		tree, _ := start(t, spec(supervisor.OneForOne, "a", "b"))
+		ctx, cancel := context.WithTimeout(bg(), 500*time.Millisecond)
+		defer cancel()
+		plan, err := tree.Apply(ctx, spec(supervisor.OneForAll, "a"), audit)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Apply = %v, want the context's error", err)
+		}
+		settle()
+		if s := tree.Snapshot().Supervisors[0].Strategy; s != supervisor.OneForOne {
+			t.Fatalf("strategy %v: the update was carried out after all", s)
+		}
+		for _, c := range plan.Changes {
+			if c.Path == "/" && c.Action == supervisor.ChangeUpdate {
+				if c.Err == nil || !errors.Is(c.Err, context.DeadlineExceeded) {
+					t.Fatalf("the supervisor's update reads %v, want not carried out; plan:\n%s", c.Err, plan)
+				}
+				return
+			}
+		}
+		t.Fatalf("no update of / in the plan:\n%s", plan)
+	})
+}

@@ -42,7 +42,7 @@ type RunSummary struct {
 
 // summarizer is the consumer of the event stream that makes RunSummaries:
 // it keeps the most recent, at most maxSummaries, and reads the journal
-// for an incident's events.
+// for an incident's events (none without one).
 type summarizer struct {
 	journal *ring
 	list    []RunSummary
@@ -57,7 +57,7 @@ func (z *summarizer) consume(e *Event) {
 	}
 	s := RunSummary{Time: e.Time, Trigger: e.Kind, Path: e.Path, Seq: e.Seq, Correlation: e.Correlation,
 		Rule: e.Rule, Reason: e.Reason, Err: e.Err, Abandoned: e.Goroutines}
-	if e.Correlation != 0 {
+	if e.Correlation != 0 && z.journal != nil {
 		s.gather(z.journal.slice())
 	}
 	if n := len(z.list); n > 0 && s.Correlation != 0 && z.list[n-1].Correlation == s.Correlation {

@@ -85,7 +85,11 @@ func (c *Command) run(ctx context.Context, env []string, red *redactor) error {
 	readers.Go(func() { r.forward(errR, streamStderr) })
 	readyCtx, stopReady := context.WithCancel(ctx)
 	var ready sync.WaitGroup
-	ready.Go(func() { r.awaitReady(readyCtx) })
+	if r.ready == nil {
+		supervisor.Ready(ctx) // no readiness check: ready once started
+	} else {
+		ready.Go(func() { r.awaitReady(readyCtx) })
+	}
 
 	stop := c.stopSignal()
 	var (
@@ -157,10 +161,10 @@ func (r *runner) attach(log *slog.Logger) {
 	r.log.LogAttrs(r.ctx, slog.LevelDebug, "process started", slog.String("program", r.cmd.Path))
 }
 
-// awaitReady reports the attempt ready when the program is: at once
-// without a readiness check, or when the check passes before ctx is done.
+// awaitReady reports the attempt ready when the program's readiness check
+// passes, unless ctx is done first.
 func (r *runner) awaitReady(ctx context.Context) {
-	if r.ready == nil || r.ready.wait(ctx) {
+	if r.ready.wait(ctx) {
 		supervisor.Ready(r.ctx)
 	}
 }
