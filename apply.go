@@ -244,11 +244,19 @@ func (r *levelRun) abandon(err error) {
 	}
 }
 
-// step runs one step, unless ctx is done: then it and every step after
-// it are marked as not carried out.
-func (r *levelRun) step(key changeKey, run func() error) bool {
-	if err := r.ctx.Err(); err != nil {
+// cancelled reports whether ctx is done; if so, every step not done yet
+// is marked as not carried out.
+func (r *levelRun) cancelled() bool {
+	err := r.ctx.Err()
+	if err != nil {
 		r.abandon(fmt.Errorf("not carried out: %w", err))
+	}
+	return err != nil
+}
+
+// step runs one step, unless ctx is done (see cancelled).
+func (r *levelRun) step(key changeKey, run func() error) bool {
+	if r.cancelled() {
 		return false
 	}
 	r.record(key, run())
@@ -279,8 +287,7 @@ func (r *levelRun) removes() bool {
 // update sends the supervisor's own changes; if it is gone or stopping,
 // nothing after this applies.
 func (r *levelRun) update() bool {
-	if err := r.ctx.Err(); err != nil {
-		r.abandon(fmt.Errorf("not carried out: %w", err))
+	if r.cancelled() {
 		return false
 	}
 	cmd := &command{op: opUpdate, path: r.l.path, audit: r.audit, upd: &update{plan: r.l.plan, fields: r.l.fields}}

@@ -391,24 +391,16 @@ func (f *fields) add(changed bool, name string) {
 // with its new compiled spec (n, in np): what needs a replacement, what a restart,
 // and what an update in place.
 func childChanges(oc *levelChild, groups []string, n *compiledChild, np *compiledSpec) (replace, restart, upd []string) {
-	o := oc.code // the code that runs
-	op2, np2 := oc.cp.pol, n.pol
-	if op2.supervisor() != np2.supervisor() {
-		replace = append(replace, "kind")
+	op, pol := oc.cp.pol, n.pol
+	var f fields
+	f.add(op.supervisor() != pol.supervisor(), "kind")
+	f.add(groups[op.group] != groupName(np, pol.group), "group")
+	f.add((op.role == RoleSidecar) != (pol.role == RoleSidecar), "role")
+	f.add(op.primary != pol.primary, "primary")
+	if len(f) > 0 {
+		return f, nil, nil
 	}
-	if groups[op2.group] != groupName(np, np2.group) {
-		replace = append(replace, "group")
-	}
-	if (op2.role == RoleSidecar) != (np2.role == RoleSidecar) {
-		replace = append(replace, "role")
-	}
-	if op2.primary != np2.primary {
-		replace = append(replace, "primary")
-	}
-	if len(replace) > 0 {
-		return replace, nil, nil
-	}
-	return nil, codeChanges(o, n), policyChanges(op2, np2)
+	return nil, codeChanges(oc.code, n), policyChanges(op, pol) // oc.code: the code that runs
 }
 
 // policyChanges names the fields of a policy that differ, beyond those

@@ -40,6 +40,17 @@ func checkScale(t *testing.T, phase string, factor float64, small, large int, tS
 	}
 }
 
+// bestPair runs run(n) runs times and returns the best of each of its two
+// durations.
+func bestPair(runs, n int, run func(n int) (time.Duration, time.Duration)) (time.Duration, time.Duration) {
+	a, b := run(n)
+	for range runs - 1 {
+		x, y := run(n)
+		a, b = min(a, x), min(b, y)
+	}
+	return a, b
+}
+
 func best(runs int, f func() time.Duration) time.Duration {
 	b := time.Duration(1<<63 - 1)
 	for range runs {
@@ -67,14 +78,8 @@ func TestScaleStartStop(t *testing.T) {
 		}
 		return start, time.Since(t1)
 	}
-	s1, p1 := run(small)
-	for range 2 { // best of three
-		s, p := run(small)
-		s1, p1 = min(s1, s), min(p1, p)
-	}
-	s2, p2 := run(large)
-	s, p := run(large) // best of two: the first run pays for fresh memory
-	s2, p2 = min(s2, s), min(p2, p)
+	s1, p1 := bestPair(3, small, run)
+	s2, p2 := bestPair(2, large, run) // the first run pays for fresh memory
 	checkScale(t, "start", 12, small, large, s1, s2)
 	checkScale(t, "stop", 12, small, large, p1, p2)
 }
@@ -236,14 +241,8 @@ func TestScaleDynamicChildren(t *testing.T) {
 		}
 		return add, time.Since(t1)
 	}
-	a1, r1 := run(small)
-	for range 2 { // best of three
-		a, r := run(small)
-		a1, r1 = min(a1, a), min(r1, r)
-	}
-	a2, r2 := run(large)
-	a, r := run(large) // best of two
-	a2, r2 = min(a2, a), min(r2, r)
+	a1, r1 := bestPair(3, small, run)
+	a2, r2 := bestPair(2, large, run)
 	checkScale(t, "add", 12, small, large, a1, a2)
 	checkScale(t, "remove", 12, small, large, r1, r2)
 }
