@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"context"
+	"iter"
 	"strconv"
 	"strings"
 	"time"
@@ -304,6 +305,17 @@ func (r *ring) pop() Event {
 	r.head = (r.head + 1) % len(r.buf)
 	r.n--
 	return e
+}
+
+// all yields the events in place, oldest first.
+func (r *ring) all() iter.Seq[*Event] {
+	return func(yield func(*Event) bool) {
+		for i := range r.n {
+			if !yield(&r.buf[(r.head+i)%len(r.buf)]) {
+				return
+			}
+		}
+	}
 }
 
 // slice copies the events, oldest first.

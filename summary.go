@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"iter"
 	"log/slog"
 	"time"
 
@@ -58,7 +59,7 @@ func (z *summarizer) consume(e *Event) {
 	s := RunSummary{Time: e.Time, Trigger: e.Kind, Path: e.Path, Seq: e.Seq, Correlation: e.Correlation,
 		Rule: e.Rule, Reason: e.Reason, Err: e.Err, Abandoned: e.Goroutines}
 	if e.Correlation != 0 && z.journal != nil {
-		s.gather(z.journal.slice())
+		s.gather(z.journal.all())
 	}
 	if n := len(z.list); n > 0 && s.Correlation != 0 && z.list[n-1].Correlation == s.Correlation {
 		// One incident, one summary: a supervisor escalating after its
@@ -83,12 +84,14 @@ func (z *summarizer) consume(e *Event) {
 func (z *summarizer) end() {}
 
 // gather adds the incident's events among journal to s, and counts them.
-func (s *RunSummary) gather(journal []Event) {
-	for _, ev := range journal {
+// Only those are copied: an incident that abandons many children makes a
+// summary for each.
+func (s *RunSummary) gather(journal iter.Seq[*Event]) {
+	for ev := range journal {
 		if ev.Correlation != s.Correlation {
 			continue
 		}
-		s.Events = append(s.Events, ev)
+		s.Events = append(s.Events, *ev)
 		switch {
 		case ev.Kind == EventChildExited && ev.Exit.Abnormal():
 			s.Failures++
