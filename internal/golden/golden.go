@@ -102,3 +102,17 @@ func diff(want, got []byte) string {
 	}
 	return "(same lines; different line endings?)"
 }
+
+// ReadBack decodes doc into v, a pointer to the Go type doc was written
+// from, and checks that v encodes to doc again: a document that reads back
+// unchanged loses nothing in a round trip.
+func ReadBack(t *testing.T, doc []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(doc, v); err != nil {
+		t.Fatalf("%T does not decode: %v", v, err)
+	}
+	again, err := json.Marshal(v)
+	if err != nil || !bytes.Equal(again, bytes.TrimSpace(doc)) {
+		t.Errorf("%T decoded and encoded again differs (%v):\n%s\n%s", v, err, doc, again)
+	}
+}

@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -40,7 +39,7 @@ func TestGoldenJSON(t *testing.T) {
 		golden.CheckVocabulary(t, []byte(inv.stdout.String()))
 		golden.Compare(t, "testdata/"+file, []byte(inv.stdout.String()), paths)
 		if file == "plan.json" {
-			readBack(t, []byte(inv.stdout.String()), new(supervisor.Plan))
+			golden.ReadBack(t, []byte(inv.stdout.String()), new(supervisor.Plan))
 		}
 	}
 
@@ -92,10 +91,10 @@ func TestGoldenJSON(t *testing.T) {
 				t.Fatalf("not JSON: %q", line)
 			}
 			if rec.Snapshot != nil {
-				readBack(t, rec.Snapshot, new(supervisor.Snapshot))
+				golden.ReadBack(t, rec.Snapshot, new(supervisor.Snapshot))
 			}
 			if rec.Plan != nil {
-				readBack(t, rec.Plan, new(supervisor.Plan))
+				golden.ReadBack(t, rec.Plan, new(supervisor.Plan))
 			}
 		}
 		golden.Compare(t, "testdata/run.ndjson", eventsLast(t, out), map[string]string{dir: "DIR", first.Snapshot.TreeID: "7ree1d00"})
@@ -131,16 +130,4 @@ func eventsLast(t *testing.T, out string) []byte {
 		records = append(records, events[s])
 	}
 	return []byte(strings.Join(records, ""))
-}
-
-// readBack decodes doc into v and checks that v encodes to doc again.
-func readBack(t *testing.T, doc []byte, v any) {
-	t.Helper()
-	if err := json.Unmarshal(doc, v); err != nil {
-		t.Fatalf("%T does not decode: %v", v, err)
-	}
-	again, err := json.Marshal(v)
-	if err != nil || !bytes.Equal(again, bytes.TrimSpace(doc)) {
-		t.Errorf("%T decoded and encoded again differs (%v):\n%s\n%s", v, err, doc, again)
-	}
 }
