@@ -397,25 +397,18 @@ func childKinds(ch *Child) []string {
 // a nested supervisor, reporting none or more than one.
 func (c *converter) runs(ch *Child, out *supervisor.Child, at string) {
 	kinds := childKinds(ch)
-	switch len(kinds) {
-	case 0:
-		for _, k := range []string{"run", "exec", "supervisor"} {
-			if c.failed[join(at, k)] {
-				kinds = append(kinds, k) // present, reported already
-			}
-		}
-		if len(kinds) == 0 {
+	if len(kinds) == 0 {
+		reported := slices.ContainsFunc([]string{"run", "exec", "supervisor"}, func(k string) bool {
+			return c.failed[join(at, k)] // present, reported already
+		})
+		if !reported {
 			c.check(at, "set what the child runs: run (a registered function), exec (a program) or supervisor (a nested supervisor)")
 		}
 		out.Run = placeholder
-	case 1:
-	default:
-		for _, k := range kinds[1:] {
-			c.check(join(at, k), "a child runs one thing, and this one sets %s: keep one", andList(kinds))
-		}
-	}
-	if len(kinds) == 0 {
 		return
+	}
+	for _, k := range kinds[1:] {
+		c.check(join(at, k), "a child runs one thing, and this one sets %s: keep one", andList(kinds))
 	}
 	switch {
 	case ch.Run != nil:
@@ -426,8 +419,6 @@ func (c *converter) runs(ch *Child, out *supervisor.Child, at string) {
 	case ch.Supervisor != nil:
 		tree := c.spec(ch.Supervisor, join(at, "supervisor"))
 		out.Tree = &tree
-	default:
-		out.Run = placeholder
 	}
 }
 

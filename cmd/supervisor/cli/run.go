@@ -18,8 +18,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/go-supervisor/supervisor"
-	"github.com/go-supervisor/supervisor/config"
 	"github.com/go-supervisor/supervisor/flightrec"
+	"github.com/go-supervisor/supervisor/internal/textfmt"
 	"github.com/go-supervisor/supervisor/promsupervisor"
 	"github.com/go-supervisor/supervisor/sdnotify"
 	"github.com/go-supervisor/supervisor/supervisorhttp"
@@ -284,7 +284,7 @@ func (c *cmd) ended(tree *supervisor.Tree, out *output) int {
 		if abandoned > 0 && code == ExitOK {
 			code = ExitAbandoned
 		}
-		out.logger.Info("stopped", "cause", r.Cause, "duration", config.Duration(r.Duration.Round(time.Millisecond)).String(),
+		out.logger.Info("stopped", "cause", r.Cause, "duration", textfmt.Duration(r.Duration.Round(time.Millisecond)),
 			"children", len(r.Children), "abandoned", abandoned, "goroutines_left", r.GoroutinesLeft, "exit_code", code)
 	}
 	if err != nil {
