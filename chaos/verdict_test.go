@@ -155,8 +155,7 @@ func (v *scenarioVerdict) table() string {
 		if c.Status != verdict.Pass {
 			mark = "FAIL"
 		}
-		n := c.Compare
-		fmt.Fprintf(&b, "  %s %-34s %12.10g %-3s %s %g\n", mark, c.Name, n.Value, n.Unit, n.Op, n.Bound)
+		fmt.Fprintf(&b, "  %s %-34s %s (limit: %s)\n", mark, c.Name, c.Measured, c.Limit)
 	}
 	for _, k := range slices.Sorted(maps.Keys(v.Info)) {
 		fmt.Fprintf(&b, "       %-34s %v\n", k, v.Info[k])

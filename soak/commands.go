@@ -50,14 +50,13 @@ const (
 // typed error for the report.
 func classify(err error) (outcome, string) {
 	var (
-		op    *supervisor.OpError
 		start *supervisor.StartError
 		apply *supervisor.ApplyError
 	)
 	switch {
 	case err == nil:
 		return outOK, ""
-	case errors.As(err, &op) && op.Op == "check", errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled): // Check's *OpError wraps them too
 		return outTimeout, "no answer"
 	case errors.Is(err, supervisor.ErrNotFound):
 		return outTyped, "ErrNotFound"

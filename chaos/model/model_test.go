@@ -571,6 +571,17 @@ type during struct {
 	done time.Duration // ...and when
 }
 
+// liveWorkers returns s's children that are workers and live, but except.
+func (s *msup) liveWorkers(except *mchild) []*mchild {
+	var ws []*mchild
+	for _, c := range s.children {
+		if c != except && c.kind != kindNested && c.live() {
+			ws = append(ws, c)
+		}
+	}
+	return ws
+}
+
 // wait is the group restart of d.s waiting at at, while it stops the
 // child stopping (nil for the backoff). It reports whether d.s gave up.
 func (m *model) wait(d *during, stopping *mchild, at time.Duration, nested bool) bool {
@@ -584,12 +595,7 @@ func (m *model) wait(d *during, stopping *mchild, at time.Duration, nested bool)
 		}
 		return false
 	}
-	var ws []*mchild
-	for _, c := range d.s.children {
-		if c != stopping && c.kind != kindNested && c.live() {
-			ws = append(ws, c)
-		}
-	}
+	ws := d.s.liveWorkers(stopping)
 	if len(ws) == 0 {
 		return false
 	}
@@ -942,13 +948,13 @@ func runModel(rt *rapid.T, strategy supervisor.Strategy) {
 	rt.Repeat(map[string]func(*rapid.T){
 		"":            m.check,
 		"add":         m.step(m.add),
-		"remove":      m.step(m.command("remove", (*supervisor.Tree).RemoveChild, m.remove)),
-		"pause":       m.step(m.command("pause", (*supervisor.Tree).PauseChild, m.pauser(supervisor.StatePaused))),
-		"quarantine":  m.step(m.command("quarantine", (*supervisor.Tree).QuarantineChild, m.pauser(supervisor.StateQuarantined))),
-		"resume":      m.step(m.command("resume", (*supervisor.Tree).ResumeChild, m.resume)),
-		"restart":     m.step(m.command("restart", (*supervisor.Tree).RestartChild, m.restart)),
-		"reset":       m.step(m.command("reset", (*supervisor.Tree).ResetChild, m.reset)),
-		"reset again": m.step(m.command("reset", (*supervisor.Tree).ResetChild, m.reset)),
+		"remove":      m.step(m.command("remove")),
+		"pause":       m.step(m.command("pause")),
+		"quarantine":  m.step(m.command("quarantine")),
+		"resume":      m.step(m.command("resume")),
+		"restart":     m.step(m.command("restart")),
+		"reset":       m.step(m.command("reset")),
+		"reset again": m.step(m.command("reset")),
 		"fail":        m.step(m.exit("fail")),
 		"fail again":  m.step(m.exit("fail")),
 		"panic":       m.step(m.exit("panic")),
@@ -1111,10 +1117,30 @@ func (m *model) add(rt *rapid.T) {
 	m.returnedAt(rt, "AddChild", m.now)
 }
 
-// command returns the step of a control call on one child: do carries it
-// out on the model and returns when the call returns.
-func (m *model) command(name string, call func(*supervisor.Tree, context.Context, string, supervisor.Audit) error,
-	do func(s *msup, c *mchild, at time.Duration) time.Duration) func(*rapid.T) {
+// modelCommand is an operator command on one child: call performs it on
+// the tree; do carries it out on the model and returns when the call
+// returns.
+type modelCommand struct {
+	call func(*supervisor.Tree, context.Context, string, supervisor.Audit) error
+	do   func(s *msup, c *mchild, at time.Duration) time.Duration
+}
+
+// commands are the operator commands the model knows, by name.
+func (m *model) commands() map[string]modelCommand {
+	return map[string]modelCommand{
+		"pause":      {(*supervisor.Tree).PauseChild, m.pauser(supervisor.StatePaused)},
+		"quarantine": {(*supervisor.Tree).QuarantineChild, m.pauser(supervisor.StateQuarantined)},
+		"resume":     {(*supervisor.Tree).ResumeChild, m.resume},
+		"restart":    {(*supervisor.Tree).RestartChild, m.restart},
+		"remove":     {(*supervisor.Tree).RemoveChild, m.remove},
+		"reset":      {(*supervisor.Tree).ResetChild, m.reset},
+	}
+}
+
+// command returns the step of the control call name on one child.
+func (m *model) command(name string) func(*rapid.T) {
+	cmd := m.commands()[name]
+	call, do := cmd.call, cmd.do
 	return func(rt *rapid.T) {
 		path := m.drawPath(rt)
 		rt.Logf("step: %s %s", name, path)
@@ -1292,32 +1318,15 @@ func (m *model) overlap(rt *rapid.T) {
 	} else {
 		c := s.children[rapid.IntRange(0, len(s.children)-1).Draw(rt, "addressed")]
 		d.cmd, path = c.name, c.path
-		switch op = rapid.SampledFrom([]string{"pause", "quarantine", "resume", "restart", "remove", "reset"}).Draw(rt, "command"); op {
-		case "pause":
-			call, d.do = (*supervisor.Tree).PauseChild, m.pauser(supervisor.StatePaused)
-		case "quarantine":
-			call, d.do = (*supervisor.Tree).QuarantineChild, m.pauser(supervisor.StateQuarantined)
-		case "resume":
-			call, d.do = (*supervisor.Tree).ResumeChild, m.resume
-		case "restart":
-			call, d.do = (*supervisor.Tree).RestartChild, m.restart
-		case "remove":
-			call, d.do = (*supervisor.Tree).RemoveChild, m.remove
-		case "reset":
-			call, d.do = (*supervisor.Tree).ResetChild, m.reset
-		}
+		op = rapid.SampledFrom([]string{"pause", "quarantine", "resume", "restart", "remove", "reset"}).Draw(rt, "command")
+		cmd := m.commands()[op]
+		call, d.do = cmd.call, cmd.do
 	}
 	// The model first: it says which worker ends, if any.
 	m.expect(m.now, trExit, t.path, t.gen)
 	m.exited(s, t, class, m.now, d)
 	if d.exit && !d.fired && !s.ended && m.end == nil {
-		var ws []*mchild
-		for _, c := range s.children {
-			if c.kind != kindNested && c.live() {
-				ws = append(ws, c)
-			}
-		}
-		if len(ws) > 0 {
+		if ws := s.liveWorkers(nil); len(ws) > 0 {
 			d.x = ws[d.pick%len(ws)]
 			m.expect(m.now, trExit, d.x.path, d.x.gen)
 			m.exited(s, d.x, d.class, m.now, nil)
@@ -1367,16 +1376,9 @@ func (m *model) age(rt *rapid.T) {
 	for _, s := range m.supervisors() {
 		s.recent = 0
 	}
-	var walk func(s *msup)
-	walk = func(s *msup) {
-		for _, c := range s.children {
-			c.failures = 0
-			if c.sub != nil {
-				walk(c.sub)
-			}
-		}
+	for _, c := range m.all() {
+		c.failures = 0
 	}
-	walk(m.root)
 	time.Sleep(modelPeriod)
 }
 
