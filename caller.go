@@ -18,13 +18,15 @@ import (
 // Shutdown called so is not bounded by ctx, which the shutdown itself
 // cancels. docs/concepts.md ("Calls from inside a child") explains it.
 
-// waitsForCaller reports whether op on path would wait for the attempt of
-// the child at caller to end.
-func waitsForCaller(op opKind, path, caller string) bool {
+// waitsForCaller reports whether op on path, called with ctx, would wait
+// for the attempt that calls it to end: a restart, removal, pause or
+// quarantine of the caller or of a supervisor above it. Only those look
+// for the caller (Shutdown does, in Tree.Shutdown): finding it may cost a
+// goroutine profile.
+func (t *Tree) waitsForCaller(ctx context.Context, op opKind, path string) bool {
 	switch op {
-	case opShutdown:
-		return true // every child is stopped
 	case opRestart, opRemove, opPause, opQuarantine:
+		caller := t.callerPath(ctx)
 		return caller == path || strings.HasPrefix(caller, path+"/")
 	}
 	return false

@@ -146,7 +146,7 @@ func (t *Tree) control(ctx context.Context, op opKind, path string, child *Child
 // for a call from inside what the command stops, its acceptance.
 func (t *Tree) send(ctx context.Context, cmd *command) error {
 	op, path := cmd.op, cmd.path
-	cmd.detached = waitsForCaller(op, path, t.callerPath(ctx))
+	cmd.detached = t.waitsForCaller(ctx, op, path)
 	opErr := func(err error) error { return &OpError{Op: opNames[op], Path: path, Err: err} }
 	n, name, err := t.resolve(op, path)
 	if err != nil {
