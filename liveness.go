@@ -207,14 +207,7 @@ func (n *node) onHealthy(a *attempt) {
 func (n *node) staleExited(c *child, a *attempt, abandoned bool) {
 	err := fmt.Errorf("%w: %s", ErrStale, c.ext.staleWhy)
 	n.setExit(c, ExitAbnormal, err)
-	n.set(c, StateFailed)
 	d := n.assess(c, ExitAbnormal, err)
-	if !abandoned {
-		e := n.event(EventChildExited, c)
-		e.Generation, e.Attempt = a.gen, int(a.num)
-		e.Exit, e.Err = ExitAbnormal, err
-		e.Rule, e.Reason = d.rule, d.reason
-		n.t.publish(&e)
-	}
+	n.stopped(c, a, abandoned, d)
 	n.exited(c, err, d)
 }

@@ -748,7 +748,6 @@ func (n *node) stopFinished(c *child, a *attempt, abandoned bool) {
 		}
 		n.set(c, StatePending)
 	case stopStartFailed:
-		n.set(c, StateFailed)
 		n.startFailed(c, ErrStartTimeout, d)
 		return
 	case stopForPrimary:
@@ -762,14 +761,14 @@ func (n *node) stopFinished(c *child, a *attempt, abandoned bool) {
 	}
 }
 
-// stopped publishes how c's stopped attempt a ended, with decision d, the
-// one taken on it if any, and sets its state.
+// stopped sets the state of c, whose stopped attempt a ended as c.last
+// says, and publishes its exit with decision d, the one taken on it if
+// any. An abandoned attempt's exit is not published: child_abandoned was.
 func (n *node) stopped(c *child, a *attempt, abandoned bool, d decision) {
+	n.set(c, deadState(c.last.class))
 	if abandoned {
-		n.set(c, StateFailed)
 		return
 	}
-	n.set(c, deadState(c.last.class))
 	e := n.event(EventChildExited, c)
 	e.Generation, e.Attempt = a.gen, int(a.num)
 	e.Exit, e.Err = c.last.class, c.last.err

@@ -164,7 +164,6 @@ func (n *node) publishStage(kind EventKind) {
 // stopped records that c, stopped by the shutdown (or earlier: its stop
 // completed in the shutdown), has ended, and goes on to the next child.
 func (s *shutdown) stopped(n *node, c *child, a *attempt, abandoned bool, from int64) {
-	n.set(c, deadState(c.last.class))
 	if !abandoned {
 		s.record(c, a, from, n.now)
 	}
