@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 )
 
@@ -223,12 +222,18 @@ type levelRun struct {
 
 // record notes the outcome of the step key in the plan.
 func (r *levelRun) record(key changeKey, err error) {
-	r.done[key] = true
-	switch {
-	case errors.Is(err, ErrNotFound) && key.action != ChangeAdd:
-		err = nil // gone already: removed meanwhile, or a temporary child that ended
-	case r.t.startsAnew(r.l.path, err):
+	if r.t.startsAnew(r.l.path, err) {
 		err = nil // the supervisor restarts meanwhile: from np, with this change
+	}
+	r.note(key, err)
+}
+
+// note sets err as the outcome of the step key, unless it says that the
+// child is gone already.
+func (r *levelRun) note(key changeKey, err error) {
+	r.done[key] = true
+	if errors.Is(err, ErrNotFound) && key.action != ChangeAdd {
+		err = nil // gone already: removed meanwhile, or a temporary child that ended
 	}
 	if i, ok := r.d.index[key]; ok && err != nil {
 		r.d.plan.Changes[i].Err = err
@@ -237,9 +242,12 @@ func (r *levelRun) record(key changeKey, err error) {
 
 // abandon marks every step not done yet as failed with err.
 func (r *levelRun) abandon(err error) {
+	if r.t.startsAnew(r.l.path, err) {
+		err = nil // the supervisor restarts meanwhile: from np, with these changes
+	}
 	for _, c := range r.l.changes {
 		if k := c.key(); !r.done[k] {
-			r.record(k, err)
+			r.note(k, err)
 		}
 	}
 }
@@ -267,7 +275,7 @@ func (r *levelRun) child(name string) string { return r.l.prefix + name }
 
 // replaced is action, or ChangeRestart if the child name is replaced.
 func (r *levelRun) replaced(name string, action ChangeAction) ChangeAction {
-	if slices.Contains(r.l.replace, name) {
+	if r.l.replace[name] {
 		return ChangeRestart
 	}
 	return action
@@ -323,14 +331,10 @@ func (r *levelRun) adds() bool {
 }
 
 func (r *levelRun) reorder() bool {
-	if !r.l.reorder {
+	if r.l.order == nil {
 		return true
 	}
-	order := make([]string, len(r.l.spec.Children))
-	for i := range r.l.spec.Children {
-		order[i] = r.l.spec.Children[i].Name
-	}
 	return r.step(changeKey{path: r.l.path, action: ChangeUpdate, own: true}, func() error {
-		return r.t.send(r.ctx, &command{op: opUpdate, path: r.l.path, audit: r.audit, upd: &update{order: order}})
+		return r.t.send(r.ctx, &command{op: opUpdate, path: r.l.path, audit: r.audit, upd: &update{order: r.l.order}})
 	})
 }

@@ -193,12 +193,12 @@ type levelSteps struct {
 	path, prefix string
 	spec         *Spec
 	plan         *compiledSpec
-	fields       []string // the supervisor's settings that changed
-	remove       []string // children removed: dropped ones, then replaced ones
-	replace      []string // replaced: removed, then added again
+	fields       []string        // the supervisor's settings that changed
+	remove       []string        // children removed: dropped ones, then replaced ones
+	replace      map[string]bool // replaced: removed, then added again
 	restart      []string
-	add          []int // indexes in spec.Children, replaced ones included
-	reorder      bool
+	add          []int    // indexes in spec.Children, replaced ones included
+	order        []string // the children's new order, if they need reordering
 	changes      []Change // this supervisor's changes, for errors
 }
 
@@ -284,7 +284,10 @@ func (l *levelSteps) children(old level, olds map[string]*levelChild) ([]Change,
 		replace, restart, upd := childChanges(oc, old.groups, ncp, np)
 		switch {
 		case len(replace) > 0:
-			l.replace = append(l.replace, ncp.name)
+			if l.replace == nil {
+				l.replace = make(map[string]bool)
+			}
+			l.replace[ncp.name] = true
 			l.add = append(l.add, i)
 			changes = append(changes, Change{Path: path, Action: ChangeRestart, Fields: replace})
 			continue
@@ -312,7 +315,11 @@ func (l *levelSteps) removals(old level, news map[string]bool) []Change {
 			removed = append(removed, Change{Path: l.prefix + oc.cp.name, Action: ChangeRemove})
 		}
 	}
-	l.remove = append(l.remove, l.replace...)
+	for _, i := range l.add {
+		if name := l.plan.children[i].name; l.replace[name] {
+			l.remove = append(l.remove, name)
+		}
+	}
 	return removed
 }
 
@@ -325,7 +332,7 @@ func (l *levelSteps) ordering(old level, olds map[string]*levelChild, news map[s
 	for _, oc := range old.children {
 		if news[oc.cp.name] {
 			was = append(was, oc.cp.name)
-			if !slices.Contains(l.replace, oc.cp.name) {
+			if !l.replace[oc.cp.name] {
 				order = append(order, oc.cp.name)
 			}
 		}
@@ -340,7 +347,9 @@ func (l *levelSteps) ordering(old level, olds map[string]*levelChild, news map[s
 			is = append(is, name)
 		}
 	}
-	l.reorder = !slices.Equal(order, want)
+	if !slices.Equal(order, want) {
+		l.order = want
+	}
 	if !slices.Equal(was, is) {
 		l.fields = append(l.fields, "order")
 	}
