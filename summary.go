@@ -80,9 +80,6 @@ func (z *summarizer) consume(e *Event) {
 	z.list = append(z.list, s)
 }
 
-// end does nothing: the summaries outlive the tree.
-func (z *summarizer) end() {}
-
 // gather adds the incident's events among journal to s, and counts them.
 // Only those are copied: an incident that abandons many children makes a
 // summary for each.

@@ -196,7 +196,6 @@ func (t *Tree) finish(r *ShutdownReport, err error) {
 	t.report = r
 	t.err = err
 	t.ended = true
-	t.summaries.end()
 	for _, s := range t.subs {
 		s.end()
 	}
