@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/go-supervisor/supervisor/config"
@@ -86,8 +87,12 @@ func Main(args []string, opts Options) int {
 		c.usage(c.Stdout)
 		return ExitOK
 	}
+	name := args[0]
+	if name == "-version" || name == "--version" {
+		name = "version"
+	}
 	for _, s := range c.commands() {
-		if s.name == args[0] {
+		if s.name == name {
 			return c.dispatch(s, args[1:])
 		}
 	}
@@ -140,6 +145,8 @@ on SIGHUP.`,
 			run: func([]string) int { return c.write(config.Schema()) }},
 		{name: "template", summary: "print a commented config file with every key and its default",
 			run: func([]string) int { return c.write(config.Template()) }},
+		{name: "version", summary: "print the version, the VCS revision and the Go version of this binary",
+			run: func([]string) int { return c.write([]byte(versionText(c.Name))) }},
 	}
 }
 
@@ -150,22 +157,7 @@ func (c *cmd) dispatch(s subcommand, args []string) int {
 		s.flags(fs)
 	}
 	fs.Usage = func() {} // printed below, once, where it belongs
-	usage := func(w io.Writer) {
-		fs.SetOutput(w)
-		defer fs.SetOutput(c.Stderr)
-		flags := ""
-		if hasFlags(fs) {
-			flags = " [flags]"
-		}
-		fmt.Fprintf(w, "Usage: %s %s%s %s\n\n%s.\n", c.Name, s.name, flags, s.args, upperFirst(s.summary))
-		if s.help != "" {
-			fmt.Fprintf(w, "\n%s\n", s.help)
-		}
-		if flags != "" {
-			fmt.Fprintln(w, "\nFlags:")
-			fs.PrintDefaults()
-		}
-	}
+	usage := func(w io.Writer) { c.commandUsage(w, s, fs) }
 	// Flags may come before or after the arguments.
 	var operands []string
 	for {
@@ -189,12 +181,49 @@ func (c *cmd) dispatch(s subcommand, args []string) int {
 			return ExitUsage
 		}
 	}
-	if len(operands) != s.nargs {
-		fmt.Fprintf(c.Stderr, "%s %s: want %d argument(s) (%s), got %d\n\n", c.Name, s.name, s.nargs, s.args, len(operands))
+	if msg := argumentsProblem(s, operands); msg != "" {
+		fmt.Fprintf(c.Stderr, "%s %s: %s\n\n", c.Name, s.name, msg)
 		usage(c.Stderr)
 		return ExitUsage
 	}
 	return s.run(operands)
+}
+
+// commandUsage writes s's usage: its synopsis, what it does, its flags.
+func (c *cmd) commandUsage(w io.Writer, s subcommand, fs *flag.FlagSet) {
+	fs.SetOutput(w)
+	defer fs.SetOutput(c.Stderr)
+	synopsis := []string{c.Name, s.name}
+	if hasFlags(fs) {
+		synopsis = append(synopsis, "[flags]")
+	}
+	if s.args != "" {
+		synopsis = append(synopsis, s.args)
+	}
+	fmt.Fprintf(w, "Usage: %s\n\n%s.\n", strings.Join(synopsis, " "), upperFirst(s.summary))
+	if s.help != "" {
+		fmt.Fprintf(w, "\n%s\n", s.help)
+	}
+	if hasFlags(fs) {
+		fmt.Fprintln(w, "\nFlags:")
+		fs.PrintDefaults()
+	}
+}
+
+// argumentsProblem says what is wrong with the operands given to s, or ""
+// if they are what it takes.
+func argumentsProblem(s subcommand, operands []string) string {
+	switch {
+	case len(operands) == s.nargs:
+		return ""
+	case s.nargs == 0:
+		quoted := make([]string, len(operands))
+		for i, o := range operands {
+			quoted[i] = strconv.Quote(o)
+		}
+		return fmt.Sprintf("takes no arguments, got %d: %s", len(operands), strings.Join(quoted, " "))
+	}
+	return fmt.Sprintf("want %s (%s), got %d", plural(s.nargs, "argument"), s.args, len(operands))
 }
 
 func (c *cmd) usage(w io.Writer) {
@@ -202,7 +231,7 @@ func (c *cmd) usage(w io.Writer) {
 	for _, s := range c.commands() {
 		fmt.Fprintf(w, "  %-9s %-8s %s\n", s.name, s.args, s.summary)
 	}
-	fmt.Fprintf(w, "\nRun '%s COMMAND --help' for a command's flags.\n", c.Name)
+	fmt.Fprintf(w, "\nRun '%s COMMAND --help' for a command's flags, '%s --version' for its version.\n", c.Name, c.Name)
 	fmt.Fprintf(w, "Exit codes: 0 ok, 1 invalid config, 2 usage, 3 start failed, 4 tree failed, 5 children abandoned.\n")
 }
 
