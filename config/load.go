@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 
@@ -31,7 +32,13 @@ type Loader struct {
 // wrapping the *fs.PathError; a file with problems is an *Error listing all
 // of them.
 func (l *Loader) Load(path string) (supervisor.Spec, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return supervisor.Spec{}, fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	// Past the size limit Parse reads no further: neither does Load.
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return supervisor.Spec{}, fmt.Errorf("config: %w", err)
 	}
@@ -42,9 +49,13 @@ func (l *Loader) Load(path string) (supervisor.Spec, error) {
 // it in errors; it may be empty. Any problem makes an *Error listing every
 // problem in data, sorted by position, and a zero Spec.
 func (l *Loader) Parse(data []byte, filename string) (supervisor.Spec, error) {
-	d := newDecoder()
 	// A byte order mark, which some editors write, is not a key.
-	doc := d.parseFile(bytes.TrimPrefix(data, []byte("\ufeff")))
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	if p := checkLimits(data); p != nil { // before the parser, whose cost they bound
+		return supervisor.Spec{}, &Error{File: filename, Problems: []Problem{*p}}
+	}
+	d := newDecoder()
+	doc := d.parseFile(data)
 	var spec supervisor.Spec
 	if doc != nil && !d.tooBig { // a file too big to decode says no more
 		c := converter{decoder: d, reg: l.Registry, logger: l.Logger, lookup: l.Lookup}
