@@ -25,16 +25,102 @@ type output struct {
 	w      io.Writer
 	json   bool
 	logger *slog.Logger
+
+	seqMu  sync.Mutex
+	seq    uint64        // the last event written
+	logged chan struct{} // closed and replaced when an event has been written
 }
 
+// statusCatchUp bounds how long a status table waits for the events it
+// reflects to be written (see caughtUp).
+const statusCatchUp = 100 * time.Millisecond
+
 func newOutput(w io.Writer, jsonOut bool, level slog.Level) *output {
-	o := &output{mu: new(sync.Mutex), w: w, json: jsonOut}
+	o := &output{mu: new(sync.Mutex), w: w, json: jsonOut, logged: make(chan struct{})}
+	var h slog.Handler = &lineHandler{out: o, level: level}
 	if jsonOut {
-		o.logger = slog.New(slog.NewJSONHandler(lockedWriter{o.mu, w}, &slog.HandlerOptions{Level: level}))
-	} else {
-		o.logger = slog.New(&lineHandler{out: o, level: level})
+		h = slog.NewJSONHandler(lockedWriter{o.mu, w}, &slog.HandlerOptions{Level: level})
 	}
+	o.logger = slog.New(seqHandler{h, o})
 	return o
+}
+
+// wrote notes that the event with sequence number seq has been written.
+func (o *output) wrote(seq uint64) {
+	o.seqMu.Lock()
+	defer o.seqMu.Unlock()
+	o.seq = max(o.seq, seq)
+	close(o.logged)
+	o.logged = make(chan struct{})
+}
+
+// caughtUp waits until the events up to seq have been written, for
+// statusCatchUp at most. The tree logs its events from its own goroutine,
+// so that without it a status table could come before the events it
+// reflects; an event the log leaves out (below the level, or a repeat of
+// a child that keeps failing) makes it wait the whole time.
+func (o *output) caughtUp(seq uint64) {
+	deadline := time.NewTimer(statusCatchUp)
+	defer deadline.Stop()
+	for {
+		o.seqMu.Lock()
+		done, logged := o.seq >= seq, o.logged
+		o.seqMu.Unlock()
+		if done {
+			return
+		}
+		select {
+		case <-logged:
+		case <-deadline.C:
+			return
+		}
+	}
+}
+
+// seqHandler tells its output the sequence number of each event record
+// written through h: the first attribute of an event's record.
+type seqHandler struct {
+	slog.Handler
+	out *output
+}
+
+func (h seqHandler) Handle(ctx context.Context, r slog.Record) error {
+	err := h.Handler.Handle(ctx, r)
+	var seq uint64
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "seq" && a.Value.Kind() == slog.KindUint64 {
+			seq = a.Value.Uint64()
+		}
+		return false // only the first
+	})
+	if seq > 0 {
+		h.out.wrote(seq)
+	}
+	return err
+}
+
+func (h seqHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return seqHandler{h.Handler.WithAttrs(as), h.out}
+}
+
+func (h seqHandler) WithGroup(name string) slog.Handler {
+	return seqHandler{h.Handler.WithGroup(name), h.out}
+}
+
+// plan prints what a reload of file is about to change: a header and one
+// change per line, or in JSON a reload record.
+func (o *output) plan(file string, p *supervisor.Plan) {
+	if o.json {
+		o.logger.Info("reload", "file", file, "plan", p)
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(p.Changes) == 0 {
+		fmt.Fprintf(o.w, "── reload %s: no changes\n", file)
+		return
+	}
+	fmt.Fprintf(o.w, "── reload %s: %s\n%s", file, plural(len(p.Changes), "change"), p)
 }
 
 // lockedWriter writes under the output's lock.
@@ -50,7 +136,11 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 }
 
 // status prints the tree's state: a table in text mode, a record in JSON.
-func (o *output) status(title string, s supervisor.Snapshot) {
+// It comes after the events written so far: it waits for the log to catch
+// up with the tree (see caughtUp), then takes the snapshot.
+func (o *output) status(title string, tree *supervisor.Tree) {
+	o.caughtUp(tree.Snapshot().Seq)
+	s := tree.Snapshot()
 	if o.json {
 		o.logger.Info("status", "title", title, "snapshot", s)
 		return

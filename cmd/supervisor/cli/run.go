@@ -88,7 +88,7 @@ func (c *cmd) run(path string, jsonOut bool, f runFlags) int {
 	if tree == nil {
 		return code
 	}
-	out.status("started "+path, tree.Snapshot())
+	out.status("started "+path, tree)
 	if ln != nil {
 		defer serve(tree, ln, out)()
 	}
@@ -96,7 +96,7 @@ func (c *cmd) run(path string, jsonOut bool, f runFlags) int {
 		defer c.recordTraces(tree, f.traces, out)()
 	}
 	defer c.notifySystemd(tree, out)()
-	c.supervise(tree, path, f, sigs, out)
+	c.supervise(tree, spec, path, f, sigs, out)
 	return c.ended(tree, out)
 }
 
@@ -225,40 +225,57 @@ func (c *cmd) start(ctx context.Context, interrupt context.CancelFunc, spec supe
 }
 
 // reload applies the config file to the running tree, or reports why not.
-func (c *cmd) reload(ctx context.Context, tree *supervisor.Tree, path string, out *output) {
-	spec, err := c.load(path, out.logger)
-	if err != nil {
-		if out.json {
-			out.logger.Error("reload: the file has problems, nothing changed", "file", path, "problems", problems(err))
-		} else {
-			out.logger.Error("reload: the file has problems, nothing changed (listed on stderr)", "file", path,
-				"problems", len(problems(err)))
-			fmt.Fprintln(c.Stderr, err)
-		}
+// It prints the plan first (Diff from last, the spec the tree runs), then
+// applies it, whose events follow, then the status; last becomes the new
+// spec. If the running tree differed from last (a temporary child that
+// ended and went away), or some steps failed, it says what was carried
+// out.
+func (c *cmd) reload(ctx context.Context, tree *supervisor.Tree, path string, last *supervisor.Spec, out *output) {
+	spec, ok := c.loadReload(path, out)
+	if !ok {
 		return
 	}
-	spec.Logger = out.logger
-	plan, err := tree.Apply(ctx, spec, supervisor.Audit{Who: c.Name, Why: "SIGHUP: reload " + path})
-	if plan == nil { // refused: nothing changed
+	planned, err := supervisor.Diff(*last, spec)
+	if err != nil { // a change a running tree cannot take: Apply would refuse it
 		out.logger.Error("reload: not applied, nothing changed", "file", path, "error", err)
 		return
 	}
-	plan = fileTerms(plan)
-	if out.json {
-		attrs := []any{"file", path, "plan", plan}
-		if err != nil { // a field that does not apply is absent
-			attrs = append(attrs, "error", err.Error())
-		}
-		out.logger.Info("reload", attrs...)
-	} else {
-		out.mu.Lock()
-		fmt.Fprintf(out.w, "── reload %s: %s\n%s", path, plural(len(plan.Changes), "change"), plan)
-		out.mu.Unlock()
-		if err != nil {
-			out.logger.Error("reload: some changes failed", "error", err)
-		}
+	planned = fileTerms(planned)
+	out.plan(path, planned)
+	applied, err := tree.Apply(ctx, spec, supervisor.Audit{Who: c.Name, Why: "SIGHUP: reload " + path})
+	if applied == nil { // refused: nothing changed
+		out.logger.Error("reload: not applied, nothing changed", "file", path, "error", err)
+		return
 	}
-	out.status("after reload", tree.Snapshot())
+	*last = spec
+	applied = fileTerms(applied)
+	switch {
+	case err != nil:
+		out.logger.Error("reload: some changes failed", "file", path, "plan", applied, "error", err.Error())
+	case applied.String() != planned.String():
+		out.logger.Info("reload: the running tree differed from the file's last version; carried out", "file", path,
+			"plan", applied)
+	}
+	out.status("after reload", tree)
+}
+
+// loadReload loads the config file for a reload, with the output of its
+// process children to out; if it has problems, it reports them and ok is
+// false.
+func (c *cmd) loadReload(path string, out *output) (spec supervisor.Spec, ok bool) {
+	spec, err := c.load(path, out.logger)
+	if err == nil {
+		spec.Logger = out.logger
+		return spec, true
+	}
+	if out.json {
+		out.logger.Error("reload: the file has problems, nothing changed", "file", path, "problems", problems(err))
+	} else {
+		out.logger.Error("reload: the file has problems, nothing changed (listed on stderr)", "file", path,
+			"problems", len(problems(err)))
+		fmt.Fprintln(c.Stderr, err)
+	}
+	return spec, false
 }
 
 // ended reports how the tree ended and returns the exit code.

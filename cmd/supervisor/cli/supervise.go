@@ -11,14 +11,15 @@ import (
 
 // supervise obeys signals and prints the status every f.status until the
 // tree has ended, then waits for a reload or a shutdown under way.
-func (c *cmd) supervise(tree *supervisor.Tree, path string, f runFlags, sigs <-chan os.Signal, out *output) {
+func (c *cmd) supervise(tree *supervisor.Tree, spec supervisor.Spec, path string, f runFlags, sigs <-chan os.Signal,
+	out *output) {
 	var tick <-chan time.Time
 	if f.status > 0 {
 		t := time.NewTicker(f.status)
 		defer t.Stop()
 		tick = t.C
 	}
-	s := &session{c: c, tree: tree, path: path, timeout: f.timeout, out: out}
+	s := &session{c: c, tree: tree, spec: spec, path: path, timeout: f.timeout, out: out}
 	// Reloads run beside the loop, so that a signal is never kept waiting
 	// by a child slow to start; they stop waiting once a shutdown begins.
 	s.applyCtx, s.stopApplying = context.WithCancel(context.Background())
@@ -30,7 +31,7 @@ func (c *cmd) supervise(tree *supervisor.Tree, path string, f runFlags, sigs <-c
 		case <-s.reloading:
 			s.reloaded()
 		case <-tick:
-			out.status("status", tree.Snapshot())
+			out.status("status", tree)
 		case <-tree.Done():
 			s.drain()
 			return
@@ -43,6 +44,7 @@ func (c *cmd) supervise(tree *supervisor.Tree, path string, f runFlags, sigs <-c
 type session struct {
 	c       *cmd
 	tree    *supervisor.Tree
+	spec    supervisor.Spec // what the tree runs: the file as last loaded; only reloads use it, one at a time
 	path    string
 	timeout time.Duration
 	out     *output
@@ -107,7 +109,7 @@ func (s *session) reload() {
 	s.reloading = done
 	go func() {
 		defer close(done)
-		s.c.reload(s.applyCtx, s.tree, s.path, s.out)
+		s.c.reload(s.applyCtx, s.tree, s.path, &s.spec, s.out)
 	}()
 }
 
