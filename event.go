@@ -362,11 +362,32 @@ type Subscription struct {
 // queue of size events (256 if size <= 0). Close it when
 // done.
 func (t *Tree) Subscribe(size int) *Subscription {
+	return t.subscribe(size, nil)
+}
+
+// SubscribeFrom returns a subscription to the tree's events after the one
+// numbered seq: first those the journal still holds, then new ones, as
+// Subscribe's. SubscribeFrom(0, size) follows the tree from its start, so
+// that the events of its first start are not missed; a client that
+// reconnects passes the last Seq it saw. Events after seq that the journal
+// no longer holds, or that do not fit in the queue, are counted by an
+// EventsDropped event in their place. A subscription to a tree that has
+// ended returns the events replayed, then ErrClosed.
+func (t *Tree) SubscribeFrom(seq uint64, size int) *Subscription {
+	return t.subscribe(size, &seq)
+}
+
+// subscribe returns a subscription; if after is not nil, its queue starts
+// with the journal's events after *after.
+func (t *Tree) subscribe(size int, after *uint64) *Subscription {
 	if size <= 0 {
 		size = defaultSubscriberBuffer
 	}
 	s := &Subscription{t: t, q: ring{buf: make([]Event, size)}, notify: make(chan struct{}, 1)}
 	t.mu.Lock()
+	if after != nil {
+		s.replay(&t.journal, *after, t.seq)
+	}
 	if t.ended {
 		s.closed = true
 	} else {
@@ -374,6 +395,25 @@ func (t *Tree) Subscribe(size int) *Subscription {
 	}
 	t.mu.Unlock()
 	return s
+}
+
+// replay queues the events of journal j after the one numbered after;
+// newest is the tree's newest event. Those the journal no longer holds are
+// counted as missed, before any the queue drops. The tree lock is held.
+func (s *Subscription) replay(j *ring, after, newest uint64) {
+	oldest := newest + 1 // the journal's oldest event, if it holds any
+	if j.n > 0 {
+		oldest = j.buf[j.head].Seq
+	}
+	if after+1 < oldest && after < newest {
+		gone := min(oldest, newest+1) - after - 1
+		s.missed, s.total, s.lastMiss = gone, gone, after+gone
+	}
+	for i := range j.n {
+		if e := &j.buf[(j.head+i)%len(j.buf)]; e.Seq > after {
+			s.consume(e)
+		}
+	}
 }
 
 // Next returns the next event, waiting for one until ctx is done. It returns

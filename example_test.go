@@ -114,6 +114,37 @@ func ExampleTree_Subscribe() {
 	// child_exited /job shutdown stopped
 }
 
+// SubscribeFrom(0, ...) right after Start follows a tree from its first
+// event: the start's events, which Subscribe would miss, come from the
+// journal.
+func ExampleTree_SubscribeFrom() {
+	ctx := context.Background()
+	idle := func(ctx context.Context) error { <-ctx.Done(); return nil }
+	tree, _ := supervisor.Start(ctx, supervisor.Spec{Children: []supervisor.Child{
+		{Name: "db", Run: idle},
+		{Name: "api", Run: idle},
+	}})
+	sub := tree.SubscribeFrom(0, 0)
+	defer sub.Close()
+	for {
+		e, err := sub.Next(ctx)
+		if err != nil {
+			return
+		}
+		fmt.Println(e.Seq, e.Kind, e.Path)
+		if e.Kind == supervisor.EventTreeStarted {
+			break
+		}
+	}
+	tree.Shutdown(ctx, supervisor.Audit{Who: "example", Why: "done"})
+	// Output:
+	// 1 child_starting /db
+	// 2 child_running /db
+	// 3 child_starting /api
+	// 4 child_running /api
+	// 5 tree_started /
+}
+
 // The control API addresses children by path; every call says who asks
 // and why.
 func ExampleTree_PauseChild() {
