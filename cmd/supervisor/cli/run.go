@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -264,6 +265,10 @@ func (c *cmd) reload(ctx context.Context, tree *supervisor.Tree, path string, la
 // false.
 func (c *cmd) loadReload(path string, out *output) (spec supervisor.Spec, ok bool) {
 	spec, err := c.load(path, out.logger)
+	// The parser's memory goes back to the system at once: reloads are
+	// rare, and a long-running supervisor keeps no parse's peak (nor adds
+	// one to the next: docs/config.md#limits).
+	debug.FreeOSMemory()
 	if err == nil {
 		spec.Logger = out.logger
 		return spec, true
