@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"strconv"
 
@@ -42,35 +43,49 @@ func problems(err error) []problem {
 
 func (c *cmd) check(path string, jsonOut bool) int {
 	spec, err := c.load(path, slog.New(slog.DiscardHandler))
+	var warnings []problem
+	if err == nil {
+		data, rerr := os.ReadFile(path) // loaded: it can be read
+		if rerr == nil {
+			warnings = programWarnings(data)
+		}
+	}
+	code := ExitOK
+	switch {
+	case err != nil:
+		code = ExitInvalid
+	case len(warnings) > 0:
+		code = ExitWarning
+	}
 	if jsonOut {
 		out := struct {
 			File     string    `json:"file"`
 			Valid    bool      `json:"valid"`
 			Children int       `json:"children,omitempty"`
 			Problems []problem `json:"problems,omitempty"`
-		}{File: path, Valid: err == nil}
+			Warnings []problem `json:"warnings,omitempty"`
+		}{File: path, Valid: err == nil, Warnings: warnings}
 		if err != nil {
 			out.Problems = problems(err)
 		} else {
 			out.Children = countChildren(&spec)
 		}
 		c.json(out)
-		if err != nil {
-			return ExitInvalid
-		}
-		return ExitOK
+		return code
 	}
 	if err != nil {
 		fmt.Fprintln(c.Stderr, err)
-		return ExitInvalid
+		return code
 	}
-	n := countChildren(&spec)
-	what := "children"
-	if n == 1 {
-		what = "child"
+	for _, w := range warnings {
+		fmt.Fprintf(c.Stderr, "%s:%d:%d: %s: %s\n", path, w.Line, w.Column, w.Path, w.Message)
 	}
-	fmt.Fprintf(c.Stdout, "%s: valid, %d %s\n", path, n, what)
-	return ExitOK
+	fmt.Fprintf(c.Stdout, "%s: valid, %s", path, plural(countChildren(&spec), "child"))
+	if len(warnings) > 0 {
+		fmt.Fprintf(c.Stdout, "; %s (on stderr): run would fail to start", plural(len(warnings), "warning"))
+	}
+	fmt.Fprintln(c.Stdout)
+	return code
 }
 
 func (c *cmd) plan(oldPath, newPath string, jsonOut bool) int {
@@ -120,10 +135,13 @@ func fileTerms(p *supervisor.Plan) *supervisor.Plan {
 	return out
 }
 
-// plural is "1 change", "2 changes".
+// plural is "1 change", "2 changes"; "1 child", "2 children".
 func plural(n int, what string) string {
-	if n == 1 {
+	switch {
+	case n == 1:
 		return "1 " + what
+	case what == "child":
+		return strconv.Itoa(n) + " children"
 	}
 	return strconv.Itoa(n) + " " + what + "s"
 }

@@ -16,7 +16,9 @@
 // invalid config file (or, for check, any problem); 2 a usage error; 3 the
 // tree failed to start; 4 the tree ended in failure (restart intensity
 // exceeded, an escalation, a rule that shuts the tree down); 5 the tree
-// stopped, but abandoned children that overran their shutdown budget.
+// stopped, but abandoned children that overran their shutdown budget; 6
+// (check) a valid file naming a program or working directory that is
+// missing or not executable here, so that run would fail to start it.
 package cli
 
 import (
@@ -39,6 +41,7 @@ const (
 	ExitStart     = 3 // run: the tree failed to start
 	ExitFailed    = 4 // run: the tree ended in failure
 	ExitAbandoned = 5 // run: the tree stopped, abandoning children
+	ExitWarning   = 6 // check: a valid file, but run would fail to start a program it names here
 )
 
 // Options configure Main. The zero value runs with no registered
@@ -132,7 +135,11 @@ children is printed with their path.`,
 			check: r.check,
 			run:   func(a []string) int { return c.run(a[0], jsonOut, r) }},
 		{name: "check", args: "FILE", nargs: 1, summary: "validate a config file and print every problem",
-			help:  "Exits 0 if FILE describes a valid tree, 1 otherwise, with every problem on stderr (on stdout with --json).",
+			help: `Exits 0 if FILE describes a valid tree, 1 otherwise, with every problem on
+stderr (on stdout with --json). It also looks up the program of every exec
+child as run would start it (from the current directory and PATH): a valid
+file naming a program or a working directory that is missing or not
+executable here gets a warning, and exit code 6.`,
 			flags: jsonFlag("the result as one JSON object"),
 			run:   func(a []string) int { return c.check(a[0], jsonOut) }},
 		{name: "plan", args: "OLD NEW", nargs: 2, summary: "show what applying NEW to a tree started from OLD would change",
@@ -232,7 +239,8 @@ func (c *cmd) usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-9s %-8s %s\n", s.name, s.args, s.summary)
 	}
 	fmt.Fprintf(w, "\nRun '%s COMMAND --help' for a command's flags, '%s --version' for its version.\n", c.Name, c.Name)
-	fmt.Fprintf(w, "Exit codes: 0 ok, 1 invalid config, 2 usage, 3 start failed, 4 tree failed, 5 children abandoned.\n")
+	fmt.Fprintf(w, "Exit codes: 0 ok, 1 invalid config, 2 usage, 3 start failed, 4 tree failed, 5 children abandoned,\n"+
+		"6 check: a program missing here.\n")
 }
 
 func (c *cmd) write(b []byte) int {
