@@ -113,11 +113,18 @@ const (
 	regType
 )
 
-var regKinds = [...]struct{ what, method string }{
-	regFunc:  {"function", "Func"},
-	regError: {"error", "Error"},
-	regType:  {"error type", "ErrorType"},
+var regKinds = [...]struct{ what, method, instead string }{
+	regFunc: {"function", "Func",
+		"run a program with exec: {path: ...} instead (the stock supervisor command runs only programs and nested supervisors)"},
+	regError: {"error", "Error",
+		"match the error by message or exit_codes instead (the stock supervisor command registers no errors)"},
+	regType: {"error type", "ErrorType",
+		"match the error by message or exit_codes instead (the stock supervisor command registers no error types)"},
 }
+
+// cliDoc is where docs/cli.md tells how to build a command that registers
+// Go functions and errors.
+const cliDoc = "docs/cli.md#running-go-functions"
 
 func (r *Registry) fn(name string) (func(context.Context) error, bool) {
 	if r == nil {
@@ -160,12 +167,20 @@ func (r *Registry) names(kind regKind) []string {
 }
 
 // unknown says that name is not registered as kind, with the names that are.
+// With none registered, the file is likely run by the stock supervisor
+// command, whose registry is empty, or by a program that forgot to register:
+// the message serves both, saying what to write instead and how to build a
+// command that registers names.
 func (r *Registry) unknown(kind regKind, name string) string {
 	k := regKinds[kind]
 	known := r.names(kind)
 	if len(known) == 0 {
-		return fmt.Sprintf("%q is not a registered %s, and none is registered: the program registers them with Registry.%s",
-			name, k.what, k.method)
+		to := ""
+		if kind == regFunc {
+			to = " to run Go functions"
+		}
+		return fmt.Sprintf("%q is not a registered %s, and this program registers none: %s, or build your own binary with cli.Main and Registry.%s%s (see %s)",
+			name, k.what, k.instead, k.method, to, cliDoc)
 	}
 	return fmt.Sprintf("%q is not a registered %s: %s", name, k.what, nearest(name, known, "registered"))
 }

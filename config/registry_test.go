@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -90,10 +91,8 @@ func TestRegistryUnknownNames(t *testing.T) {
 			`"scheduler" is not a registered function: registered: api, db, worker`},
 		{"many", &many, "jb07",
 			`"jb07" is not a registered function: did you mean job07? registered (the 5 nearest of 21): job07, job01, job02, job03, job04`},
-		{"none registered", &config.Registry{}, "db",
-			`"db" is not a registered function, and none is registered: the program registers them with Registry.Func`},
-		{"nil registry", nil, "db",
-			`"db" is not a registered function, and none is registered: the program registers them with Registry.Func`},
+		{"none registered", &config.Registry{}, "db", noneRegistered},
+		{"nil registry", nil, "db", noneRegistered},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := config.Parse(fmt.Appendf(nil, oneChild, c.run), "f.yaml", c.reg)
@@ -102,6 +101,35 @@ func TestRegistryUnknownNames(t *testing.T) {
 				t.Fatalf("problems %q, want %q", got, want)
 			}
 		})
+	}
+}
+
+// noneRegistered is the problem with run: db when the program registers
+// no function, as the stock supervisor command does: it serves a user of
+// the command as well as a programmer.
+const noneRegistered = `"db" is not a registered function, and this program registers none: ` +
+	`run a program with exec: {path: ...} instead (the stock supervisor command runs only programs and nested supervisors), ` +
+	`or build your own binary with cli.Main and Registry.Func to run Go functions (see docs/cli.md#running-go-functions)`
+
+// is and as names, with no error registered, say so the same way.
+func TestUnknownErrorsNoneRegistered(t *testing.T) {
+	_, err := config.Parse([]byte(`children:
+  - name: app
+    exec: {path: /bin/true}
+    rules:
+      - {is: ErrDrained, action: stop}
+      - {as: fs.PathError, action: stop}
+`), "f.yaml", nil)
+	want := []string{
+		`5:10: children[0].rules[0].is: "ErrDrained" is not a registered error, and this program registers none: ` +
+			`match the error by message or exit_codes instead (the stock supervisor command registers no errors), ` +
+			`or build your own binary with cli.Main and Registry.Error (see docs/cli.md#running-go-functions)`,
+		`6:10: children[0].rules[1].as: "fs.PathError" is not a registered error type, and this program registers none: ` +
+			`match the error by message or exit_codes instead (the stock supervisor command registers no error types), ` +
+			`or build your own binary with cli.Main and Registry.ErrorType (see docs/cli.md#running-go-functions)`,
+	}
+	if got := problems(t, err); !slices.Equal(got, want) {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 
