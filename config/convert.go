@@ -459,11 +459,28 @@ func (c *converter) childLimits(ch *Child, out *supervisor.Child, at string) {
 		startDefault, shutdownDefault = "infinity: a nested supervisor waits for its children", "infinity: a nested supervisor waits for its children"
 	}
 	out.StartTimeout = c.timeout(ch.StartTimeout, join(at, "start_timeout"), "start_timeout", startDefault)
+	if ch.StartTimeout != nil && out.Readiness != supervisor.ReadinessExplicit && (ch.Run != nil || ch.Exec != nil) &&
+		!c.failed[join(at, "readiness")] {
+		c.check(join(at, "start_timeout"), "%s", startTimeoutUnused(ch))
+	}
 	out.Shutdown = c.timeout(ch.Shutdown, join(at, "shutdown"), "shutdown", shutdownDefault)
 	out.Backoff = c.backoff(ch.Backoff, join(at, "backoff"))
 	out.Quarantine = c.quarantine(ch.Quarantine, join(at, "quarantine"))
 	out.Liveness = c.liveness(ch.Liveness, join(at, "liveness"))
 	out.Rules = c.rules(ch.Rules, join(at, "rules"))
+}
+
+// startTimeoutUnused says why start_timeout does not apply to ch, a run or
+// exec child whose readiness is immediate, and what to write instead: a
+// child is waited for only when its readiness is explicit (a nested
+// supervisor always is), whether its readiness is written out or not.
+func startTimeoutUnused(ch *Child) string {
+	const applies = "applies only to a child whose readiness is explicit, and this one's is immediate"
+	if ch.Exec != nil {
+		return applies + ": remove readiness: immediate (a program's readiness is explicit: " +
+			"it is ready once it has started and passed its ready check), or remove start_timeout"
+	}
+	return applies + " (a run child's default): write readiness: explicit if the function calls supervisor.Ready, or remove start_timeout"
 }
 
 // run looks up a registered function.

@@ -110,7 +110,8 @@ type Defaults struct {
 	// Built-in default permanent.
 	Restart *supervisor.RestartType `yaml:"restart,omitempty" json:"restart,omitempty" jsonschema:"default=permanent"`
 	// How long a child with explicit readiness has to become ready, or
-	// infinity. Applies to workers only. Built-in default 30s.
+	// infinity to wait without limit. Applies to workers only. Built-in
+	// default 30s.
 	StartTimeout *Timeout `yaml:"start_timeout,omitempty" json:"start_timeout,omitempty" jsonschema:"default=30s"`
 	// A child's stop budget, or infinity. Applies to workers only. Built-in
 	// default 5s.
@@ -148,10 +149,11 @@ type Child struct {
 	// abnormal exit only) or temporary (never). Default: the role's, then
 	// defaults.restart, then permanent.
 	Restart *supervisor.RestartType `yaml:"restart,omitempty" json:"restart,omitempty" jsonschema:"default=permanent"`
-	// When a started child counts as started: immediate, or explicit (once
-	// it calls supervisor.Ready; later siblings wait for it). An exec child
-	// with a ready check is explicit. Default immediate.
-	Readiness *supervisor.Readiness `yaml:"readiness,omitempty" json:"readiness,omitempty" jsonschema:"default=immediate"`
+	// When a started child counts as started: immediate (at once), or
+	// explicit (once it calls supervisor.Ready; later siblings wait for it).
+	// Default: immediate for run, explicit for exec (a program counts as
+	// started once it runs and has passed its ready check, if any).
+	Readiness *supervisor.Readiness `yaml:"readiness,omitempty" json:"readiness,omitempty" jsonschema:"example=explicit"`
 	// What the child is for, which gives it a pack of defaults: service,
 	// worker, job or sidecar (see docs/defaults.md). Default: none.
 	Role *supervisor.Role `yaml:"role,omitempty" json:"role,omitempty" jsonschema:"example=service"`
@@ -164,9 +166,11 @@ type Child struct {
 	// A significant child ends its supervisor when it terminates on its own
 	// (see auto_shutdown); it must be transient or temporary. Default false.
 	Significant bool `yaml:"significant,omitempty" json:"significant,omitempty" jsonschema:"default=false"`
-	// How long the child has to become ready when its readiness is
-	// explicit, or infinity. Default: defaults.start_timeout, then 30s
-	// (infinity for a nested supervisor).
+	// How long the child has to become ready, or infinity to wait without
+	// limit. Only for a child whose readiness is explicit (an exec child, a
+	// run child with readiness: explicit) and for a nested supervisor.
+	// Default: defaults.start_timeout, then 30s (infinity for a nested
+	// supervisor).
 	StartTimeout *Timeout `yaml:"start_timeout,omitempty" json:"start_timeout,omitempty" jsonschema:"default=30s"`
 	// The stop budget: once asked to stop, the child has this long to
 	// return before it is abandoned (an exec child is killed), or infinity.
