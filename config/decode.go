@@ -207,7 +207,7 @@ func (d *decoder) parseFile(data []byte) (doc *File) {
 		d.markFailed("") // nothing else to say about an empty file
 		return nil
 	}
-	if !d.decode(body, reflect.ValueOf(doc).Elem(), "") {
+	if !d.decode(body, reflect.ValueOf(doc).Elem(), "", keyBounds{}) {
 		return nil
 	}
 	return doc
@@ -363,9 +363,10 @@ func isNull(n ast.Node) bool {
 
 var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
 
-// decode decodes n into v, the value at path, and reports whether it did;
-// if not, it has reported why and v is unchanged.
-func (d *decoder) decode(n ast.Node, v reflect.Value, path string) bool {
+// decode decodes n into v, the value at path, whose key has the bounds b if
+// it is a number, and reports whether it did; if not, it has reported why
+// and v is unchanged.
+func (d *decoder) decode(n ast.Node, v reflect.Value, path string, b keyBounds) bool {
 	if !d.admit(path) {
 		return false
 	}
@@ -386,7 +387,7 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string) bool {
 	t := v.Type()
 	if t.Kind() == reflect.Pointer {
 		p := reflect.New(t.Elem())
-		if !d.decode(n, p.Elem(), path) {
+		if !d.decode(n, p.Elem(), path, b) {
 			return false
 		}
 		v.Set(p)
@@ -399,19 +400,17 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string) bool {
 	case reflect.Struct:
 		return d.decodeStruct(n, v, path)
 	case reflect.Slice:
-		return d.decodeSlice(n, v, path)
+		return d.decodeSlice(n, v, path, b)
 	case reflect.Map:
 		return d.decodeMap(n, v, path)
 	case reflect.String:
 		return d.decodeString(n, v, path)
 	case reflect.Bool:
 		return d.decodeBool(n, v, path)
-	case reflect.Int, reflect.Int64:
-		return d.decodeInt(n, v, path)
-	case reflect.Uint64:
-		return d.decodeUint(n, v, path)
+	case reflect.Int, reflect.Int64, reflect.Uint64:
+		return d.decodeWhole(n, v, path, b)
 	case reflect.Float64:
-		return d.decodeFloat(n, v, path)
+		return d.decodeFloat(n, v, path, b)
 	}
 	panic("config: no decoding for " + t.String()) // the document types use none
 }
@@ -648,8 +647,9 @@ func (d *decoder) mergeEntries(v ast.Node, path string) []entry {
 
 // structField is a key of a document type.
 type structField struct {
-	key   string
-	index []int
+	key    string
+	index  []int
+	bounds keyBounds // of a number key
 }
 
 var fieldCache sync.Map // reflect.Type → []structField
@@ -666,14 +666,14 @@ func fieldsOf(t reflect.Type) []structField {
 		key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 		if f.Anonymous && key == "" {
 			for _, sub := range fieldsOf(f.Type) {
-				fs = append(fs, structField{key: sub.key, index: append([]int{i}, sub.index...)})
+				fs = append(fs, structField{key: sub.key, index: append([]int{i}, sub.index...), bounds: sub.bounds})
 			}
 			continue
 		}
 		if key == "" || key == "-" {
 			continue
 		}
-		fs = append(fs, structField{key: key, index: []int{i}})
+		fs = append(fs, structField{key: key, index: []int{i}, bounds: boundsOf(f.Type, f.Tag.Get("jsonschema"))})
 	}
 	fieldCache.Store(t, fs)
 	return fs
@@ -736,12 +736,12 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string) bool {
 			continue
 		}
 		d.pos[kp] = e.keyPos
-		d.decode(e.value, v.FieldByIndex(fields[i].index), kp)
+		d.decode(e.value, v.FieldByIndex(fields[i].index), kp, fields[i].bounds)
 	}
 	return true
 }
 
-func (d *decoder) decodeSlice(n ast.Node, v reflect.Value, path string) bool {
+func (d *decoder) decodeSlice(n ast.Node, v reflect.Value, path string, b keyBounds) bool {
 	seq, ok := n.(*ast.SequenceNode)
 	if !ok {
 		d.fail(path, "must be a list, not %s", describe(n))
@@ -753,7 +753,7 @@ func (d *decoder) decodeSlice(n ast.Node, v reflect.Value, path string) bool {
 		if item != nil {
 			d.pos[ip] = nodePos(item)
 		}
-		if item == nil || !d.decode(item, s.Index(i), ip) {
+		if item == nil || !d.decode(item, s.Index(i), ip, b) {
 			d.markFailed(ip)
 		}
 	}
@@ -782,7 +782,7 @@ func (d *decoder) decodeMap(n ast.Node, v reflect.Value, path string) bool {
 		seen[e.key] = e.keyPos
 		d.pos[kp] = e.keyPos
 		ev := reflect.New(v.Type().Elem()).Elem()
-		if d.decode(e.value, ev, kp) {
+		if d.decode(e.value, ev, kp, keyBounds{}) {
 			m.SetMapIndex(reflect.ValueOf(e.key), ev)
 		}
 	}

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"math"
 	"reflect"
 
 	"github.com/goccy/go-yaml/ast"
@@ -37,67 +36,41 @@ func (d *decoder) decodeBool(n ast.Node, v reflect.Value, path string) bool {
 	return true
 }
 
-func (d *decoder) decodeInt(n ast.Node, v reflect.Value, path string) bool {
-	i, ok := n.(*ast.IntegerNode)
-	if !ok {
+// decodeWhole decodes an integer: an int, an int64 or a uint64.
+func (d *decoder) decodeWhole(n ast.Node, v reflect.Value, path string, b keyBounds) bool {
+	x, text, whole, ok := number(n)
+	if !ok || !whole {
 		d.fail(path, "must be a whole number, not %s", describe(n))
 		return false
 	}
-	switch x := i.Value.(type) {
-	case int64:
-		if !v.OverflowInt(x) {
-			v.SetInt(x)
-			return true
-		}
-	case uint64:
-		if x <= math.MaxInt64 && !v.OverflowInt(int64(x)) {
-			v.SetInt(int64(x))
-			return true
-		}
-	}
-	d.fail(path, "%s is too large", tokenValue(i))
-	return false
-}
-
-func (d *decoder) decodeUint(n ast.Node, v reflect.Value, path string) bool {
-	i, ok := n.(*ast.IntegerNode)
-	if !ok {
-		d.fail(path, "must be a whole number, not %s", describe(n))
+	if !d.inRange(x, text, v, b, path) {
 		return false
 	}
-	switch x := i.Value.(type) {
-	case int64:
-		if x < 0 {
-			d.fail(path, "%d must be more than 0", x)
-			return false
-		}
-		v.SetUint(uint64(x))
-	case uint64:
-		v.SetUint(x)
+	if v.Kind() == reflect.Uint64 {
+		u, _ := x.Uint64()
+		v.SetUint(u)
+	} else {
+		i, _ := x.Int64()
+		v.SetInt(i)
 	}
 	return true
 }
 
-func (d *decoder) decodeFloat(n ast.Node, v reflect.Value, path string) bool {
-	var f float64
-	switch x := n.(type) {
-	case *ast.FloatNode:
-		f = x.Value
-	case *ast.IntegerNode:
-		switch y := x.Value.(type) {
-		case int64:
-			f = float64(y)
-		case uint64:
-			f = float64(y)
-		}
-	default:
-		d.fail(path, "must be a number, not %s", describe(n))
-		return false
-	}
-	if math.IsInf(f, 0) || math.IsNaN(f) {
+func (d *decoder) decodeFloat(n ast.Node, v reflect.Value, path string, b keyBounds) bool {
+	switch n.(type) {
+	case *ast.InfinityNode, *ast.NanNode:
 		d.fail(path, "must be a finite number, not %s", describe(n))
 		return false
 	}
+	x, text, _, ok := number(n)
+	if !ok {
+		d.fail(path, "must be a number, not %s", describe(n))
+		return false
+	}
+	if !d.inRange(x, text, v, b, path) {
+		return false
+	}
+	f, _ := x.Float64()
 	v.SetFloat(f)
 	return true
 }

@@ -22,8 +22,9 @@ type File struct {
 	Supervisor `yaml:",inline" json:",inline"`
 
 	// How many recent events the tree's journal keeps (Tree.Journal), or -1
-	// to keep none. Default 1024.
-	JournalSize *int `yaml:"journal_size,omitempty" json:"journal_size,omitempty" jsonschema:"default=1024"`
+	// to keep none; at most 1048576, as the tree allocates them when it
+	// starts. Default 1024.
+	JournalSize *int `yaml:"journal_size,omitempty" json:"journal_size,omitempty" jsonschema:"maximum=1048576,default=1024"`
 	// Seeds the random source of backoff jitter, so that delays can be
 	// reproduced. Default: a random seed. 0 is not a seed: leave the key out
 	// for a random one.
@@ -266,9 +267,9 @@ type Rule struct {
 	// Matches errors whose text matches this regular expression (Go
 	// syntax).
 	Message *string `yaml:"message,omitempty" json:"message,omitempty" jsonschema:"example=connection refused"`
-	// Matches errors carrying one of these exit codes, such as an exec
-	// child's non-zero exit.
-	ExitCodes []int `yaml:"exit_codes,omitempty" json:"exit_codes,omitempty" jsonschema:"minItems=1,example=75"`
+	// Matches errors carrying one of these exit codes, 1 to 255, such as an
+	// exec child's non-zero exit.
+	ExitCodes []int `yaml:"exit_codes,omitempty" json:"exit_codes,omitempty" jsonschema:"minItems=1,minimum=1,maximum=255,example=75"`
 	// What to do: restart, stop (leave the child down), quarantine,
 	// escalate (fail the supervisor) or shutdown_tree.
 	Action *supervisor.RuleAction `yaml:"action,omitempty" json:"action,omitempty" jsonschema:"required,example=restart"`
@@ -317,8 +318,9 @@ type Ready struct {
 
 // Limits are resource limits for a program.
 type Limits struct {
-	// The most open file descriptors (RLIMIT_NOFILE).
-	OpenFiles *uint64 `yaml:"open_files,omitempty" json:"open_files,omitempty" jsonschema:"minimum=1,example=1024"`
+	// The most open file descriptors (RLIMIT_NOFILE), at most 2147483584,
+	// the most any Linux kernel allows (fs.nr_open).
+	OpenFiles *uint64 `yaml:"open_files,omitempty" json:"open_files,omitempty" jsonschema:"minimum=1,maximum=2147483584,example=1024"`
 	// The most virtual memory (RLIMIT_AS): bytes, or a size such as 512MiB
 	// or 1GiB.
 	AddressSpace *Size `yaml:"address_space,omitempty" json:"address_space,omitempty"`

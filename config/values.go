@@ -24,7 +24,7 @@ var durationPattern = regexp.MustCompile(`^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|Â
 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := parseDuration(string(b), "")
+	v, err := parseDuration(string(b), false)
 	if err != nil {
 		return err
 	}
@@ -40,9 +40,13 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 // The library's JSON writes durations the same way.
 func (d Duration) String() string { return textfmt.Duration(time.Duration(d)) }
 
-// parseDuration parses a Duration; or names another form the key takes,
-// for the message.
-func parseDuration(s, or string) (time.Duration, error) {
+// parseDuration parses a Duration, or the duration of a Timeout, whose
+// messages say that it may be infinity too.
+func parseDuration(s string, timeout bool) (time.Duration, error) {
+	or, orInfinity := "", ""
+	if timeout {
+		or, orInfinity = ", or infinity", "; write infinity for no limit"
+	}
 	switch {
 	case strings.HasPrefix(s, "-"):
 		return 0, fmt.Errorf("%s is negative: a duration here is more than 0", s)
@@ -53,7 +57,7 @@ func parseDuration(s, or string) (time.Duration, error) {
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil {
-		return 0, fmt.Errorf("%s is too long a duration: the limit is about 2562047h", s)
+		return 0, fmt.Errorf("%s is too long: the maximum is %v, about 292 years%s", s, time.Duration(math.MaxInt64), orInfinity)
 	}
 	return v, nil
 }
@@ -79,7 +83,7 @@ func (t *Timeout) UnmarshalText(b []byte) error {
 		*t = Timeout(supervisor.Infinity)
 		return nil
 	}
-	v, err := parseDuration(string(b), ", or infinity")
+	v, err := parseDuration(string(b), true)
 	if err != nil {
 		return err
 	}
@@ -117,6 +121,9 @@ var sizeUnits = map[string]uint64{
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (s *Size) UnmarshalText(b []byte) error {
 	text := string(b)
+	if neg, ok := strings.CutPrefix(text, "-"); ok && sizePattern.MatchString(neg) {
+		return fmt.Errorf("%s is negative: write a size of 1 byte or more, such as 512MiB", text)
+	}
 	if !sizePattern.MatchString(text) {
 		return fmt.Errorf("%q is not a size: write a number of bytes, or a number and a unit (B, KiB, MiB, GiB, TiB, kB, MB, GB, TB), such as 512MiB", text)
 	}
@@ -124,7 +131,7 @@ func (s *Size) UnmarshalText(b []byte) error {
 	n, err := strconv.ParseUint(digits, 10, 64)
 	unit := sizeUnits[text[len(digits):]]
 	if err != nil || n > math.MaxUint64/unit {
-		return errors.New(text + " is too large: the limit is 16EiB")
+		return errors.New(text + " is too large: the maximum is 18446744073709551615 bytes, 1 byte under 16EiB")
 	}
 	*s = Size(n * unit)
 	return nil
