@@ -3,6 +3,8 @@ package supervisor
 import (
 	"fmt"
 	"time"
+
+	"github.com/go-supervisor/supervisor/internal/textfmt"
 )
 
 // Budget is a supervisor's restart budget, a token bucket: Burst restarts
@@ -34,7 +36,7 @@ func (b Budget) String() string {
 	if b == (Budget{}) {
 		return "none"
 	}
-	return fmt.Sprintf("burst %d, one more every %v", b.Burst, b.Refill)
+	return fmt.Sprintf("burst %d, one more every %s", b.Burst, textfmt.Duration(b.Refill))
 }
 
 func (v *validator) budget(b Budget) {
@@ -43,7 +45,7 @@ func (v *validator) budget(b Budget) {
 	case b.Burst < 1:
 		v.add("burst", "%d must be 1 or more: the restarts that may happen at once", b.Burst)
 	case b.Refill <= 0:
-		v.add("refill", "%v must be more than 0, such as 1s: the time to gain one token", b.Refill)
+		v.add("refill", "%s must be more than 0, such as 1s: the time to gain one token", textfmt.Duration(b.Refill))
 	}
 }
 

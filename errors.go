@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/go-supervisor/supervisor/internal/textfmt"
 )
 
 // Sentinel errors. Test for them with errors.Is. The typed errors below
@@ -87,8 +89,8 @@ func (e *IntensityError) Error() string {
 	if e.Group != "" {
 		what += " group " + e.Group
 	}
-	return fmt.Sprintf("%s: restart intensity exceeded (%d restarts in %v) restarting %s",
-		what, e.Intensity.MaxRestarts, e.Intensity.Period, e.Child)
+	return fmt.Sprintf("%s: restart intensity exceeded (%d restarts in %s) restarting %s",
+		what, e.Intensity.MaxRestarts, textfmt.Duration(e.Intensity.Period), e.Child)
 }
 
 // EscalationError ends a supervisor whose child returned ErrEscalate.

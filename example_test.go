@@ -236,7 +236,7 @@ func ExampleQuarantine() {
 	fmt.Println(info.State)
 	tree.Shutdown(ctx, audit)
 	// Output:
-	// quarantine: 3 failures within 1m0s, more than the 2 allowed; probation in 1m0s
+	// quarantine: 3 failures within 1m, more than the 2 allowed; probation in 1m
 	// running
 }
 
@@ -275,7 +275,7 @@ func ExampleGroup() {
 	}
 	tree.Shutdown(context.Background(), supervisor.Audit{Who: "example", Why: "done"})
 	// Output:
-	// group ingest: more than 3 restarts within 1m0s (the failure of /reader)
+	// group ingest: more than 3 restarts within 1m (the failure of /reader)
 	// /api running
 	// /reader quarantined
 	// /parser quarantined

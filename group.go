@@ -2,6 +2,8 @@ package supervisor
 
 import (
 	"fmt"
+
+	"github.com/go-supervisor/supervisor/internal/textfmt"
 )
 
 // Group is a set of a supervisor's children with its own restart scope:
@@ -154,8 +156,8 @@ func (n *node) groupExceeded(sc *scope, c *child) {
 	e := n.nodeEvent(EventGroupQuarantined)
 	e.Correlation = c.corr
 	e.Rule = "group_intensity"
-	e.Reason = fmt.Sprintf("group %s: more than %d restarts within %v (the failure of %s)",
-		sc.name, sc.intensity.MaxRestarts, sc.intensity.Period, c.path)
+	e.Reason = fmt.Sprintf("group %s: more than %d restarts within %s (the failure of %s)",
+		sc.name, sc.intensity.MaxRestarts, textfmt.Duration(sc.intensity.Period), c.path)
 	e.Err = &IntensityError{Path: n.path, Group: sc.name, Child: c.path, Intensity: sc.intensity}
 	n.t.publish(&e)
 	reason := e.Reason

@@ -66,7 +66,7 @@ func TestGroupIntensityQuarantine(t *testing.T) {
 		wantState(t, tree, "/x", supervisor.StateRunning)
 		g, err := rec.WaitFor(bg(), supervisortest.Kind(supervisor.EventGroupQuarantined, "/"))
 		var ie *supervisor.IntensityError
-		if err != nil || g.Rule != "group_intensity" || !strings.Contains(g.Reason, "group storm: more than 5 restarts within 1m0s") ||
+		if err != nil || g.Rule != "group_intensity" || !strings.Contains(g.Reason, "group storm: more than 5 restarts within 1m") ||
 			!errors.As(g.Err, &ie) || ie.Group != "storm" {
 			t.Fatalf("group event %v (%v)", g, err)
 		}

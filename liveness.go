@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/go-supervisor/supervisor/internal/textfmt"
 )
 
 // ErrStale is the exit error (wrapped, with the details) of a child that a
@@ -110,11 +112,12 @@ func (v *validator) liveness(l *Liveness) {
 	case l.Off && (*l != Liveness{Off: true}):
 		v.add("", "off watches nothing: leave interval, staleAfter, progress and onStale unset with it")
 	case l.Interval < 0:
-		v.add("interval", "%v must be more than 0, such as 10s", l.Interval)
+		v.add("interval", "%s must be more than 0, such as 10s", textfmt.Duration(l.Interval))
 	case l.Interval == 0 && !l.Off && (*l != Liveness{}):
 		v.add("interval", "must be set (more than 0, such as 10s) for liveness to be watched")
 	case l.StaleAfter < 0 || (l.StaleAfter > 0 && l.StaleAfter < l.Interval):
-		v.add("staleAfter", "%v must be at least interval (%v), or 0 for 3 × interval", l.StaleAfter, l.Interval)
+		v.add("staleAfter", "%s must be at least interval (%s), or 0 for 3 × interval", textfmt.Duration(l.StaleAfter),
+			textfmt.Duration(l.Interval))
 	}
 	if l.OnStale > StaleRestart {
 		v.add("onStale", "%d is not a stale action: use StaleReport or StaleRestart", l.OnStale)
@@ -145,7 +148,7 @@ func (n *node) watch(c *child) {
 func (n *node) watchFired(c *child) {
 	if x := c.ext; x != nil && x.probation && n.now >= x.probationEnd {
 		x.probation = false
-		n.passProbation(c, "the probation attempt ran for "+c.cp.pol.backoff.resetAfter().String())
+		n.passProbation(c, "the probation attempt ran for "+textfmt.Duration(c.cp.pol.backoff.resetAfter()))
 	}
 	if n.stale(c) {
 		return
@@ -175,7 +178,8 @@ func (n *node) stale(c *child) bool {
 	if l.Progress {
 		what = fmt.Sprintf("progress (counter at %d)", a.prog.Load())
 	}
-	x.staleWhy = fmt.Sprintf("no %s for %v, more than the %v allowed", what, quiet, l.staleAfter())
+	x.staleWhy = fmt.Sprintf("no %s for %s, more than the %s allowed", what, textfmt.Duration(quiet),
+		textfmt.Duration(l.staleAfter()))
 	e := n.event(EventChildUnhealthy, c)
 	e.Rule, e.Reason, e.Delay, e.Count = "liveness", x.staleWhy, quiet, a.prog.Load()
 	n.t.publish(&e)
@@ -197,7 +201,7 @@ func (n *node) onHealthy(a *attempt) {
 	x.unhealthy = false
 	e := n.event(EventChildHealthy, c)
 	e.Rule, e.Delay = "liveness", time.Duration(n.now-x.unhealthySince)
-	e.Reason = "reporting again after " + e.Delay.String() + " unhealthy"
+	e.Reason = "reporting again after " + textfmt.Duration(e.Delay) + " unhealthy"
 	n.t.publish(&e)
 	n.watch(c)
 }

@@ -69,7 +69,7 @@ func logStreak(streaks map[string]*streak, e *Event) (slog.Level, []slog.Attr, b
 		if st.failures == logLoudAfter {
 			st.lastLogged = e.Time
 			return slog.LevelError, []slog.Attr{slog.Int("consecutive_failures", st.failures),
-				slog.String("note", "keeps failing: its restarts are logged once per "+logRepeatEvery.String()+" from now on")}, true
+				slog.String("note", "keeps failing: its restarts are logged once per "+textfmt.Duration(logRepeatEvery)+" from now on")}, true
 		}
 	case e.Kind == EventChildExited, e.Kind == EventChildPaused, e.Kind == EventChildQuarantined,
 		e.Kind == EventChildRemoved:

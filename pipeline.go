@@ -133,7 +133,8 @@ func (n *node) assess(c *child, class ExitClass, err error) decision {
 			d.probation = probationPassed
 		case d.verdict == verdictRestart:
 			return decision{verdict: verdictQuarantine, limit: true, probation: probationFailed, rule: "quarantine",
-				reason: fmt.Sprintf("probation attempt %d failed; next in %v", x.probations, c.cp.pol.quarantine.probation())}
+				reason: fmt.Sprintf("probation attempt %d failed; next in %s", x.probations,
+					textfmt.Duration(c.cp.pol.quarantine.probation()))}
 		default:
 			d.probation = probationEnded
 		}

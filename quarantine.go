@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/go-supervisor/supervisor/internal/textfmt"
 )
 
 // DefaultProbation is the wait before each probation attempt of a child
@@ -63,7 +65,8 @@ func (v *validator) quarantine(q *Quarantine) {
 		v.add("after", "must be set (1 or more) for within and probation to mean anything")
 	}
 	if q.Probation < 0 {
-		v.add("probation", "%v must be 0 (the default, %v) or more", q.Probation, DefaultProbation)
+		v.add("probation", "%s must be 0 (the default, %s) or more", textfmt.Duration(q.Probation),
+			textfmt.Duration(DefaultProbation))
 	}
 }
 
@@ -82,8 +85,8 @@ func (n *node) limitReached(c *child) (string, bool) {
 	if x.failures.allow(n.now) {
 		return "", false
 	}
-	return fmt.Sprintf("%d failures within %v, more than the %d allowed; probation in %v",
-		q.After+1, q.Within, q.After, q.probation()), true
+	return fmt.Sprintf("%d failures within %s, more than the %d allowed; probation in %s",
+		q.After+1, textfmt.Duration(q.Within), q.After, textfmt.Duration(q.probation())), true
 }
 
 // probationRuns starts the clock of c's probation attempt, which runs
@@ -151,7 +154,7 @@ func (n *node) probation(c *child) {
 			e := n.event(EventChildBackoff, c)
 			e.Delay = time.Duration(at - n.now)
 			e.Rule = "budget"
-			e.Reason = fmt.Sprintf("probation attempt %d waits for a token: restart budget (%v) spent",
+			e.Reason = fmt.Sprintf("probation attempt %d waits for a token: restart budget (%s) spent",
 				x.probations+1, n.compiled.budget)
 			n.t.publish(&e)
 			return

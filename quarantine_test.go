@@ -51,7 +51,7 @@ func TestQuarantineAfterRestartLimit(t *testing.T) {
 		if info.Restarts != 3 {
 			t.Fatalf("restarts = %d, want 3: the 4th failure quarantines", info.Restarts)
 		}
-		if !strings.Contains(info.Reason, "4 failures within 1m0s") {
+		if !strings.Contains(info.Reason, "4 failures within 1m") {
 			t.Fatalf("reason %q", info.Reason)
 		}
 		if !info.NextAttempt.Equal(t0.Add(30 * time.Second)) {

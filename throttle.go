@@ -3,6 +3,8 @@ package supervisor
 import (
 	"fmt"
 	"time"
+
+	"github.com/go-supervisor/supervisor/internal/textfmt"
 )
 
 // The concurrency throttle (Spec.MaxRestarting). An automatic restart is in
@@ -100,6 +102,6 @@ func (n *node) admit(sc *scope) {
 			continue // an operator or a shutdown took it out of the queue
 		}
 		x.queued = false
-		n.restartFor(q, "throttle", "waited "+time.Duration(n.now-x.queuedAt).String()+" for a restart slot")
+		n.restartFor(q, "throttle", "waited "+textfmt.Duration(time.Duration(n.now-x.queuedAt))+" for a restart slot")
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/go-supervisor/supervisor/internal/textfmt"
 )
 
 // Problem is one thing wrong with a spec.
@@ -214,7 +216,7 @@ func (v *validator) intensity(in Intensity) {
 	case in.MaxRestarts < 0:
 		v.add("maxRestarts", "%d must be 0 or more", in.MaxRestarts)
 	case in.Period < 0:
-		v.add("period", "%v must be more than 0", in.Period)
+		v.add("period", "%s must be more than 0", textfmt.Duration(in.Period))
 	case in.Period == 0 && in.MaxRestarts != 0:
 		v.add("period", "must be more than 0 when maxRestarts is set, such as 5s")
 	}
@@ -278,12 +280,12 @@ func (v *validator) restart(r RestartType, key string) {
 
 func (v *validator) durations(shutdown, start time.Duration) {
 	if shutdown < 0 {
-		v.add("shutdown", "%v must be more than 0, or 0 for the default (%v), or supervisor.Infinity",
-			shutdown, DefaultShutdown)
+		v.add("shutdown", "%s must be more than 0, or 0 for the default (%s), or supervisor.Infinity",
+			textfmt.Duration(shutdown), textfmt.Duration(DefaultShutdown))
 	}
 	if start < 0 {
-		v.add("startTimeout", "%v must be more than 0, or 0 for the default (%v), or supervisor.Infinity",
-			start, DefaultStartTimeout)
+		v.add("startTimeout", "%s must be more than 0, or 0 for the default (%s), or supervisor.Infinity",
+			textfmt.Duration(start), textfmt.Duration(DefaultStartTimeout))
 	}
 }
 
@@ -292,15 +294,15 @@ func (v *validator) backoff(b *Backoff) {
 		v.add("", "off restarts at once: leave initial, max, multiplier and jitter unset with it")
 	}
 	if b.Initial < 0 {
-		v.add("initial", "%v must be 0 (unset) or more", b.Initial)
+		v.add("initial", "%s must be 0 (unset) or more", textfmt.Duration(b.Initial))
 	} else if b.Initial == 0 && !b.Off && (b.Max != 0 || b.Multiplier != 0 || b.Jitter != 0) {
 		v.add("initial", "must be set with max, multiplier or jitter: without it restarts are immediate and they would be ignored")
 	}
 	if b.Max < 0 {
-		v.add("max", "%v must be 0 (the default, %v) or more", b.Max, DefaultBackoffMax)
+		v.add("max", "%s must be 0 (the default, %s) or more", textfmt.Duration(b.Max), textfmt.Duration(DefaultBackoffMax))
 	} else if b.Max > 0 && b.Max < b.Initial {
-		v.add("max", "%v is less than backoff.initial (%v): the cap must be at least the first delay",
-			b.Max, b.Initial)
+		v.add("max", "%s is less than backoff.initial (%s): the cap must be at least the first delay",
+			textfmt.Duration(b.Max), textfmt.Duration(b.Initial))
 	}
 	if m := b.Multiplier; m != 0 && (m < 1 || math.IsNaN(m) || math.IsInf(m, 0)) {
 		v.add("multiplier", "%v must be 1 or more (0 means the default, %v)", m, DefaultBackoffMultiplier)
@@ -309,7 +311,8 @@ func (v *validator) backoff(b *Backoff) {
 		v.add("jitter", "%v must be between 0 and 1: the fraction of each delay that is random", j)
 	}
 	if b.ResetAfter < 0 {
-		v.add("resetAfter", "%v must be 0 (the default, %v) or more", b.ResetAfter, DefaultBackoffResetAfter)
+		v.add("resetAfter", "%s must be 0 (the default, %s) or more", textfmt.Duration(b.ResetAfter),
+			textfmt.Duration(DefaultBackoffResetAfter))
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/go-supervisor/supervisor/internal/textfmt"
 )
 
 // maxStderrLen bounds the stderr line an ExitError keeps.
@@ -55,7 +57,8 @@ func (e *ExitError) Error() string {
 	fmt.Fprintf(&b, "process %s (pid %d) ", e.Path, e.Pid)
 	switch {
 	case e.Killed:
-		fmt.Fprintf(&b, "ignored %s for %v: killed its process group with SIGKILL", SignalName(e.stopSignal), e.waited.Round(time.Millisecond))
+		fmt.Fprintf(&b, "ignored %s for %s: killed its process group with SIGKILL", SignalName(e.stopSignal),
+			textfmt.Duration(e.waited.Round(time.Millisecond)))
 		if e.Signal != syscall.SIGKILL {
 			b.WriteString(" (it had exited on its own: " + e.status() + ")")
 		}

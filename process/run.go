@@ -18,6 +18,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/go-supervisor/supervisor"
+
+	"github.com/go-supervisor/supervisor/internal/textfmt"
 )
 
 const (
@@ -254,7 +256,7 @@ func (r *runner) stop(exited <-chan waitResult, sig syscall.Signal) (waitResult,
 		return <-exited, false, 0 // it has just exited
 	}
 	r.log.LogAttrs(r.ctx, slog.LevelWarn,
-		fmt.Sprintf("ignored %s for %v: killed process group", SignalName(sig), waited.Round(time.Millisecond)),
+		fmt.Sprintf("ignored %s for %s: killed process group", SignalName(sig), textfmt.Duration(waited.Round(time.Millisecond))),
 		slog.String("signal", "SIGKILL"))
 	return <-exited, true, waited
 }

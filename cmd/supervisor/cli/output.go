@@ -39,7 +39,7 @@ func newOutput(w io.Writer, jsonOut bool, level slog.Level) *output {
 	o := &output{mu: new(sync.Mutex), w: w, json: jsonOut, logged: make(chan struct{})}
 	var h slog.Handler = &lineHandler{out: o, level: level}
 	if jsonOut {
-		h = slog.NewJSONHandler(lockedWriter{o.mu, w}, &slog.HandlerOptions{Level: level})
+		h = slog.NewJSONHandler(lockedWriter{o.mu, w}, &slog.HandlerOptions{Level: level, ReplaceAttr: durationText})
 	}
 	o.logger = slog.New(seqHandler{h, o})
 	return o
@@ -193,15 +193,18 @@ func since(now, t time.Time) string {
 	return roundDuration(now.Sub(t))
 }
 
+// roundDuration writes d to a precision that suits its size, as config
+// files write durations: "2m", "1.5s", "250ms".
 func roundDuration(d time.Duration) string {
 	switch {
 	case d >= time.Minute:
-		return d.Round(time.Second).String()
+		d = d.Round(time.Second)
 	case d >= time.Second:
-		return d.Round(100 * time.Millisecond).String()
+		d = d.Round(100 * time.Millisecond)
 	default:
-		return d.Round(time.Millisecond).String()
+		d = d.Round(time.Millisecond)
 	}
+	return textfmt.Duration(d)
 }
 
 // lineHandler is a slog.Handler writing one short line per record:
@@ -261,6 +264,15 @@ func (h *lineHandler) WithGroup(name string) slog.Handler {
 	return &h2
 }
 
+// durationText writes a duration attribute as config files do ("1.5s"),
+// not as a number of nanoseconds: the one vocabulary (docs/json.md).
+func durationText(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.StringValue(textfmt.Duration(a.Value.Duration()))
+	}
+	return a
+}
+
 // writeAttr writes " key=value"; a value of several lines goes to blocks,
 // printed below the record's line, and the key says so.
 func writeAttr(b *strings.Builder, prefix string, a slog.Attr, blocks *[]string) {
@@ -278,6 +290,7 @@ func writeAttr(b *strings.Builder, prefix string, a slog.Attr, blocks *[]string)
 	b.WriteString(prefix)
 	b.WriteString(a.Key)
 	b.WriteByte('=')
+	a = durationText(nil, a)
 	s := a.Value.String()
 	if strings.Contains(strings.TrimRight(s, "\n"), "\n") {
 		*blocks = append(*blocks, prefix+a.Key+":\n"+s)

@@ -50,9 +50,10 @@ func (f *runFlags) declare(fs *flag.FlagSet) {
 func (f *runFlags) check() error {
 	switch {
 	case f.status < 0:
-		return fmt.Errorf("--status-every %v must not be negative: use 0 for no periodic status", f.status)
+		return fmt.Errorf("--status-every %s must not be negative: use 0 for no periodic status", textfmt.Duration(f.status))
 	case f.timeout < 0:
-		return fmt.Errorf("--shutdown-timeout %v must not be negative: use 0 for the children's own budgets", f.timeout)
+		return fmt.Errorf("--shutdown-timeout %s must not be negative: use 0 for the children's own budgets",
+			textfmt.Duration(f.timeout))
 	}
 	return nil
 }
