@@ -68,6 +68,9 @@ func (c *converter) file(f *File) supervisor.Spec {
 	if f.Children == nil && !c.present("children") {
 		c.check("children", missingChildren)
 	}
+	if r, ok := unprintable(f.Name); ok {
+		c.check("name", "%q holds %q, which is not printable: the name is printed in logs; remove it", f.Name, r)
+	}
 	spec := c.spec(&f.Supervisor, "")
 	if f.JournalSize != nil {
 		if *f.JournalSize == 0 {
@@ -505,6 +508,7 @@ func (c *converter) exec(ch *Child, out *supervisor.Child, at string) {
 		c.check(join(at, "path"), "missing: the program to run, a file path or a name looked up in PATH, such as path: /usr/local/bin/app")
 	}
 	keys := slices.Sorted(maps.Keys(e.Env))
+	c.envKeys(keys, join(at, "env"))
 	cmd := &process.Command{
 		Path:     e.Path,
 		Args:     e.Args,
@@ -514,9 +518,6 @@ func (c *converter) exec(ch *Child, out *supervisor.Child, at string) {
 		Lookup:   c.lookup,
 	}
 	for _, k := range keys {
-		if k == "" || strings.ContainsAny(k, "=\x00") {
-			c.check(join(join(at, "env"), k), "%q is not a variable name: a name is not empty and has no '=' or NUL", k)
-		}
 		cmd.Env = append(cmd.Env, k+"="+e.Env[k])
 	}
 	if c.present(join(at, "stop_signal")) {
@@ -551,6 +552,18 @@ func (c *converter) exec(ch *Child, out *supervisor.Child, at string) {
 	}
 	pc := cmd.Child(ch.Name)
 	out.Run, out.Readiness, out.Revision = pc.Run, pc.Readiness, pc.Revision
+}
+
+// envKeys checks the names of an exec child's environment variables, the
+// keys of its env at path.
+func (c *converter) envKeys(keys []string, at string) {
+	for _, k := range keys {
+		if k == "" || strings.ContainsAny(k, "=\x00") {
+			c.check(join(at, k), "%q is not a variable name: a name is not empty and has no '=' or NUL", k)
+		} else if r, ok := unprintable(k); ok {
+			c.check(join(at, k), "%q is not a variable name: it holds %q, which is not printable; remove it", k, r)
+		}
+	}
 }
 
 // execPath maps a field of process.Command.Validate to its key: "env[2]"

@@ -57,15 +57,16 @@ func newDecoder() *decoder {
 }
 
 // problem records a problem at path; its position is found by finish.
+// The message is escaped: it may echo any text of the file.
 func (d *decoder) problem(path, format string, args ...any) {
-	d.problems = append(d.problems, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
+	d.problems = append(d.problems, Problem{Path: path, Message: escapeText(fmt.Sprintf(format, args...))})
 	d.reported[path] = true
 }
 
 // problemAt records a problem at an explicit position.
 func (d *decoder) problemAt(path string, p token.Position, format string, args ...any) {
 	line, col := max(p.Line, 1), max(p.Column, 1)
-	d.problems = append(d.problems, Problem{Path: path, Line: line, Column: col, Message: fmt.Sprintf(format, args...)})
+	d.problems = append(d.problems, Problem{Path: path, Line: line, Column: col, Message: escapeText(fmt.Sprintf(format, args...))})
 	d.reported[path] = true
 }
 
@@ -127,24 +128,49 @@ func (d *decoder) position(path string) token.Position {
 }
 
 // parentPath returns the path of the key or list that contains path:
-// "a.b[2]" for "a.b[2].c", "a.b" for "a.b[2]", "" for "a".
+// "a.b[2]" for "a.b[2].c", "a.b" for "a.b[2]", "" for "a", "a" for
+// a."b.c" (a key quoted by keyText).
 func parentPath(path string) string {
 	if strings.HasSuffix(path, "]") {
 		if i := strings.LastIndexByte(path, '['); i >= 0 {
 			return path[:i]
 		}
 	}
-	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+	end := len(path)
+	if strings.HasSuffix(path, `"`) {
+		end = quoteStart(path)
+	}
+	if i := strings.LastIndexByte(path[:end], '.'); i >= 0 {
 		return path[:i]
 	}
 	return ""
 }
 
+// quoteStart returns where the quoted key that ends path starts: the
+// last quote before its closing one that no backslash escapes.
+func quoteStart(path string) int {
+	for i := len(path) - 2; i >= 0; i-- {
+		if path[i] != '"' {
+			continue
+		}
+		slashes := 0
+		for j := i - 1; j >= 0 && path[j] == '\\'; j-- {
+			slashes++
+		}
+		if slashes%2 == 0 {
+			return i
+		}
+	}
+	return len(path)
+}
+
+// join returns the path of key within path, quoting a key a message must
+// not show as it is (see keyText).
 func join(path, key string) string {
 	if path == "" {
-		return key
+		return keyText(key)
 	}
-	return path + "." + key
+	return path + "." + keyText(key)
 }
 
 func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
@@ -158,6 +184,9 @@ func (d *decoder) parseFile(data []byte) (doc *File) {
 		// counts lines wrong after a comment that ends with \r\n.
 		data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
 		data = bytes.ReplaceAll(data, []byte("\r"), []byte("\n"))
+	}
+	if !d.checkText(data) {
+		return nil
 	}
 	var f *ast.File
 	var err error
@@ -565,7 +594,8 @@ func kindOf(n ast.Node) string {
 // its kind otherwise.
 func describe(n ast.Node) string {
 	if text, ok := scalarText(n); ok && len(text) <= 40 {
-		if _, str := n.(*ast.StringNode); str {
+		switch n.(type) {
+		case *ast.StringNode, *ast.LiteralNode:
 			return strconv.Quote(text)
 		}
 		return text
@@ -719,7 +749,7 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string) bool {
 		case dup && e.merged:
 			continue // an explicit key, or an earlier merge, wins
 		case dup:
-			d.problemAt(kp, e.keyPos, "duplicate key: %s is already set at line %d:%d; keep one", e.key, first.Line, first.Column)
+			d.problemAt(kp, e.keyPos, "duplicate key: %s is already set at line %d:%d; keep one", keyText(e.key), first.Line, first.Column)
 			continue
 		}
 		seen[e.key] = e.keyPos
@@ -776,7 +806,7 @@ func (d *decoder) decodeMap(n ast.Node, v reflect.Value, path string) bool {
 		case dup && e.merged:
 			continue
 		case dup:
-			d.problemAt(kp, e.keyPos, "duplicate key: %s is already set at line %d:%d; keep one", e.key, first.Line, first.Column)
+			d.problemAt(kp, e.keyPos, "duplicate key: %s is already set at line %d:%d; keep one", keyText(e.key), first.Line, first.Column)
 			continue
 		}
 		seen[e.key] = e.keyPos

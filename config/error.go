@@ -23,12 +23,14 @@ type Error struct {
 type Problem struct {
 	// Path is the key the problem is about, in YAML terms, such as
 	// "children[2].backoff.initial"; "" for the file as a whole (a syntax
-	// error).
+	// error). A key holding a control or invisible character is quoted as
+	// Go quotes a string: children[0]."re\x1bstart".
 	Path string
 	// Line and Column locate the key, or, if the key is missing, its
 	// nearest ancestor that is in the file. Both count from 1.
 	Line, Column int
-	// Message says what is wrong and how to fix it.
+	// Message says what is wrong and how to fix it. The file's text it
+	// quotes is escaped as Go escapes it: it holds no control character.
 	Message string
 }
 
