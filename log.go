@@ -27,6 +27,19 @@ type streak struct {
 	lastFail   time.Time
 	lastLogged time.Time
 	suppressed int
+	held       *Event // its last exit, if that was suppressed (see logLimiter.release)
+}
+
+// logLimiter decides which events the logger logs: it keeps a streak for
+// each child failing now (bounded by the children), and indexes by
+// correlation id the streaks whose last exit it suppressed.
+type logLimiter struct {
+	streaks map[string]*streak
+	held    map[uint64]*streak
+}
+
+func newLogLimiter() *logLimiter {
+	return &logLimiter{streaks: make(map[string]*streak), held: make(map[uint64]*streak)}
 }
 
 // logEvents writes one log record per event to l until the tree ends,
@@ -36,13 +49,16 @@ type streak struct {
 func (t *Tree) logEvents(l *slog.Logger, s *Subscription) {
 	defer t.logs.Done()
 	ctx := context.Background()
-	streaks := make(map[string]*streak) // one per child failing now: bounded by the children
+	z := newLogLimiter()
 	for {
 		e, err := s.Next(ctx)
 		if err != nil {
 			return
 		}
-		level, attrs, ok := logStreak(streaks, &e)
+		if h, attrs, ok := z.release(&e); ok && l.Enabled(ctx, h.Level()) {
+			l.LogAttrs(ctx, h.Level(), h.Kind.String(), append(h.attrs(), attrs...)...)
+		}
+		level, attrs, ok := z.admit(&e)
 		if !ok || !l.Enabled(ctx, level) {
 			continue
 		}
@@ -53,16 +69,46 @@ func (t *Tree) logEvents(l *slog.Logger, s *Subscription) {
 	}
 }
 
-// logStreak decides how e is logged given the children's failure streaks:
-// its level, attributes to add, and whether to log it at all.
-func logStreak(streaks map[string]*streak, e *Event) (slog.Level, []slog.Attr, bool) {
+// restartStep reports whether events of kind are the routine steps of a
+// restart, which a child that keeps failing has logged at most once per
+// logRepeatEvery.
+func restartStep(kind EventKind) bool {
+	switch kind {
+	case EventChildExited, EventChildBackoff, EventChildRestarting, EventChildStarting, EventChildRunning,
+		EventChildReady, EventChildRestarted:
+		return true
+	}
+	return false
+}
+
+// release returns the exit suppressed earlier in e's incident, with its
+// attributes, to be logged just before e, if e takes the incident anywhere
+// but a routine restart step: an intensity exceeded, an escalation, a
+// quarantine, a shutdown. The event that ends an incident, or the tree, is
+// never logged without the exit that led to it.
+func (z *logLimiter) release(e *Event) (*Event, []slog.Attr, bool) {
+	st := z.held[e.Correlation]
+	if st == nil || e.Correlation == 0 || restartStep(e.Kind) {
+		return nil, nil, false
+	}
+	h := st.held
+	z.unhold(st)
+	st.suppressed-- // it is logged after all
+	st.lastLogged = h.Time
+	return h, st.repeatAttrs(), true
+}
+
+// admit decides how e is logged given the children's failure streaks: its
+// level, attributes to add, and whether to log it at all.
+func (z *logLimiter) admit(e *Event) (slog.Level, []slog.Attr, bool) {
 	level := e.Level()
-	st := streaks[e.Path]
+	st := z.streaks[e.Path]
 	switch {
 	case e.Kind == EventChildExited && e.Exit.Abnormal():
 		if st == nil || e.Time.Sub(st.lastFail) > logCalmAfter {
+			z.forget(e.Path)
 			st = &streak{}
-			streaks[e.Path] = st
+			z.streaks[e.Path] = st
 		}
 		st.failures++
 		st.lastFail = e.Time
@@ -73,40 +119,78 @@ func logStreak(streaks map[string]*streak, e *Event) (slog.Level, []slog.Attr, b
 		}
 	case e.Kind == EventChildExited, e.Kind == EventChildPaused, e.Kind == EventChildQuarantined,
 		e.Kind == EventChildRemoved:
-		delete(streaks, e.Path) // the streak is over; this record is logged
+		z.forget(e.Path) // the streak is over; this record is logged
 		return level, nil, true
 	case e.Kind == EventsDropped:
 		// The events that ended some streaks may be among those dropped
 		// (a removed temporary child's, say): forget the streaks that are
 		// over anyway, so that the map stays bounded by the children
 		// failing now.
-		for path, st := range streaks {
+		for path, st := range z.streaks {
 			if e.Time.Sub(st.lastFail) > logCalmAfter {
-				delete(streaks, path)
+				z.forget(path)
 			}
 		}
 		return level, nil, true
 	}
-	if st == nil || st.failures <= logLoudAfter {
+	if st == nil || st.failures <= logLoudAfter || !restartStep(e.Kind) {
 		return level, nil, true
 	}
-	switch e.Kind {
-	case EventChildExited, EventChildBackoff, EventChildRestarting, EventChildStarting, EventChildRunning,
-		EventChildRestarted:
-	default:
-		return level, nil, true
-	}
+	attrs, ok := z.repeat(st, e)
+	return level, attrs, ok
+}
+
+// repeat decides whether e, a restart step of a child that keeps failing,
+// is logged: once per logRepeatEvery, with the count of what was
+// suppressed since. A suppressed exit is held, in case its incident goes
+// on (see release).
+func (z *logLimiter) repeat(st *streak, e *Event) ([]slog.Attr, bool) {
 	if e.Time.Sub(st.lastLogged) < logRepeatEvery {
 		st.suppressed++
-		return level, nil, false
+		if e.Kind == EventChildExited {
+			z.hold(st, e)
+		}
+		return nil, false
 	}
 	st.lastLogged = e.Time
+	return st.repeatAttrs(), true
+}
+
+// repeatAttrs are the attributes of a repeat that is logged: the failures
+// so far, and what was suppressed since the last one, which it resets.
+func (st *streak) repeatAttrs() []slog.Attr {
 	attrs := []slog.Attr{slog.Int("consecutive_failures", st.failures)}
 	if st.suppressed > 0 {
 		attrs = append(attrs, slog.Int("suppressed", st.suppressed))
 		st.suppressed = 0
 	}
-	return level, attrs, true
+	return attrs
+}
+
+// hold keeps e, a suppressed exit, as st's last.
+func (z *logLimiter) hold(st *streak, e *Event) {
+	z.unhold(st)
+	h := *e
+	st.held = &h
+	if h.Correlation != 0 {
+		z.held[h.Correlation] = st
+	}
+}
+
+// unhold drops st's suppressed exit, if it holds one.
+func (z *logLimiter) unhold(st *streak) {
+	if st.held != nil {
+		delete(z.held, st.held.Correlation)
+		st.held = nil
+	}
+}
+
+// forget ends the streak of the child at path, if it has one.
+func (z *logLimiter) forget(path string) {
+	if st := z.streaks[path]; st != nil {
+		z.unhold(st)
+		delete(z.streaks, path)
+	}
 }
 
 // Level returns the log level an event deserves: Error for a supervisor

@@ -122,3 +122,43 @@ func TestLogFailureStreak(t *testing.T) {
 		}
 	})
 }
+
+// The exit that exceeds the intensity is logged, though it is a repeat of
+// a child that keeps failing: the logger holds a suppressed exit and logs
+// it after all just before an event that takes its incident elsewhere.
+// The events that end the tree are logged too.
+func TestLogExitThatExceedsIntensity(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		var buf supervisortest.Buffer
+		logger := slog.New(slog.NewTextHandler(&buf, nil))
+		tree, err := supervisor.Start(bg(), supervisor.Spec{Logger: logger,
+			Intensity: supervisor.Intensity{MaxRestarts: 5, Period: time.Minute},
+			Children:  []supervisor.Child{{Name: "flaky", Run: failEvery(time.Millisecond)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tree.Wait()
+		out := buf.String()
+		var exits []string
+		for line := range strings.Lines(out) {
+			if strings.Contains(line, "msg=child_exited") && strings.Contains(line, "exit=abnormal") {
+				exits = append(exits, line)
+			}
+		}
+		// 3 logged, 2 suppressed with their restarts' 8 steps, then the
+		// sixth, which exceeds it.
+		if len(exits) != 4 || !strings.Contains(exits[3], "consecutive_failures=6") ||
+			!strings.Contains(exits[3], "suppressed=10") {
+			t.Fatalf("exits logged:\n%s", strings.Join(exits, ""))
+		}
+		last := strings.Index(out, exits[3])
+		for _, next := range []string{"msg=intensity_exceeded", "msg=run_summary", "msg=shutdown_completed", "msg=escalated"} {
+			if i := strings.Index(out, next); i < last {
+				t.Errorf("%s at %d, the exit that exceeded the intensity at %d:\n%s", next, i, last, out)
+			}
+		}
+		if !strings.Contains(out, "failures=6 restarts=5") {
+			t.Errorf("the summary does not count what the log shows:\n%s", out)
+		}
+	})
+}

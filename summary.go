@@ -1,8 +1,10 @@
 package supervisor
 
 import (
+	"errors"
 	"iter"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/go-supervisor/supervisor/internal/textfmt"
@@ -17,6 +19,10 @@ const maxSummaries = 16
 // abandons a child (EventChildAbandoned). It gathers the incident's events
 // from the journal, by correlation id, so that an operator can read what
 // led to it after the fact (Tree.Summaries), and the tree's Logger logs it.
+// The incident of an exceeded intensity includes the failures that
+// exceeded it: those of the supervisor's children within its intensity
+// period, each with its correlation id, and what followed them (their
+// restarts).
 type RunSummary struct {
 	Time time.Time `json:"time"`
 	// Trigger is the event that made the summary; Path its supervisor
@@ -24,9 +30,9 @@ type RunSummary struct {
 	Trigger EventKind `json:"trigger"`
 	Path    string    `json:"path"`
 	Seq     uint64    `json:"seq"`
-	// Correlation is the incident's id; Events are its events still in
-	// the journal, in order, the trigger included (none if the journal is
-	// off: Spec.JournalSize -1).
+	// Correlation is the incident's id (the trigger's); Events are its
+	// events still in the journal, in order, the trigger included (none if
+	// the journal is off: Spec.JournalSize -1).
 	Correlation uint64  `json:"correlation,omitempty"`
 	Events      []Event `json:"events"`
 	// The decision and the rule that fired, and the error it ended with.
@@ -58,21 +64,19 @@ func (z *summarizer) consume(e *Event) {
 	}
 	s := RunSummary{Time: e.Time, Trigger: e.Kind, Path: e.Path, Seq: e.Seq, Correlation: e.Correlation,
 		Rule: e.Rule, Reason: e.Reason, Err: e.Err, Abandoned: e.Goroutines}
-	if e.Correlation != 0 && z.journal != nil {
-		s.gather(z.journal.all())
-	}
 	if n := len(z.list); n > 0 && s.Correlation != 0 && z.list[n-1].Correlation == s.Correlation {
 		// One incident, one summary: a supervisor escalating after its
 		// intensity was exceeded, its stragglers abandoned. The summary
 		// keeps the first decision and gains the later events.
 		first := &z.list[n-1]
-		first.Events, first.Failures, first.Restarts, first.Stopped = s.Events, s.Failures, s.Restarts, s.Stopped
 		first.Abandoned = append(first.Abandoned, s.Abandoned...)
 		if first.Err == nil {
 			first.Err = s.Err
 		}
+		first.gather(z.journal)
 		return
 	}
+	s.gather(z.journal)
 	if len(z.list) == maxSummaries {
 		copy(z.list, z.list[1:])
 		z.list = z.list[:maxSummaries-1]
@@ -80,12 +84,17 @@ func (z *summarizer) consume(e *Event) {
 	z.list = append(z.list, s)
 }
 
-// gather adds the incident's events among journal to s, and counts them.
-// Only those are copied: an incident that abandons many children makes a
-// summary for each.
-func (s *RunSummary) gather(journal iter.Seq[*Event]) {
-	for ev := range journal {
-		if ev.Correlation != s.Correlation {
+// gather collects the events of s's incidents from journal (see
+// incidents), and counts them. Only those are copied: an incident that
+// abandons many children makes a summary for each.
+func (s *RunSummary) gather(journal *ring) {
+	if s.Correlation == 0 || journal == nil {
+		return
+	}
+	ids := s.incidents(journal.all())
+	s.Events, s.Failures, s.Restarts, s.Stopped = nil, 0, 0, 0
+	for ev := range journal.all() {
+		if !ids[ev.Correlation] {
 			continue
 		}
 		s.Events = append(s.Events, *ev)
@@ -98,6 +107,39 @@ func (s *RunSummary) gather(journal iter.Seq[*Event]) {
 			s.Stopped++
 		}
 	}
+}
+
+// incidents returns the correlation ids whose events s summarises: its
+// own; and for an intensity_exceeded, those of the failures of the
+// supervisor's children within its intensity period before it, each an
+// incident of its own: the failures, and the restarts, that exceeded it.
+func (s *RunSummary) incidents(journal iter.Seq[*Event]) map[uint64]bool {
+	ids := map[uint64]bool{s.Correlation: true}
+	var ie *IntensityError
+	if s.Trigger != EventIntensityExceeded || !errors.As(s.Err, &ie) {
+		return ids
+	}
+	var from time.Time // an infinite period: every failure in the journal
+	if p := ie.Intensity.Period; p < Infinity {
+		from = s.Time.Add(-p)
+	}
+	for ev := range journal {
+		if ev.Seq < s.Seq && ev.Kind == EventChildExited && ev.Exit.Abnormal() && ev.Correlation != 0 &&
+			ev.Time.After(from) && parentPath(ev.Path) == s.Path {
+			ids[ev.Correlation] = true
+		}
+	}
+	return ids
+}
+
+// parentPath is the path of the supervisor of the child at path: "/" for
+// "/api", "/workers" for "/workers/w1".
+func parentPath(path string) string {
+	i := strings.LastIndexByte(path, '/')
+	if i <= 0 {
+		return "/"
+	}
+	return path[:i]
 }
 
 // Summaries returns the tree's most recent RunSummaries, oldest first.

@@ -11,8 +11,9 @@ import (
 )
 
 // A supervisor that exceeds its intensity leaves a RunSummary: the
-// incident's events by correlation id, its counters, the rule that fired
-// and the error; the logger logs it.
+// incident's events by correlation id, with those of the failures that
+// exceeded the intensity (each an incident of its own), its counters, the
+// rule that fired and the error; the logger logs it.
 func TestRunSummaryIntensity(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		var buf supervisortest.Buffer
@@ -33,18 +34,25 @@ func TestRunSummaryIntensity(t *testing.T) {
 		}
 		s := ss[0]
 		if s.Trigger != supervisor.EventIntensityExceeded || s.Path != "/" || s.Rule != "intensity" ||
-			s.Err == nil || !strings.Contains(s.Err.Error(), "intensity exceeded") || s.Failures != 1 || s.Stopped < 1 {
+			s.Err == nil || !strings.Contains(s.Err.Error(), "intensity exceeded") || s.Stopped < 1 {
 			t.Fatalf("summary %+v", s)
 		}
+		// 2 restarts in a minute allowed: the third failure exceeds it.
+		if s.Failures != 3 || s.Restarts != 2 {
+			t.Fatalf("%d failures and %d restarts, want 3 and 2: %+v", s.Failures, s.Restarts, s)
+		}
 		var kinds []string
+		incidents := map[uint64]bool{}
 		for _, e := range s.Events {
-			if e.Correlation != s.Correlation {
-				t.Fatalf("event %v is not the incident's", e)
+			incidents[e.Correlation] = true
+			if e.Correlation != s.Correlation && e.Path != "/flaky" {
+				t.Fatalf("event %v is neither the incident's nor a failure's that exceeded the intensity", e)
 			}
 			kinds = append(kinds, e.Kind.String())
 		}
-		if got := strings.Join(kinds, " "); !strings.HasPrefix(got, "child_exited intensity_exceeded") {
-			t.Fatalf("incident events: %s", got)
+		if got := strings.Join(kinds, " "); !strings.HasPrefix(got, "child_exited child_restarting") ||
+			!strings.Contains(got, "child_exited intensity_exceeded") || len(incidents) != 3 {
+			t.Fatalf("incident events (%d incidents): %s", len(incidents), got)
 		}
 		if out := buf.String(); !strings.Contains(out, "msg=run_summary trigger=intensity_exceeded") {
 			t.Fatalf("summary not logged:\n%s", out)
