@@ -68,6 +68,7 @@ const inboxSize = 256
 //	a sidecar's restart        its primary (c.ext.waitPrimary) its primary runs                    primaryUp
 //	a sidecar, primary removed n.orphans                       a primary of that name is added     linkOrphans
 //	work needing a profile     n.profiled                      the turn ends, the lock released    afterTurn
+//	  (in a shutdown)          and n.settling                  the abandoned children settle       settledProfile
 //
 // A restart held back by the budget is a timed wait (c.ext.budgetWait, in
 // StateBackoff); a quarantined child's probation is a timed wait too. The
@@ -121,6 +122,16 @@ type node struct {
 	// the process, so the loop takes it after releasing the tree lock, then
 	// runs this work with the lock held again (see afterTurn).
 	profiled []func(stacks []GoroutineStack)
+	// settling are the children abandoned in the node's shutdown since its
+	// last profile whose OnAbort hooks run: the next profile waits for
+	// them to settle (see settledProfile).
+	settling []settling
+}
+
+// settling is a child abandoned in a shutdown whose OnAbort hooks run.
+type settling struct {
+	path  string
+	hooks <-chan struct{} // closed when they have returned
 }
 
 func newNode(t *Tree, path string, p *compiledSpec, self *attempt) *node {
@@ -245,7 +256,7 @@ func (n *node) run() error {
 // after it: goroutine profiles, and the root's reconcile stage.
 func (n *node) afterTurn() {
 	for len(n.profiled) > 0 {
-		stacks := n.t.goroutinesUnder(n.path)
+		stacks := n.settledProfile()
 		n.lock()
 		work := n.profiled
 		n.profiled = nil
@@ -263,6 +274,50 @@ func (n *node) afterTurn() {
 // loop has released the tree lock and taken a goroutine profile.
 func (n *node) withProfile(f func(stacks []GoroutineStack)) {
 	n.profiled = append(n.profiled, f)
+}
+
+// settledProfile takes a goroutine profile of the node's children once
+// those it abandoned in its shutdown since the last profile have settled,
+// for leftoverGrace at most: their OnAbort hooks have returned, and the
+// goroutines the hooks unblocked have ended (those of a process child
+// whose process group its hook killed). What an abandoned child leaves is
+// what still runs then. A child without hooks is not waited for: nothing
+// would unblock it. The wait counts toward the grace of the root's
+// reconcile stage.
+func (n *node) settledProfile() []GoroutineStack {
+	settling := n.settling
+	n.settling = nil
+	if len(settling) == 0 {
+		return n.t.goroutinesUnder(n.path)
+	}
+	end := time.Now().Add(leftoverGrace)
+	n.shut.graceEnd = end
+	timeout := time.NewTimer(leftoverGrace)
+	defer timeout.Stop()
+hooks:
+	for _, s := range settling {
+		select {
+		case <-s.hooks:
+		case <-timeout.C:
+			break hooks
+		}
+	}
+	stacks := n.t.goroutinesUnder(n.path)
+	for wait := time.Millisecond; unsettled(stacks, settling) && time.Until(end) > 0; wait *= 2 {
+		time.Sleep(min(wait, time.Until(end)))
+		stacks = n.t.goroutinesUnder(n.path)
+	}
+	return stacks
+}
+
+// unsettled reports whether stacks hold goroutines of a settling child.
+func unsettled(stacks []GoroutineStack, settling []settling) bool {
+	for _, s := range settling {
+		if len(filterStacks(stacks, s.path)) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (n *node) lock() {
@@ -618,8 +673,11 @@ func (n *node) abandon(c *child, stacks []GoroutineStack) {
 	n.primaryDown(c)
 	c.zombies++
 	n.setExit(c, ExitAbandoned, nil)
-	n.runAbort(c, a)
+	hooks := n.runAbort(c, a)
 	if n.shut != nil {
+		if hooks != nil {
+			n.settling = append(n.settling, settling{path: c.path, hooks: hooks})
+		}
 		n.shut.straggle(c, a, c.since, n.now)
 	} else {
 		e := n.event(EventChildAbandoned, c)
@@ -633,8 +691,9 @@ func (n *node) abandon(c *child, stacks []GoroutineStack) {
 }
 
 // runAbort runs the attempt's OnAbort hooks, or tells an abandoned nested
-// supervisor to abandon its own children at once.
-func (n *node) runAbort(c *child, a *attempt) {
+// supervisor to abandon its own children at once. It returns a channel
+// closed once the hooks have returned, nil if there are none.
+func (n *node) runAbort(c *child, a *attempt) <-chan struct{} {
 	if sub := a.sub; sub != nil {
 		select {
 		case sub.inbox <- msg{kind: msgAbort}:
@@ -652,14 +711,17 @@ func (n *node) runAbort(c *child, a *attempt) {
 	}
 	a.mu.Unlock()
 	if len(hooks) == 0 {
-		return
+		return nil
 	}
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		setLabels(a)
 		for _, f := range hooks {
 			runHook(n, a, f)
 		}
 	}()
+	return done
 }
 
 // runHook runs one OnAbort hook, reporting a panic.

@@ -85,6 +85,7 @@ type shutdown struct {
 	cmds        []*command    // Shutdown calls waiting for the report
 	stops       []func() bool // AfterFunc registrations on their contexts
 	report      *ShutdownReport
+	graceEnd    time.Time // when the grace for goroutines on their way out ends, once it has begun
 }
 
 // straggler is a child abandoned during the drain.
@@ -314,16 +315,17 @@ const leftoverGrace = 100 * time.Millisecond
 // reconcile counts the goroutines the tree left running. It runs in the
 // root's loop without the tree lock, because it may wait: it takes a
 // goroutine profile, and while goroutines remain it takes another after 1,
-// 2, 4... ms, for leftoverGrace in all. A shutdown cut short by its context
+// 2, 4... ms, for leftoverGrace in all (what is left of it, if the abort
+// stage began it: see settledProfile). A shutdown cut short by its context
 // does not wait.
 func (n *node) reconcile() {
 	left := n.t.goroutinesUnder("/")
-	wait, waited := time.Millisecond, time.Duration(0)
-	for len(left) > 0 && waited < leftoverGrace && !n.shut.abort {
-		wait = min(wait, leftoverGrace-waited)
-		time.Sleep(wait)
-		waited += wait
-		wait *= 2
+	end := n.shut.graceEnd
+	if end.IsZero() {
+		end = time.Now().Add(leftoverGrace)
+	}
+	for wait := time.Millisecond; len(left) > 0 && time.Until(end) > 0 && !n.shut.abort; wait *= 2 {
+		time.Sleep(min(wait, time.Until(end)))
 		left = n.t.goroutinesUnder("/")
 	}
 	n.lock()

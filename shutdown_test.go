@@ -533,3 +533,37 @@ func TestShutdownWithDoneContext(t *testing.T) {
 		}
 	})
 }
+
+// A shutdown cut short by its context abandons what still runs at once,
+// and reports what an abandoned child left once its OnAbort hooks have
+// returned and the goroutines they unblocked have ended: a child that its
+// hook unblocks (as a process child's hook kills its process group) leaves
+// nothing.
+func TestShutdownAbortReportsAfterHooks(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		unblocked := func(ctx context.Context) error {
+			stop := make(chan struct{})
+			supervisor.OnAbort(ctx, func() { close(stop) })
+			done := make(chan struct{})
+			go func() { <-stop; close(done) }() // a helper that ends with it
+			<-stop
+			<-done
+			return nil
+		}
+		tree, err := supervisor.Start(bg(), supervisor.Spec{Children: []supervisor.Child{
+			{Name: "unblocked", Run: unblocked, Shutdown: time.Minute},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(bg(), time.Second)
+		defer cancel()
+		r, err := tree.Shutdown(ctx, audit)
+		if err != nil || r.GoroutinesLeft != 0 {
+			t.Fatalf("Shutdown: %v, %d goroutines left; want none", err, r.GoroutinesLeft)
+		}
+		if o := r.Children[0]; o.Outcome != supervisor.OutcomeAbandoned || len(o.Goroutines) != 0 {
+			t.Fatalf("outcome %+v: abandoned, with nothing left running", o)
+		}
+	})
+}

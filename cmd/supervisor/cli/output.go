@@ -292,6 +292,9 @@ func writeAttr(b *strings.Builder, prefix string, a slog.Attr, blocks *[]string)
 	b.WriteByte('=')
 	a = durationText(nil, a)
 	s := a.Value.String()
+	if gs, ok := a.Value.Any().([]supervisor.GoroutineStack); ok && a.Value.Kind() == slog.KindAny {
+		s = stacksText(gs)
+	}
 	if strings.Contains(strings.TrimRight(s, "\n"), "\n") {
 		*blocks = append(*blocks, prefix+a.Key+":\n"+s)
 		s = "(below)"
@@ -299,6 +302,21 @@ func writeAttr(b *strings.Builder, prefix string, a slog.Attr, blocks *[]string)
 		s = strconv.Quote(s)
 	}
 	b.WriteString(s)
+}
+
+// stacksText lists goroutines for a terminal: each group's path and count
+// on a line, its stack indented below.
+func stacksText(gs []supervisor.GoroutineStack) string {
+	var b strings.Builder
+	for _, g := range gs {
+		fmt.Fprintf(&b, "%s: %s\n", g.Path, plural(g.Count, "goroutine"))
+		for line := range strings.Lines(g.Stack) {
+			b.WriteString("    ")
+			b.WriteString(line)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
 }
 
 // printable escapes control characters, so that a child's output cannot
