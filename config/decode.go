@@ -44,6 +44,7 @@ type decoder struct {
 	maxVisits int
 	depth     int
 	tooBig    bool
+	src       []byte // the file, for the lines problems are on
 }
 
 func newDecoder() *decoder {
@@ -103,15 +104,18 @@ func (d *decoder) suppressed(path string) bool {
 }
 
 // finish places every problem at its key, or at the nearest ancestor that
-// is in the file, and sorts them.
+// is in the file, with the line it is on, and sorts them.
 func (d *decoder) finish() []Problem {
+	lines := strings.Split(string(d.src), "\n")
 	for i := range d.problems {
 		p := &d.problems[i]
-		if p.Line > 0 {
-			continue
+		if p.Line == 0 {
+			pos := d.position(p.Path)
+			p.Line, p.Column = max(pos.Line, 1), max(pos.Column, 1)
 		}
-		pos := d.position(p.Path)
-		p.Line, p.Column = max(pos.Line, 1), max(pos.Column, 1)
+		if p.Line <= len(lines) {
+			p.Source = lines[p.Line-1]
+		}
 	}
 	return sortProblems(d.problems)
 }
@@ -185,31 +189,15 @@ func (d *decoder) parseFile(data []byte) (doc *File) {
 		data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
 		data = bytes.ReplaceAll(data, []byte("\r"), []byte("\n"))
 	}
+	d.src = data
 	if !d.checkText(data) {
 		return nil
 	}
-	var f *ast.File
-	var err error
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				err = fmt.Errorf("the YAML parser failed on this file (%v): check its syntax", r)
-			}
-		}()
-		f, err = parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
-	}()
+	f, err := parse(data)
 	if err != nil {
-		var yerr interface{ GetToken() *token.Token }
-		msg := err.Error()
-		var pos token.Position
-		if errors.As(err, &yerr) && yerr.GetToken() != nil && yerr.GetToken().Position != nil {
-			pos = *yerr.GetToken().Position
-			if m, ok := err.(interface{ GetMessage() string }); ok {
-				msg = m.GetMessage()
-			}
-		}
+		pos, msg := syntaxProblem(err, data)
 		d.markFailed("")
-		d.problemAt("", pos, "YAML syntax: %s", msg)
+		d.problemAt("", pos, "%s", msg)
 		return nil
 	}
 	var body ast.Node
@@ -240,6 +228,17 @@ func (d *decoder) parseFile(data []byte) (doc *File) {
 		return nil
 	}
 	return doc
+}
+
+// parse parses data into a YAML syntax tree, turning a panic of the
+// parser into an error.
+func parse(data []byte) (f *ast.File, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the YAML parser failed on this file (%v): check its syntax", r)
+		}
+	}()
+	return parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
 }
 
 type anchorCollector map[string][]*ast.AnchorNode
@@ -774,7 +773,7 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string) bool {
 func (d *decoder) decodeSlice(n ast.Node, v reflect.Value, path string, b keyBounds) bool {
 	seq, ok := n.(*ast.SequenceNode)
 	if !ok {
-		d.fail(path, "must be a list, not %s", describe(n))
+		d.fail(path, "must be a list, not %s%s", describe(n), dashHint(n))
 		return false
 	}
 	s := reflect.MakeSlice(v.Type(), len(seq.Values), len(seq.Values))
@@ -783,12 +782,53 @@ func (d *decoder) decodeSlice(n ast.Node, v reflect.Value, path string, b keyBou
 		if item != nil {
 			d.pos[ip] = nodePos(item)
 		}
-		if item == nil || !d.decode(item, s.Index(i), ip, b) {
+		if item == nil || isNull(item) {
+			d.emptyItem(seq, i, ip)
+			continue
+		}
+		if !d.decode(item, s.Index(i), ip, b) {
 			d.markFailed(ip)
 		}
 	}
 	v.Set(s)
 	return true
+}
+
+// emptyItem reports item i of seq, at path, which has no value: in a block
+// list, a - with nothing after it, placed at the -.
+func (d *decoder) emptyItem(seq *ast.SequenceNode, i int, path string) {
+	if seq.IsFlowStyle || i >= len(seq.Entries) || seq.Entries[i].Start == nil || seq.Entries[i].Start.Position == nil {
+		d.fail(path, "has no value: write the item, or remove it")
+		return
+	}
+	d.pos[path] = *seq.Entries[i].Start.Position
+	d.fail(path, "is an empty list item: write the item after its -, or remove the -")
+}
+
+// dashHint explains a mapping found where a list is expected whose first
+// key starts with '-': a list item written without the space after its -.
+func dashHint(n ast.Node) string {
+	var first *ast.MappingValueNode
+	switch m := n.(type) {
+	case *ast.MappingNode:
+		if len(m.Values) > 0 {
+			first = m.Values[0]
+		}
+	case *ast.MappingValueNode:
+		first = m
+	}
+	if first == nil || first.Key == nil {
+		return ""
+	}
+	key := tokenValue(first.Key)
+	if len(key) < 2 || key[0] != '-' {
+		return ""
+	}
+	value, ok := scalarText(first.Value)
+	if !ok || len(value) > 40 {
+		value = "..."
+	}
+	return fmt.Sprintf(": a list item needs a space after its -, as in - %s: %s", key[1:], value)
 }
 
 func (d *decoder) decodeMap(n ast.Node, v reflect.Value, path string) bool {

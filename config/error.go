@@ -32,6 +32,10 @@ type Problem struct {
 	// Message says what is wrong and how to fix it. The file's text it
 	// quotes is escaped as Go escapes it: it holds no control character.
 	Message string
+	// Source is the file's line Line as written, without its line end, to
+	// show the problem in place (see Excerpt); "" if the problem was found
+	// before the file was read as YAML (a file too large, say).
+	Source string
 }
 
 // String formats the problem as "line:column: path: message".
@@ -50,7 +54,17 @@ func (p Problem) String() string {
 }
 
 // Error formats one problem per line, as "file:line:column: path: message".
-func (e *Error) Error() string {
+func (e *Error) Error() string { return e.format(false) }
+
+// Verbose formats the problems as Error does, each followed by its
+// Excerpt, as a compiler shows errors:
+//
+//	shop.yaml:4:7: restart is indented deeper than run at line 3, ...
+//	    4 |       restart: permanent
+//	      |       ^
+func (e *Error) Verbose() string { return e.format(true) }
+
+func (e *Error) format(excerpts bool) string {
 	var b strings.Builder
 	for i, p := range e.Problems {
 		if i > 0 {
@@ -61,6 +75,10 @@ func (e *Error) Error() string {
 			b.WriteByte(':')
 		}
 		b.WriteString(p.String())
+		if x := p.Excerpt(); excerpts && x != "" {
+			b.WriteByte('\n')
+			b.WriteString(x)
+		}
 	}
 	return b.String()
 }

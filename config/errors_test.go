@@ -43,7 +43,7 @@ func TestErrorFormat(t *testing.T) {
 	}
 
 	_, err = config.Parse([]byte("children: [\n"), "", nil)
-	if got, want := err.Error(), "1:11: YAML syntax: sequence end token ']' not found"; got != want {
+	if got, want := err.Error(), "1:11: the [ opening this list is never closed: add ] after its last item"; got != want {
 		t.Errorf("a syntax error without a file name: %q, want %q", got, want)
 	}
 }
