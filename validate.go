@@ -235,7 +235,7 @@ func (v *validator) child(c *Child) {
 	v.restart(c.Restart, "restart")
 	v.durations(c.Shutdown, c.StartTimeout)
 	if c.StartTimeout > 0 && c.Tree == nil && c.Readiness != ReadinessExplicit {
-		v.add("startTimeout", "bounds the wait for Ready, which only a child with ReadinessExplicit makes: set readiness, or remove startTimeout")
+		v.add("startTimeout", "applies only to a child that reports its readiness: set Readiness to ReadinessExplicit if the child calls Ready, or leave StartTimeout zero")
 	}
 	if c.Readiness > ReadinessExplicit {
 		v.add("readiness", "%d is not a readiness mode: use ReadinessImmediate or ReadinessExplicit", c.Readiness)

@@ -61,5 +61,9 @@ func problemAtOffset(data []byte, off int, msg string) *Problem {
 		}
 	}
 	col := utf8.RuneCount(data[start:min(off, len(data))]) + 1
-	return &Problem{Line: line, Column: col, Message: msg}
+	end := start
+	for end < len(data) && end-start < MaxLineLength && data[end] != '\n' && data[end] != '\r' {
+		end++
+	}
+	return &Problem{Line: line, Column: col, Message: msg, Source: string(data[start:end])}
 }

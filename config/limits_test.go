@@ -53,6 +53,9 @@ func TestLimitsRejectHostileShapes(t *testing.T) {
 			if p.Line != tc.line || p.Column != tc.col || !strings.Contains(p.Message, tc.want) {
 				t.Errorf("got %v\nwant %d:%d: ...%s...", p, tc.line, tc.col, tc.want)
 			}
+			if line := strings.Split(tc.data, "\n")[p.Line-1]; p.Source == "" || !strings.HasPrefix(line, p.Source) {
+				t.Errorf("source %.40q, want the start of line %d, %.40q", p.Source, p.Line, line)
+			}
 		})
 	}
 }
