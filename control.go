@@ -395,7 +395,7 @@ func (n *node) park(c *child, cmd *command, admin adminState) {
 // add adds and starts a new child.
 func (n *node) add(cmd *command) {
 	if n.lookup(cmd.child.Name) != nil {
-		n.finish(cmd, ErrAlreadyExists)
+		n.finish(cmd, &existsError{path: n.prefix + cmd.child.Name})
 		return
 	}
 	if p := groupProblem(cmd.child.Group, n.compiled); p != "" {

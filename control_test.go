@@ -441,3 +441,22 @@ func TestAddChildStartFailureEvent(t *testing.T) {
 		}
 	})
 }
+
+// An add that finds a child of that name names it, in the error and in the
+// command's event: "child /workers/w1 already exists".
+func TestAddExistingNamesTheChild(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		tree, rec := start(t, supervisor.Spec{Children: []supervisor.Child{
+			{Name: "workers", Tree: &supervisor.Spec{Children: []supervisor.Child{{Name: "w1", Run: supervisortest.Idle}}}},
+		}})
+		err := tree.AddChild(bg(), "/workers", supervisor.Child{Name: "w1", Run: supervisortest.Idle}, audit)
+		if !errors.Is(err, supervisor.ErrAlreadyExists) ||
+			err.Error() != "supervisor: add /workers: child /workers/w1 already exists" {
+			t.Fatalf("AddChild of an existing child: %v", err)
+		}
+		e, werr := rec.WaitFor(bg(), supervisortest.Kind(supervisor.EventCommandCompleted, "/workers/w1"))
+		if werr != nil || e.Err == nil || !strings.Contains(e.Err.Error(), "child /workers/w1 already exists") {
+			t.Fatalf("command_completed %v, %v", e, werr)
+		}
+	})
+}

@@ -148,6 +148,14 @@ func (e *AbandonedError) Error() string {
 		e.Goroutines, strings.Join(e.Paths, ", "))
 }
 
+// existsError is ErrAlreadyExists for the child at path, which it names.
+type existsError struct{ path string }
+
+func (e *existsError) Error() string { return "supervisor: child " + e.path + " already exists" }
+
+// Is reports whether target is ErrAlreadyExists.
+func (e *existsError) Is(target error) bool { return target == ErrAlreadyExists }
+
 // OpError reports a failed control call, like os.PathError.
 type OpError struct {
 	// Op is the call: "add", "remove", "restart", "pause", "resume",

@@ -145,15 +145,20 @@ func (o *output) status(title string, tree *supervisor.Tree) {
 		o.logger.Info("status", "title", title, "snapshot", s)
 		return
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "── %s: %s\n", title, sdnotify.Summary(s)) // the line systemd shows too
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	var table strings.Builder
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "PATH\tSTATE\tGEN\tRESTARTS\tSINCE\tNOTE")
 	for _, c := range s.Children {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\n", c.Path, c.State, c.Generation, c.Restarts,
 			since(s.Time, c.Since), note(s.Time, c))
 	}
 	tw.Flush()
+	var b strings.Builder
+	fmt.Fprintf(&b, "── %s: %s\n", title, sdnotify.Summary(s)) // the line systemd shows too
+	for line := range strings.Lines(table.String()) {
+		b.WriteString(strings.TrimRight(line, " \n")) // an empty NOTE pads the line
+		b.WriteByte('\n')
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	io.WriteString(o.w, b.String())

@@ -2,9 +2,11 @@ package cli_test
 
 import (
 	"os"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/go-supervisor/supervisor/cmd/supervisor/cli"
@@ -118,5 +120,23 @@ func TestVersion(t *testing.T) {
 	inv := newInvocation()
 	if code := inv.main("version", "extra"); code != cli.ExitUsage {
 		t.Errorf("version extra: exit %d", code)
+	}
+}
+
+// No line of run's output ends with a space: a status table's last column
+// is often empty.
+func TestRunOutputNoTrailingSpace(t *testing.T) {
+	file := writeFile(t, filepath.Join(t.TempDir(), "app.yaml"), "children:\n  - {name: a, run: test.idle}\n")
+	inv := newInvocation()
+	code := inv.start("run", file)
+	inv.stdout.waitFor(t, "── started")
+	inv.sigs <- syscall.SIGTERM
+	if c := exitCode(t, code); c != cli.ExitOK {
+		t.Fatalf("exit %d: %s", c, inv.stderr)
+	}
+	for line := range strings.Lines(inv.stdout.String()) {
+		if l := strings.TrimSuffix(line, "\n"); l != strings.TrimRight(l, " \t") {
+			t.Errorf("line ends with a space: %q", l)
+		}
 	}
 }
