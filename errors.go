@@ -89,8 +89,12 @@ func (e *IntensityError) Error() string {
 	if e.Group != "" {
 		what += " group " + e.Group
 	}
-	return fmt.Sprintf("%s: restart intensity exceeded (%d restarts in %s) restarting %s",
-		what, e.Intensity.MaxRestarts, textfmt.Duration(e.Intensity.Period), e.Child)
+	restarts := "restarts"
+	if e.Intensity.MaxRestarts == 1 {
+		restarts = "restart"
+	}
+	return fmt.Sprintf("%s: restart intensity exceeded (%d %s in %s) restarting %s",
+		what, e.Intensity.MaxRestarts, restarts, textfmt.Duration(e.Intensity.Period), e.Child)
 }
 
 // EscalationError ends a supervisor whose child returned ErrEscalate.

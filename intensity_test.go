@@ -310,3 +310,19 @@ func TestIntensityBucketedWindowNeverLate(t *testing.T) {
 		})
 	}
 }
+
+// The intensity error counts its restarts in good English: "1 restart",
+// "0 restarts", "3 restarts".
+func TestIntensityErrorText(t *testing.T) {
+	for n, want := range map[int]string{
+		0: "supervisor /: restart intensity exceeded (0 restarts in 5s) restarting /a",
+		1: "supervisor /: restart intensity exceeded (1 restart in 5s) restarting /a",
+		3: "supervisor /: restart intensity exceeded (3 restarts in 5s) restarting /a",
+	} {
+		err := &supervisor.IntensityError{Path: "/", Child: "/a",
+			Intensity: supervisor.Intensity{MaxRestarts: n, Period: 5 * time.Second}}
+		if got := err.Error(); got != want {
+			t.Errorf("MaxRestarts %d: %q, want %q", n, got, want)
+		}
+	}
+}
