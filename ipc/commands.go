@@ -1,0 +1,216 @@
+package ipc
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"time"
+
+	"github.com/go-supervisor/supervisor"
+)
+
+// A command changes the tree through its control API, with an audit
+// record.
+type commandDef struct {
+	name  string
+	class Class
+	path  bool // needs a path
+	run   func(c *conn, ctx context.Context, p *CommandParams, a supervisor.Audit) (CommandResult, error)
+}
+
+// commands lists every command, in hello's order.
+func commands() []commandDef {
+	type runner = func(*conn, context.Context, *CommandParams, supervisor.Audit) (CommandResult, error)
+	child := func(f func(*supervisor.Tree, context.Context, string, supervisor.Audit) error) runner {
+		return func(c *conn, ctx context.Context, p *CommandParams, a supervisor.Audit) (CommandResult, error) {
+			return CommandResult{}, f(c.e.tree, ctx, p.Path, a)
+		}
+	}
+	return []commandDef{
+		{name: "restart", class: Write, path: true, run: child((*supervisor.Tree).RestartChild)},
+		{name: "pause", class: Write, path: true, run: child((*supervisor.Tree).PauseChild)},
+		{name: "resume", class: Write, path: true, run: child((*supervisor.Tree).ResumeChild)},
+		{name: "quarantine", class: Write, path: true, run: child((*supervisor.Tree).QuarantineChild)},
+		{name: "reset", class: Write, path: true, run: child((*supervisor.Tree).ResetChild)},
+		{name: "add", class: Write, path: true, run: (*conn).add},
+		{name: "remove", class: Destructive, path: true, run: child((*supervisor.Tree).RemoveChild)},
+		{name: "shutdown", class: Destructive, run: (*conn).shutdown},
+		{name: "apply", class: Destructive, run: (*conn).apply},
+	}
+}
+
+// command runs a command request: its params checked, its record
+// written to the audit file and synced (C7), and, for a command id seen
+// before, the first run's response instead of a second run (C8).
+func (c *conn) command(req *Request, cmd *commandDef) {
+	var p CommandParams
+	err := decodeParams(req, &p)
+	if err == nil {
+		err = checkCommand(cmd, &p)
+	}
+	if err == nil && cmd.name == "apply" && c.e.wiring.File == nil {
+		err = unavailable("apply", "the tree was not loaded from a config file")
+	}
+	if err == nil && cmd.name == "add" {
+		err = c.checkAdd(&p)
+	}
+	if err != nil {
+		c.e.auditDenial(c.peer, cmd.name, p.Path, err.Code)
+		c.reply(req.ID, nil, err)
+		return
+	}
+	fp := fingerprint(cmd.name, &p)
+	prior, conflict, wait := c.e.commands.begin(p.CommandID, fp, time.Now())
+	switch {
+	case conflict:
+		c.e.auditDenial(c.peer, cmd.name, p.Path, "command_conflict")
+		c.reply(req.ID, nil, conflictError(p.CommandID))
+	case prior != nil || wait != nil:
+		c.repeat(req, cmd, p, fp, wait)
+	default:
+		c.start(req, cmd, p)
+	}
+}
+
+// start runs a command whose id the cache has given this request: its
+// audit record first, synced (C7), then the command, in a goroutine of
+// its own.
+func (c *conn) start(req *Request, cmd *commandDef, p CommandParams) {
+	rec := c.auditRecord(cmd.name, &p)
+	if err := c.e.audit.append(rec); err != nil {
+		c.e.commands.abandon(p.CommandID)
+		c.reply(req.ID, nil, &Error{Code: "audit_unavailable", Retryable: true,
+			Message: "the target cannot write its audit file, so it runs no command: " + err.Error()})
+		return
+	}
+	select {
+	case c.slots <- struct{}{}:
+	case <-c.ctx.Done():
+		c.e.commands.abandon(p.CommandID)
+		return
+	}
+	c.wg.Add(1)
+	go c.runCommand(req.ID, cmd, p, rec)
+}
+
+// runCommand runs an admitted command and answers it.
+func (c *conn) runCommand(id string, cmd *commandDef, p CommandParams, rec auditRecord) {
+	defer func() { <-c.slots; c.wg.Done() }()
+	result, err := cmd.run(c, c.ctx, &p, supervisor.Audit{Who: p.Who, Why: p.Why})
+	result.CommandID, result.Command, result.Path = p.CommandID, cmd.name, p.Path
+	result.Seq = c.e.tree.Snapshot().Seq
+	r := Response{ID: id, OK: err == nil}
+	rec.Result, rec.Time = "ok", time.Now()
+	if err != nil {
+		r.Error = engineError(err)
+		rec.Result, rec.Code = "error", r.Error.Code
+	} else {
+		r.Result, _ = json.Marshal(result)
+	}
+	c.e.commands.finish(p.CommandID, r)
+	c.e.audit.append(rec) // the command has run: a failure here is counted
+	c.send(encodeLine(r))
+}
+
+// repeat answers a command id seen before with its first run's response,
+// once that has one. If the first run was abandoned before it ran (its
+// audit record could not be written), this request runs it.
+func (c *conn) repeat(req *Request, cmd *commandDef, p CommandParams, fp [32]byte, wait <-chan struct{}) {
+	for {
+		if wait != nil {
+			select {
+			case <-wait:
+			case <-c.ctx.Done():
+				return
+			}
+		}
+		prior, conflict, next := c.e.commands.begin(p.CommandID, fp, time.Now())
+		switch {
+		case conflict: // the first expired, and another took its id
+			c.reply(req.ID, nil, conflictError(p.CommandID))
+		case prior != nil:
+			r := prior.response
+			r.ID = req.ID
+			c.send(encodeLine(r))
+		case next != nil:
+			wait = next
+			continue
+		default:
+			c.start(req, cmd, p)
+		}
+		return
+	}
+}
+
+func conflictError(id string) *Error {
+	return &Error{Code: "command_conflict",
+		Message: "command id " + quote(id) + " was used for another command: give each command a new id"}
+}
+
+// checkCommand checks what every command needs.
+func checkCommand(cmd *commandDef, p *CommandParams) *Error {
+	switch {
+	case p.CommandID == "":
+		return &Error{Code: "invalid_params", Message: cmd.name + " needs a command_id: a new one for each command, the same one to retry it"}
+	case p.Who == "":
+		return &Error{Code: "missing_who", Message: cmd.name + " needs who: the operator asking"}
+	case p.Why == "":
+		return &Error{Code: "missing_why", Message: cmd.name + " needs why: the reason, which the audit keeps"}
+	case cmd.path && p.Path == "":
+		return &Error{Code: "invalid_params", Message: cmd.name + " needs a path, such as /workers/w1"}
+	case cmd.class == Destructive && !p.Confirmed:
+		return &Error{Code: "not_confirmed", Message: cmd.name + " cannot be undone: send confirmed: true once the operator has confirmed it"}
+	}
+	return nil
+}
+
+// fingerprint identifies a command's params, for C8.
+func fingerprint(name string, p *CommandParams) [32]byte {
+	b, _ := json.Marshal(struct {
+		Name string         `json:"name"`
+		P    *CommandParams `json:"params"`
+	}{name, p})
+	return sha256.Sum256(b)
+}
+
+// auditRecord is the audit record of a command request from c.
+func (c *conn) auditRecord(name string, p *CommandParams) auditRecord {
+	return auditRecord{Time: time.Now(), UID: c.peer.UID, GID: c.peer.GID, PID: c.peer.PID,
+		Who: p.Who, Why: p.Why, Method: name, Path: p.Path, CommandID: p.CommandID, Decision: "allowed"}
+}
+
+// checkAdd decodes add's child and checks the programs it runs against
+// the exec allowlist (C9).
+func (c *conn) checkAdd(p *CommandParams) *Error {
+	if c.e.wiring.Children == nil {
+		return unavailable("add", "the program decodes no children (ipc.Wiring.Children)")
+	}
+	_, programs, err := c.e.wiring.Children.DecodeChild([]byte(p.Child))
+	if err != nil {
+		return &Error{Code: "invalid_child", Message: "add's child: " + err.Error()}
+	}
+	for _, prog := range programs {
+		if err := allowedProgram(&c.e.cfg, prog); err != nil {
+			return &Error{Code: "program_not_allowed", Message: err.Error()}
+		}
+	}
+	return nil
+}
+
+func (c *conn) add(ctx context.Context, p *CommandParams, a supervisor.Audit) (CommandResult, error) {
+	child, _, err := c.e.wiring.Children.DecodeChild([]byte(p.Child))
+	if err != nil {
+		return CommandResult{}, err
+	}
+	return CommandResult{}, c.e.tree.AddChild(ctx, p.Path, child, a)
+}
+
+func (c *conn) shutdown(ctx context.Context, _ *CommandParams, a supervisor.Audit) (CommandResult, error) {
+	report, err := c.e.tree.Shutdown(ctx, a)
+	return CommandResult{Report: report}, err
+}
+
+func (c *conn) apply(ctx context.Context, _ *CommandParams, a supervisor.Audit) (CommandResult, error) {
+	plan, err := c.e.wiring.File.Reload(ctx, a)
+	return CommandResult{Plan: plan}, err
+}

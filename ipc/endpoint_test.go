@@ -1,0 +1,161 @@
+package ipc_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/go-supervisor/supervisor"
+	"github.com/go-supervisor/supervisor/ipc"
+)
+
+// socketDir returns a short private directory for sockets: a Unix
+// socket's path is limited to 107 bytes, which t.TempDir's may exceed.
+func socketDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "ipc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// target starts a tree of two children, "db" and "api" (which fails when
+// told to), and serves it; it returns the tree, the endpoint and a
+// connected client.
+type target struct {
+	tree   *supervisor.Tree
+	ep     *ipc.Endpoint
+	client *ipc.Client
+	fail   chan error
+	dir    string
+}
+
+func startTarget(t *testing.T, cfg ipc.Config, w ipc.Wiring) *target {
+	t.Helper()
+	tg := &target{fail: make(chan error), dir: socketDir(t)}
+	idle := func(ctx context.Context) error { <-ctx.Done(); return nil }
+	failing := func(ctx context.Context) error {
+		select {
+		case err := <-tg.fail:
+			return err
+		case <-ctx.Done():
+			return nil
+		}
+	}
+	tree, err := supervisor.Start(context.Background(), supervisor.Spec{Name: "shop",
+		Intensity: supervisor.Intensity{MaxRestarts: 100, Period: time.Minute},
+		Children:  []supervisor.Child{{Name: "db", Run: idle}, {Name: "api", Run: failing}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg.tree = tree
+	if cfg.Path == "" {
+		cfg.Path = filepath.Join(tg.dir, "t.sock")
+	}
+	tg.ep, err = ipc.Listen(tree, cfg, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg.client = dial(t, cfg.Path)
+	t.Cleanup(func() {
+		tg.client.Close()
+		tg.ep.Close()
+		tree.Shutdown(context.Background(), supervisor.Audit{Who: "test", Why: "end"})
+	})
+	return tg
+}
+
+func dial(t *testing.T, path string) *ipc.Client {
+	t.Helper()
+	c, err := ipc.Dial(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func call(t *testing.T, c *ipc.Client, method string, params, result any) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Call(ctx, method, params, result); err != nil {
+		t.Fatalf("%s: %v", method, err)
+	}
+}
+
+// callErr calls method and returns the target's error code.
+func callErr(t *testing.T, c *ipc.Client, method string, params any) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := c.Call(ctx, method, params, nil)
+	var perr *ipc.Error
+	if !errors.As(err, &perr) {
+		t.Fatalf("%s: %v, want an error of the protocol", method, err)
+	}
+	return perr.Code
+}
+
+// nextPush returns the next push, failing after 10s.
+func nextPush(t *testing.T, c *ipc.Client) ipc.Push {
+	t.Helper()
+	select {
+	case p, ok := <-c.Pushes():
+		if !ok {
+			t.Fatal("the connection ended")
+		}
+		return p
+	case <-time.After(10 * time.Second):
+		t.Fatal("no push within 10s")
+	}
+	panic("unreachable")
+}
+
+func TestHelloAndState(t *testing.T) {
+	tg := startTarget(t, ipc.Config{}, ipc.Wiring{})
+	var h ipc.HelloResult
+	call(t, tg.client, "hello", ipc.HelloParams{Protocols: []string{ipc.Protocol}}, &h)
+	if h.Protocol != ipc.Protocol || h.Target != "shop" || h.Epoch != tg.tree.ID() || h.PID != os.Getpid() ||
+		h.Peer.UID != uint32(os.Getuid()) || len(h.Allowed) != len(h.Methods) {
+		t.Fatalf("hello: %+v", h)
+	}
+	var s ipc.StateResult
+	call(t, tg.client, "state", nil, &s)
+	if len(s.Snapshot.Children) != 2 || s.Snapshot.TreeID != tg.tree.ID() || s.Endpoint.Connections != 1 {
+		t.Fatalf("state: %+v", s)
+	}
+	if code := callErr(t, tg.client, "hello", ipc.HelloParams{Protocols: []string{"other/9"}}); code != "unsupported_protocol" {
+		t.Fatalf("hello with another protocol: %s", code)
+	}
+}
+
+// Every event the tree publishes reaches a subscriber from the first, in
+// order, without a gap, and a command's events come with it.
+func TestEventsInOrderAndRestart(t *testing.T) {
+	tg := startTarget(t, ipc.Config{}, ipc.Wiring{})
+	zero := uint64(0)
+	call(t, tg.client, "subscribe", ipc.SubscribeParams{Stream: "events", After: &zero}, nil)
+	var r ipc.CommandResult
+	call(t, tg.client, "restart", ipc.CommandParams{CommandID: "c1", Path: "/api", Who: "ops", Why: "test"}, &r)
+	if r.Command != "restart" || r.Path != "/api" || r.Seq == 0 {
+		t.Fatalf("restart: %+v", r)
+	}
+	tg.fail <- errors.New("boom")
+	var seq uint64
+	restarted := 0
+	for restarted < 2 {
+		p := nextPush(t, tg.client)
+		if p.Push != "event" || p.Event.Seq != seq+1 || p.Epoch != tg.tree.ID() || p.Target != "shop" {
+			t.Fatalf("push %+v after seq %d", p, seq)
+		}
+		seq = p.Event.Seq
+		if p.Event.Kind == supervisor.EventChildRestarted && p.Event.Path == "/api" {
+			restarted++
+		}
+	}
+}
