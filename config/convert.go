@@ -25,9 +25,10 @@ import (
 // problem supervisor.Validate finds in the result.
 type converter struct {
 	*decoder
-	reg    *Registry
-	logger *slog.Logger
-	lookup func(string) (string, bool)
+	reg      *Registry
+	logger   *slog.Logger
+	lookup   func(string) (string, bool)
+	settings Settings // what the file sets beside its tree
 }
 
 // check reports a problem at path unless a problem there says it already.
@@ -83,6 +84,9 @@ func (c *converter) file(f *File) supervisor.Spec {
 			c.check("seed", "0 is not a seed: leave seed out for a random one, or pick another number")
 		}
 		spec.Seed = *f.Seed
+	}
+	if f.IPC != nil {
+		c.settings.IPC = c.ipcConfig(f.IPC)
 	}
 	c.validate(spec)
 	return spec

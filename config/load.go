@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/go-supervisor/supervisor"
+	"github.com/go-supervisor/supervisor/ipc"
 )
 
 // Loader loads config files with the settings a program gives them. The
@@ -32,39 +33,60 @@ type Loader struct {
 // wrapping the *fs.PathError; a file with problems is an *Error listing all
 // of them.
 func (l *Loader) Load(path string) (supervisor.Spec, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return supervisor.Spec{}, fmt.Errorf("config: %w", err)
-	}
-	defer f.Close()
-	// Past the size limit Parse reads no further: neither does Load.
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return supervisor.Spec{}, fmt.Errorf("config: %w", err)
-	}
-	return l.Parse(data, path)
+	spec, _, err := l.LoadAll(path)
+	return spec, err
 }
 
 // Parse returns the spec the YAML document data describes. filename names
 // it in errors; it may be empty. Any problem makes an *Error listing every
 // problem in data, sorted by position, and a zero Spec.
 func (l *Loader) Parse(data []byte, filename string) (supervisor.Spec, error) {
+	spec, _, err := l.ParseAll(data, filename)
+	return spec, err
+}
+
+// Settings are what a config file sets beside its tree.
+type Settings struct {
+	// IPC is the config of the tree's IPC endpoint (the ipc section), for
+	// ipc.Listen; nil if the file has none.
+	IPC *ipc.Config
+}
+
+// LoadAll reads the config file at path as Load does, and returns its
+// settings too.
+func (l *Loader) LoadAll(path string) (supervisor.Spec, Settings, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return supervisor.Spec{}, Settings{}, fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	// Past the size limit Parse reads no further: neither does Load.
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return supervisor.Spec{}, Settings{}, fmt.Errorf("config: %w", err)
+	}
+	return l.ParseAll(data, path)
+}
+
+// ParseAll returns the spec and the settings the YAML document data
+// describes, as Parse does.
+func (l *Loader) ParseAll(data []byte, filename string) (supervisor.Spec, Settings, error) {
 	// A byte order mark, which some editors write, is not a key.
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	if p := checkLimits(data); p != nil { // before the parser, whose cost they bound
-		return supervisor.Spec{}, &Error{File: filename, Problems: []Problem{*p}}
+		return supervisor.Spec{}, Settings{}, &Error{File: filename, Problems: []Problem{*p}}
 	}
 	d := newDecoder()
 	doc := d.parseFile(data)
 	var spec supervisor.Spec
+	c := converter{decoder: d, reg: l.Registry, logger: l.Logger, lookup: l.Lookup}
 	if doc != nil && !d.tooBig { // a file too big to decode says no more
-		c := converter{decoder: d, reg: l.Registry, logger: l.Logger, lookup: l.Lookup}
 		spec = c.file(doc)
 	}
 	if len(d.problems) > 0 {
-		return supervisor.Spec{}, &Error{File: filename, Problems: d.finish()}
+		return supervisor.Spec{}, Settings{}, &Error{File: filename, Problems: d.finish()}
 	}
-	return spec, nil
+	return spec, c.settings, nil
 }
 
 // Load reads the config file at path with the functions and errors of reg,

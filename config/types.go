@@ -29,6 +29,9 @@ type File struct {
 	// reproduced. Default: a random seed. 0 is not a seed: leave the key out
 	// for a random one.
 	Seed *uint64 `yaml:"seed,omitempty" json:"seed,omitempty" jsonschema:"minimum=1,example=42"`
+	// Serves the tree on a Unix socket for supervisor ctl and the
+	// dashboard's relay. Default: no socket.
+	IPC *IPC `yaml:"ipc,omitempty" json:"ipc,omitempty"`
 }
 
 // Supervisor is a supervisor: how it restarts its children, and its

@@ -26,6 +26,7 @@ import (
 
 	"github.com/go-supervisor/supervisor"
 	"github.com/go-supervisor/supervisor/config"
+	"github.com/go-supervisor/supervisor/ipc"
 )
 
 // SchemaID is the schema's $id.
@@ -98,6 +99,12 @@ func mapper(t reflect.Type) *jsonschema.Schema {
 			{Type: "integer", Minimum: "1"},
 			{Type: "string", Pattern: sizePattern},
 		}}
+	case reflect.TypeFor[config.FileMode]():
+		return &jsonschema.Schema{Type: "string", Pattern: "^0?[0-7]{3}$"}
+	case reflect.TypeFor[ipc.BindMode]():
+		return textEnum[ipc.BindMode](ipc.CreateNew, ipc.ReplaceStale)
+	case reflect.TypeFor[ipc.Class]():
+		return textEnum[ipc.Class](ipc.Read, ipc.Write, ipc.Destructive)
 	}
 	if t.PkgPath() == reflect.TypeFor[supervisor.Spec]().PkgPath() && reflect.PointerTo(t).Implements(reflect.TypeFor[encoding.TextUnmarshaler]()) {
 		vals := EnumValues(t)
@@ -108,6 +115,20 @@ func mapper(t reflect.Type) *jsonschema.Schema {
 		return &jsonschema.Schema{Type: "string", Enum: enum}
 	}
 	return nil
+}
+
+// textEnum is the schema of an enumeration of package ipc: the names of
+// vals, as their MarshalText writes them.
+func textEnum[T encoding.TextMarshaler](vals ...T) *jsonschema.Schema {
+	s := &jsonschema.Schema{Type: "string"}
+	for _, v := range vals {
+		b, err := v.MarshalText()
+		if err != nil {
+			panic("configgen: " + err.Error())
+		}
+		s.Enum = append(s.Enum, string(b))
+	}
+	return s
 }
 
 // EnumValues returns the names a config file may use for an enumeration of
@@ -199,6 +220,7 @@ func refine(s *jsonschema.Schema) {
 		"API_TOKEN":    "${file:/run/secrets/api_token}",
 	}}
 	prop(def("Limits"), "address_space").Examples = []any{"1GiB"}
+	prop(def("IPC"), "max_line").Default = "64KiB"
 }
 
 func ptr[T any](v T) *T { return &v }
