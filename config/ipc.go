@@ -40,8 +40,8 @@ type IPC struct {
 	// 200.
 	Rate  *float64 `yaml:"rate,omitempty" json:"rate,omitempty" jsonschema:"minimum=0.001,maximum=1000000,default=100"`
 	Burst *int     `yaml:"burst,omitempty" json:"burst,omitempty" jsonschema:"minimum=1,maximum=1000000,default=200"`
-	// The most connections served at once. Default 64.
-	MaxConnections *int `yaml:"max_connections,omitempty" json:"max_connections,omitempty" jsonschema:"minimum=1,maximum=100000,default=64"`
+	// The most connections served at once. Default 1024.
+	MaxConnections *int `yaml:"max_connections,omitempty" json:"max_connections,omitempty" jsonschema:"minimum=1,maximum=100000,default=1024"`
 	// A connection that sends nothing and subscribes to nothing is closed
 	// after idle_timeout; one that does not read what it is sent, after
 	// write_timeout. Default 5m and 10s.

@@ -73,7 +73,8 @@ type Config struct {
 	// a second, bursts of 200, by default.
 	Rate  float64
 	Burst int
-	// MaxConns is the most connections served at once: 64 by default.
+	// MaxConns is the most connections served at once: 1024 by default.
+	// An idle connection costs a few KiB and two goroutines.
 	MaxConns int
 	// IdleTimeout closes a connection that sends nothing and subscribes to
 	// nothing for this long: 5m by default. WriteTimeout closes one that

@@ -191,7 +191,7 @@ func (cfg Config) resolve(tree *supervisor.Tree) (Config, error) {
 	}
 	cfg.MaxLine = orDefault(cfg.MaxLine, 64<<10)
 	cfg.Burst = orDefault(cfg.Burst, 200)
-	cfg.MaxConns = orDefault(cfg.MaxConns, 64)
+	cfg.MaxConns = orDefault(cfg.MaxConns, 1024)
 	cfg.QueueSize = orDefault(cfg.QueueSize, 4096)
 	cfg.IdleTimeout = orDefault(cfg.IdleTimeout, 5*time.Minute)
 	cfg.WriteTimeout = orDefault(cfg.WriteTimeout, 10*time.Second)
