@@ -33,6 +33,7 @@ const (
 // each key is so that later problems can be placed.
 type decoder struct {
 	pos      map[string]token.Position // key (or list item) path → its position
+	borrowed map[string]bool           // paths in pos an alias or merge key brought in: their position is the anchor's
 	problems []Problem                 // positions resolved by finish
 	failed   map[string]bool           // paths whose value could not be decoded
 	broken   map[string]bool           // paths with a failed path below them
@@ -43,6 +44,7 @@ type decoder struct {
 	visits    int
 	maxVisits int
 	depth     int
+	borrowing int // > 0 while decoding what an alias or merge key brings in
 	tooBig    bool
 	src       []byte // the file, for the lines problems are on
 }
@@ -50,6 +52,7 @@ type decoder struct {
 func newDecoder() *decoder {
 	return &decoder{
 		pos:      make(map[string]token.Position),
+		borrowed: make(map[string]bool),
 		failed:   make(map[string]bool),
 		broken:   make(map[string]bool),
 		reported: make(map[string]bool),
@@ -118,6 +121,14 @@ func (d *decoder) finish() []Problem {
 		}
 	}
 	return sortProblems(d.problems)
+}
+
+// setPos records the position of the key (or list item) at path.
+func (d *decoder) setPos(path string, p token.Position) {
+	d.pos[path] = p
+	if d.borrowing > 0 {
+		d.borrowed[path] = true
+	}
 }
 
 func (d *decoder) position(path string) token.Position {
@@ -384,6 +395,35 @@ func tokenValue(n ast.Node) string {
 	return ""
 }
 
+// isAlias reports whether n is an alias, perhaps tagged.
+func isAlias(n ast.Node) bool {
+	for {
+		switch m := n.(type) {
+		case *ast.TagNode:
+			n = m.Value
+		case *ast.AliasNode:
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// borrow, if merged, counts what is decoded until unborrow as brought in
+// by a merge key: the positions recorded are the anchor's, not those of
+// the place where it is used (see written).
+func (d *decoder) borrow(merged bool) {
+	if merged {
+		d.borrowing++
+	}
+}
+
+func (d *decoder) unborrow(merged bool) {
+	if merged {
+		d.borrowing--
+	}
+}
+
 func isNull(n ast.Node) bool {
 	_, ok := n.(*ast.NullNode)
 	return ok
@@ -404,6 +444,10 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string, b keyBounds) 
 		return false
 	}
 
+	if isAlias(n) {
+		d.borrowing++
+		defer func() { d.borrowing-- }()
+	}
 	n = d.resolve(n, path)
 	if n == nil {
 		return false
@@ -754,7 +798,7 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string) bool {
 		seen[e.key] = e.keyPos
 		i := slices.Index(keys, e.key)
 		if i < 0 {
-			d.pos[kp] = e.keyPos
+			d.setPos(kp, e.keyPos)
 			if hint, ok := misplaced[t][e.key]; ok {
 				d.problem(kp, "unknown key here: %s", hint)
 			} else if s, ok := suggest(e.key, keys); ok {
@@ -764,8 +808,10 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string) bool {
 			}
 			continue
 		}
-		d.pos[kp] = e.keyPos
+		d.borrow(e.merged)
+		d.setPos(kp, e.keyPos)
 		d.decode(e.value, v.FieldByIndex(fields[i].index), kp, fields[i].bounds)
+		d.unborrow(e.merged)
 	}
 	return true
 }
@@ -780,7 +826,7 @@ func (d *decoder) decodeSlice(n ast.Node, v reflect.Value, path string, b keyBou
 	for i, item := range seq.Values {
 		ip := index(path, i)
 		if item != nil {
-			d.pos[ip] = nodePos(item)
+			d.setPos(ip, nodePos(item))
 		}
 		if item == nil || isNull(item) {
 			d.emptyItem(seq, i, ip)
@@ -801,7 +847,7 @@ func (d *decoder) emptyItem(seq *ast.SequenceNode, i int, path string) {
 		d.fail(path, "has no value: write the item, or remove it")
 		return
 	}
-	d.pos[path] = *seq.Entries[i].Start.Position
+	d.setPos(path, *seq.Entries[i].Start.Position)
 	d.fail(path, "is an empty list item: write the item after its -, or remove the -")
 }
 
@@ -850,11 +896,13 @@ func (d *decoder) decodeMap(n ast.Node, v reflect.Value, path string) bool {
 			continue
 		}
 		seen[e.key] = e.keyPos
-		d.pos[kp] = e.keyPos
 		ev := reflect.New(v.Type().Elem()).Elem()
+		d.borrow(e.merged)
+		d.setPos(kp, e.keyPos)
 		if d.decode(e.value, ev, kp, keyBounds{}) {
 			m.SetMapIndex(reflect.ValueOf(e.key), ev)
 		}
+		d.unborrow(e.merged)
 	}
 	v.Set(m)
 	return true
