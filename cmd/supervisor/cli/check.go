@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"slices"
 	"strconv"
 
@@ -13,11 +12,15 @@ import (
 	"github.com/go-supervisor/supervisor/config"
 )
 
-// load reads a config file with the command's registry; logger receives
-// the output of its process children.
+// loader loads config files with the command's registry; logger receives
+// the output of their process children.
+func (c *cmd) loader(logger *slog.Logger) *config.Loader {
+	return &config.Loader{Registry: c.Registry, Logger: logger, Lookup: c.Lookup}
+}
+
+// load reads a config file with the command's loader.
 func (c *cmd) load(path string, logger *slog.Logger) (supervisor.Spec, error) {
-	l := config.Loader{Registry: c.Registry, Logger: logger, Lookup: c.Lookup}
-	return l.Load(path)
+	return c.loader(logger).Load(path)
 }
 
 // problem is a config problem as check --json writes it.
@@ -34,21 +37,38 @@ func problems(err error) []problem {
 	if !errors.As(err, &ce) {
 		return []problem{{Message: err.Error()}}
 	}
-	out := make([]problem, len(ce.Problems))
-	for i, p := range ce.Problems {
+	return problemsJSON(ce.Problems)
+}
+
+// problemsJSON is ps as check --json writes them.
+func problemsJSON(ps []config.Problem) []problem {
+	if len(ps) == 0 {
+		return nil
+	}
+	out := make([]problem, len(ps))
+	for i, p := range ps {
 		out[i] = problem{Path: p.Path, Line: p.Line, Column: p.Column, Message: p.Message}
 	}
 	return out
 }
 
+// errorText is err as the command prints it on stderr: a config file's
+// problems each with its line and a caret under its column, as a compiler
+// shows errors (config.Error.Verbose).
+func errorText(err error) string {
+	var ce *config.Error
+	if errors.As(err, &ce) {
+		return ce.Verbose()
+	}
+	return err.Error()
+}
+
 func (c *cmd) check(path string, jsonOut bool) int {
-	spec, err := c.load(path, slog.New(slog.DiscardHandler))
-	var warnings []problem
+	l := c.loader(slog.New(slog.DiscardHandler))
+	spec, err := l.Load(path)
+	var warnings []config.Problem
 	if err == nil {
-		data, rerr := os.ReadFile(path) // loaded: it can be read
-		if rerr == nil {
-			warnings = programWarnings(data)
-		}
+		warnings = programWarnings(l, path)
 	}
 	code := ExitOK
 	switch {
@@ -64,7 +84,7 @@ func (c *cmd) check(path string, jsonOut bool) int {
 			Children int       `json:"children,omitempty"`
 			Problems []problem `json:"problems,omitempty"`
 			Warnings []problem `json:"warnings,omitempty"`
-		}{File: path, Valid: err == nil, Warnings: warnings}
+		}{File: path, Valid: err == nil, Warnings: problemsJSON(warnings)}
 		if err != nil {
 			out.Problems = problems(err)
 		} else {
@@ -74,11 +94,11 @@ func (c *cmd) check(path string, jsonOut bool) int {
 		return code
 	}
 	if err != nil {
-		fmt.Fprintln(c.Stderr, err)
+		fmt.Fprintln(c.Stderr, errorText(err))
 		return code
 	}
-	for _, w := range warnings {
-		fmt.Fprintf(c.Stderr, "%s:%d:%d: %s: %s\n", path, w.Line, w.Column, w.Path, w.Message)
+	if len(warnings) > 0 {
+		fmt.Fprintln(c.Stderr, errorText(&config.Error{File: path, Problems: warnings}))
 	}
 	fmt.Fprintf(c.Stdout, "%s: valid, %s", path, plural(countChildren(&spec), "child"))
 	if len(warnings) > 0 {
@@ -97,7 +117,7 @@ func (c *cmd) plan(oldPath, newPath string, jsonOut bool) int {
 				Problems []problem `json:"problems"`
 			}{file, problems(err)})
 		}
-		fmt.Fprintln(c.Stderr, err)
+		fmt.Fprintln(c.Stderr, errorText(err))
 		return ExitInvalid
 	}
 	old, err := c.load(oldPath, discard)

@@ -1,72 +1,46 @@
 package cli
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-
-	"github.com/goccy/go-yaml"
-	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
-	"github.com/goccy/go-yaml/token"
 
 	"github.com/go-supervisor/supervisor/config"
 )
 
 // programWarnings looks up the program of every exec child of the valid
-// config file data as run would start it, from the current directory and
-// PATH, and returns what would make the start fail (exit code ExitStart):
-// a working directory or a program that is missing, or not executable.
-// Each is placed at its key (exec.path or exec.dir), or, for a key an
-// alias brought in, at the nearest key above it that is in the file.
-//
-// The config package keeps the positions of keys to itself: this reads
-// the file again (once, for the values and the positions).
-func programWarnings(data []byte) []problem {
-	if !bytes.Contains(data, []byte("exec")) {
-		return nil // no exec child: no need to parse the file again
-	}
-	file, err := parser.ParseBytes(bytes.TrimPrefix(data, []byte("\ufeff")), 0)
-	var f config.File
-	if err != nil || len(file.Docs) == 0 || yaml.NodeToValue(file.Docs[0].Body, &f) != nil {
-		return nil // a valid file: cannot happen
-	}
-	var found []problem
-	eachExec(&f.Supervisor, "", func(at string, e *config.Exec) {
-		if key, msg := programProblem(e.Path, e.Dir); msg != "" {
-			found = append(found, problem{Path: at + ".exec." + key, Message: msg})
-		}
-	})
-	if len(found) == 0 {
+// config file at path, loaded with l, as run would start it, from the
+// current directory and PATH, and returns what would make the start fail
+// (exit code ExitStart): a working directory or a program that is missing,
+// or not executable. Each is placed at its key (exec.path or exec.dir), or,
+// for a key an alias brought in, at the nearest key above it that is in
+// the file (see config.Position).
+func programWarnings(l *config.Loader, path string) []config.Problem {
+	data, err := os.ReadFile(path) // loaded: it can be read
+	if err != nil {
 		return nil
 	}
-	pos := keyPositions(file.Docs[0])
-	for i := range found {
-		p := nearest(pos, found[i].Path)
-		found[i].Line, found[i].Column = p.Line, p.Column
+	progs, err := l.Programs(data, path)
+	if err != nil {
+		return nil // a valid file: cannot happen
+	}
+	var found []config.Problem
+	for _, p := range progs {
+		key, msg := programProblem(p.Program, p.Dir)
+		if msg == "" {
+			continue
+		}
+		at := p.At
+		if key == "dir" {
+			at = p.DirAt
+		}
+		found = append(found, config.Problem{Path: at.Key, Line: at.Line, Column: at.Column, Message: msg, Source: at.Source})
 	}
 	return found
-}
-
-// eachExec calls f with the key path and the exec of every exec child of
-// s and of its nested supervisors, in file order.
-func eachExec(s *config.Supervisor, prefix string, f func(at string, e *config.Exec)) {
-	for i := range s.Children {
-		c := &s.Children[i]
-		at := prefix + "children[" + strconv.Itoa(i) + "]"
-		if c.Exec != nil {
-			f(at, c.Exec)
-		}
-		if c.Supervisor != nil {
-			eachExec(c.Supervisor, at+".supervisor.", f)
-		}
-	}
 }
 
 // programProblem says what would keep run from starting the program at
@@ -113,66 +87,4 @@ func fileProblem(err error, otherwise string) string {
 		return "is a directory"
 	}
 	return otherwise
-}
-
-// keyPositions maps the key path of every key and list item of the YAML
-// document doc ("children[1].exec.path") to its position.
-func keyPositions(doc ast.Node) map[string]*token.Position {
-	pos := map[string]*token.Position{}
-	var walk func(n ast.Node, at string)
-	walk = func(n ast.Node, at string) {
-		switch n := n.(type) {
-		case *ast.DocumentNode:
-			walk(n.Body, at)
-		case *ast.AnchorNode:
-			walk(n.Value, at)
-		case *ast.TagNode:
-			walk(n.Value, at)
-		case *ast.MappingNode:
-			for _, v := range n.Values {
-				walk(v, at)
-			}
-		case *ast.MappingValueNode:
-			key := join(at, n.Key.GetToken().Value)
-			pos[key] = n.Key.GetToken().Position
-			walk(n.Value, key)
-		case *ast.SequenceNode:
-			for i, v := range n.Values {
-				item := at + "[" + strconv.Itoa(i) + "]"
-				pos[item] = v.GetToken().Position
-				walk(v, item)
-			}
-		}
-	}
-	walk(doc, "")
-	return pos
-}
-
-// nearest returns the position of the key at path, or of the nearest key
-// above it in pos; line 1, column 1 if none is.
-func nearest(pos map[string]*token.Position, path string) token.Position {
-	for p := path; p != ""; p = parentKey(p) {
-		if q := pos[p]; q != nil {
-			return *q
-		}
-	}
-	return token.Position{Line: 1, Column: 1}
-}
-
-// parentKey is the key path above path: "a.b[2]" for "a.b[2].c", "a.b"
-// for "a.b[2]", "" for "a".
-func parentKey(path string) string {
-	i := strings.LastIndexAny(path, ".[")
-	if i < 0 {
-		return ""
-	}
-	return path[:i]
-}
-
-// join joins a key to the key path at.
-func join(at, key string) string {
-	if at == "" {
-		return key
-	}
-	return at + "." + key
 }

@@ -67,7 +67,7 @@ func (c *cmd) run(path string, jsonOut bool, f runFlags) int {
 	out := newOutput(c.Stdout, jsonOut, level)
 	spec, err := c.load(path, out.logger)
 	if err != nil {
-		fmt.Fprintln(c.Stderr, err)
+		fmt.Fprintln(c.Stderr, errorText(err))
 		return ExitInvalid
 	}
 	spec.Logger = out.logger // every event, as a log record
@@ -279,7 +279,7 @@ func (c *cmd) loadReload(path string, out *output) (spec supervisor.Spec, ok boo
 	} else {
 		out.logger.Error("reload: the file has problems, nothing changed (listed on stderr)", "file", path,
 			"problems", len(problems(err)))
-		fmt.Fprintln(c.Stderr, err)
+		fmt.Fprintln(c.Stderr, errorText(err))
 	}
 	return spec, false
 }
