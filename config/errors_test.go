@@ -105,7 +105,7 @@ func TestYAMLTraps(t *testing.T) {
 			[]string{"2:9: children[0]: << merges mappings: write <<: *anchor or <<: [*a, *b], not a number"}},
 		{"billion laughs", laughs + "children: [*j]\n",
 			[]string{
-				"1:1: x: unknown key: the keys here are version, name, strategy, intensity, budget, max_restarting, groups, auto_shutdown, defaults, children, journal_size, seed",
+				"1:1: x: unknown key: the keys here are version, name, strategy, intensity, budget, max_restarting, groups, auto_shutdown, defaults, children, journal_size, seed, ipc",
 				"2:19: children[0]" + strings.Repeat(".supervisor.children[0]", 4) + ".supervisor.children[2].supervisor.children[2]" +
 					".supervisor.children[1].supervisor.children[1].supervisor.children[8].run: " +
 					"the file expands to too many values (more than 100802) through its aliases: write it out, or alias less",

@@ -1,0 +1,71 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+
+	"github.com/go-supervisor/supervisor"
+)
+
+// childWrap is what DecodeChild puts before a child entry, each of whose
+// lines it indents by childIndent, to read it as a file's only child.
+const (
+	childWrap   = "children:\n  -\n"
+	childIndent = "    "
+)
+
+// DecodeChild decodes a child entry, as a config file's children list
+// writes one (YAML or JSON), into a child, and lists the programs it runs
+// (its exec.path, and those of its nested supervisors' children). It is
+// the ipc package's ChildDecoder: the add command of supervisor ctl and the
+// dashboard takes a child so. Problems are placed in text, as for a file
+// named "child".
+func (l *Loader) DecodeChild(text []byte) (supervisor.Child, []string, error) {
+	var b bytes.Buffer
+	b.WriteString(childWrap)
+	for _, line := range strings.SplitAfter(string(text), "\n") {
+		if line != "" {
+			b.WriteString(childIndent + line)
+		}
+	}
+	data := b.Bytes()
+	if p := checkLimits(data); p != nil {
+		return supervisor.Child{}, nil, childError([]Problem{*p})
+	}
+	d := newDecoder()
+	doc := d.parseFile(data)
+	c := converter{decoder: d, reg: l.Registry, logger: l.Logger, lookup: l.Lookup}
+	var spec supervisor.Spec
+	if doc != nil && !d.tooBig {
+		spec = c.file(doc)
+	}
+	if len(d.problems) > 0 {
+		return supervisor.Child{}, nil, childError(d.finish())
+	}
+	if len(spec.Children) != 1 {
+		return supervisor.Child{}, nil, errors.New("config: a child entry is one mapping, such as {name: w1, exec: {path: /usr/bin/worker}}")
+	}
+	var progs []string
+	for _, p := range d.programs(&doc.Supervisor, "", "", strings.Split(string(d.src), "\n"), nil) {
+		progs = append(progs, p.Program)
+	}
+	return spec.Children[0], progs, nil
+}
+
+// childError places the problems of a wrapped child entry in the entry.
+func childError(ps []Problem) *Error {
+	wrapLines := strings.Count(childWrap, "\n")
+	for i := range ps {
+		p := &ps[i]
+		p.Path = strings.TrimPrefix(strings.TrimPrefix(p.Path, "children[0]"), ".")
+		p.Source = strings.TrimPrefix(p.Source, childIndent)
+		if p.Line > wrapLines {
+			p.Line -= wrapLines
+			p.Column = max(p.Column-len(childIndent), 1)
+		} else {
+			p.Line, p.Column = 1, 1
+		}
+	}
+	return &Error{File: "child", Problems: ps}
+}
