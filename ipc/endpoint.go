@@ -1,6 +1,7 @@
 package ipc
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net"
@@ -63,7 +64,25 @@ type Endpoint struct {
 // path cannot be bound as cfg.BindMode says (a *BindError) or cfg is not
 // valid.
 func Listen(tree *supervisor.Tree, cfg Config, w Wiring) (*Endpoint, error) {
-	cfg, err := cfg.resolve(tree)
+	s, err := Bind(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return s.Serve(tree, w), nil
+}
+
+// Socket is a bound socket, not yet serving a tree.
+type Socket struct {
+	cfg Config
+	ln  *boundListener
+}
+
+// Bind binds cfg.Path as Listen does, before there is a tree to serve: a
+// program binds first, so that a path in use stops it before its tree
+// starts (a second instance must not start the children twice), then
+// serves its tree with Serve. Close a Socket that is not served.
+func Bind(cfg Config) (*Socket, error) {
+	cfg, err := cfg.resolve()
 	if err != nil {
 		return nil, err
 	}
@@ -71,15 +90,25 @@ func Listen(tree *supervisor.Tree, cfg Config, w Wiring) (*Endpoint, error) {
 	if err != nil {
 		return nil, err
 	}
+	return &Socket{cfg: cfg, ln: ln}, nil
+}
+
+// Close closes a socket that is not served, and removes it.
+func (s *Socket) Close() error { return s.ln.Close() }
+
+// Serve serves tree on the socket until the endpoint's Close.
+func (s *Socket) Serve(tree *supervisor.Tree, w Wiring) *Endpoint {
+	cfg := s.cfg
+	cfg.TargetID = cmp.Or(cfg.TargetID, tree.Name(), "supervisor")
 	ctx, cancel := context.WithCancel(context.Background())
 	polled, done := context.WithCancel(context.Background())
 	done()
-	e := &Endpoint{tree: tree, cfg: cfg, wiring: w, ln: ln, audit: openAudit(cfg.AuditFile),
+	e := &Endpoint{tree: tree, cfg: cfg, wiring: w, ln: s.ln, audit: openAudit(cfg.AuditFile),
 		commands: newCommandCache(cfg.CommandTTL), started: time.Now(),
 		ctx: ctx, cancel: cancel, polled: polled, methods: methods(), conns: make(map[*conn]struct{})}
 	e.wg.Add(1)
 	go e.serve()
-	return e, nil
+	return e
 }
 
 // Path returns the socket's path.
@@ -175,14 +204,9 @@ func (e *Endpoint) auditDenial(p peer, method, path, code string) {
 		Method: method, Path: path, Decision: "denied", Code: code})
 }
 
-// resolve returns cfg with its defaults set, or why it is not valid.
-func (cfg Config) resolve(tree *supervisor.Tree) (Config, error) {
-	if cfg.TargetID == "" {
-		cfg.TargetID = tree.Name()
-	}
-	if cfg.TargetID == "" {
-		cfg.TargetID = "supervisor"
-	}
+// resolve returns cfg with its defaults set, or why it is not valid. The
+// target id's default is the tree's name: Serve sets it.
+func (cfg Config) resolve() (Config, error) {
 	if cfg.Mode == 0 {
 		cfg.Mode = 0o600
 	}

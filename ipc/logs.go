@@ -95,7 +95,7 @@ func (l *Logs) pathRing(path string) *logRing {
 		}
 		delete(l.byPath, stalest)
 	}
-	r = &logRing{buf: make([]LogRecord, l.perPath)}
+	r = &logRing{size: l.perPath}
 	l.byPath[path] = r
 	return r
 }
@@ -175,23 +175,26 @@ func (f logFilter) match(r *LogRecord) bool {
 	return (f.path == "" || r.Path == f.path) && (f.source == "" || r.Stream == f.source)
 }
 
-// logRing is a ring of the last len(buf) records.
+// logRing is a ring of the last size records. Its buffer grows as
+// records come, so that a Logs nobody logs to costs nothing.
 type logRing struct {
 	buf  []LogRecord
+	size int
 	head int
 	n    int
 }
 
-func newLogRing(size int) logRing { return logRing{buf: make([]LogRecord, size)} }
+func newLogRing(size int) logRing { return logRing{size: size} }
 
 func (r *logRing) push(rec LogRecord) {
-	if r.n == len(r.buf) {
+	switch {
+	case len(r.buf) < r.size: // growing: head is 0
+		r.buf = append(r.buf, rec)
+		r.n++
+	default:
 		r.buf[r.head] = rec
 		r.head = (r.head + 1) % len(r.buf)
-		return
 	}
-	r.buf[(r.head+r.n)%len(r.buf)] = rec
-	r.n++
 }
 
 // at returns the i-th oldest record.
@@ -217,16 +220,22 @@ type logHandler struct {
 func (h *logHandler) Enabled(context.Context, slog.Level) bool { return true }
 
 func (h *logHandler) Handle(ctx context.Context, r slog.Record) error {
+	pass := h.next != nil && h.next.Enabled(ctx, r.Level)
+	keep := pass || r.Level >= slog.LevelInfo
 	rec := LogRecord{Time: r.Time, Level: strings.ToLower(r.Level.String()), Msg: r.Message}
+	set := func(key string, v slog.Value) {
+		if keep || key == "path" || key == "pid" { // a record not kept tells a pid
+			rec.set(key, v)
+		}
+	}
 	for _, a := range h.attrs {
-		rec.set(a.Key, a.Value)
+		set(a.Key, a.Value)
 	}
 	r.Attrs(func(a slog.Attr) bool {
-		rec.set(h.prefix+a.Key, a.Value)
+		set(h.prefix+a.Key, a.Value)
 		return true
 	})
-	pass := h.next != nil && h.next.Enabled(ctx, r.Level)
-	h.logs.add(rec, pass || r.Level >= slog.LevelInfo)
+	h.logs.add(rec, keep)
 	if pass {
 		return h.next.Handle(ctx, r)
 	}
