@@ -1,0 +1,74 @@
+package ipc_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"testing"
+
+	"github.com/go-supervisor/supervisor/ipc"
+)
+
+// A child's records are kept apart from a busy sibling's, and paged back
+// through; a subscriber that falls behind what is kept is told the gap.
+func TestLogsScrollback(t *testing.T) {
+	logs := ipc.NewLogs(100, 10)
+	tg := startTarget(t, ipc.Config{}, ipc.Wiring{Logs: logs})
+	log := slog.New(logs.Handler(nil))
+	for i := range 25 {
+		log.Info(fmt.Sprintf("quiet %d", i), "path", "/db", "stream", "stderr", "pid", 7)
+	}
+	for i := range 500 { // a busy sibling
+		log.Info(fmt.Sprintf("busy %d", i), "path", "/api", "stream", "stdout")
+	}
+	var page ipc.LogsResult
+	call(t, tg.client, "logs", ipc.LogsParams{Path: "/db", Limit: 4}, &page)
+	if len(page.Records) != 4 || page.Records[3].Msg != "quiet 24" || page.Records[0].Msg != "quiet 21" || !page.More {
+		t.Fatalf("the newest page of /db: %+v", page)
+	}
+	call(t, tg.client, "logs", ipc.LogsParams{Path: "/db", Before: page.Records[0].Seq, Limit: 100}, &page)
+	if len(page.Records) != 6 || page.Records[0].Msg != "quiet 15" || page.More {
+		t.Fatalf("the older page of /db (10 kept per child): %+v", page)
+	}
+	call(t, tg.client, "logs", ipc.LogsParams{Source: "stderr", Limit: 100}, &page)
+	if len(page.Records) != 0 {
+		t.Fatalf("the target's last 100 records hold no stderr: %+v", page.Records)
+	}
+	zero := uint64(0)
+	call(t, tg.client, "subscribe", ipc.SubscribeParams{Stream: "logs", After: &zero}, nil)
+	p := nextPush(t, tg.client)
+	if p.Push != "gap" || p.Gap.Count != 425 || p.Gap.Reason != "journal" {
+		t.Fatalf("first push %+v %+v, want a gap of the 425 records no longer kept", p, p.Gap)
+	}
+	if p = nextPush(t, tg.client); p.Push != "log" || p.Log.Seq != 426 {
+		t.Fatalf("then %+v, want record 426", p)
+	}
+}
+
+// The handler keeps records at info and above whatever the next handler
+// does with them, passes them on, and keeps the group and attributes of
+// With.
+func TestLogsHandler(t *testing.T) {
+	logs := ipc.NewLogs(0, 0)
+	next := &countHandler{level: slog.LevelWarn}
+	log := slog.New(logs.Handler(next)).With("path", "/w").WithGroup("req")
+	log.Debug("not kept")
+	log.Info("kept", "id", 7)
+	log.Warn("passed")
+	tg := startTarget(t, ipc.Config{}, ipc.Wiring{Logs: logs})
+	var page ipc.LogsResult
+	call(t, tg.client, "logs", ipc.LogsParams{Path: "/w"}, &page)
+	if len(page.Records) != 2 || page.Records[0].Attrs["req.id"] != float64(7) || next.n != 1 {
+		t.Fatalf("records %+v, passed on %d", page.Records, next.n)
+	}
+}
+
+type countHandler struct {
+	level slog.Level
+	n     int
+}
+
+func (h *countHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
+func (h *countHandler) Handle(context.Context, slog.Record) error  { h.n++; return nil }
+func (h *countHandler) WithAttrs([]slog.Attr) slog.Handler          { return h }
+func (h *countHandler) WithGroup(string) slog.Handler               { return h }
