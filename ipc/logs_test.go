@@ -69,6 +69,6 @@ type countHandler struct {
 }
 
 func (h *countHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
-func (h *countHandler) Handle(context.Context, slog.Record) error  { h.n++; return nil }
-func (h *countHandler) WithAttrs([]slog.Attr) slog.Handler          { return h }
-func (h *countHandler) WithGroup(string) slog.Handler               { return h }
+func (h *countHandler) Handle(context.Context, slog.Record) error    { h.n++; return nil }
+func (h *countHandler) WithAttrs([]slog.Attr) slog.Handler           { return h }
+func (h *countHandler) WithGroup(string) slog.Handler                { return h }
