@@ -1,5 +1,6 @@
 // Package cli is the supervisor command line: it runs a tree described by a
-// config file, and checks, compares and documents config files.
+// config file, checks, compares and documents config files, and talks to a
+// running tree over its IPC socket (ctl, docs/ctl.md).
 //
 // The supervisor binary (cmd/supervisor) is cli.Main with an empty
 // registry: it runs trees of OS processes and nested supervisors. To run
@@ -18,7 +19,8 @@
 // exceeded, an escalation, a rule that shuts the tree down); 5 the tree
 // stopped, but abandoned children that overran their shutdown budget; 6
 // (check) a valid file naming a program or working directory that is
-// missing or not executable here, so that run would fail to start it.
+// missing or not executable here, so that run would fail to start it. ctl
+// has its own (ExitRefused, ExitUnreachable, ExitNotConfirmed).
 package cli
 
 import (
@@ -52,7 +54,8 @@ type Options struct {
 	Registry *config.Registry
 	// Stdout and Stderr default to os.Stdout and os.Stderr.
 	Stdout, Stderr io.Writer
-	// Signals delivers SIGINT, SIGTERM and SIGHUP to run. Nil means the
+	// Signals delivers SIGINT, SIGTERM and SIGHUP to run (SIGINT and
+	// SIGTERM end ctl's --follow). Nil means the
 	// process's own, through signal.Notify.
 	Signals <-chan os.Signal
 	// Lookup resolves ${NAME} references of process children. Nil means
@@ -116,6 +119,9 @@ type subcommand struct {
 	flags                     func(*flag.FlagSet) // declares the command's flags
 	check                     func() error        // checks the flags' values
 	run                       func(args []string) int
+	// raw, if set, is given the arguments as they are (ctl: its own flags,
+	// then a command with its flags), instead of run.
+	raw func(args []string) int
 }
 
 func (c *cmd) commands() []subcommand {
@@ -152,12 +158,17 @@ on SIGHUP.`,
 			run: func([]string) int { return c.write(config.Schema()) }},
 		{name: "template", summary: "print a commented config file with every key and its default",
 			run: func([]string) int { return c.write(config.Template()) }},
+		{name: "ctl", args: "COMMAND", summary: "talk to a running tree over its IPC socket (status, events, logs, restart...)",
+			raw: c.ctl},
 		{name: "version", summary: "print the version, the VCS revision and the Go version of this binary",
 			run: func([]string) int { return c.write([]byte(versionText(c.Name))) }},
 	}
 }
 
 func (c *cmd) dispatch(s subcommand, args []string) int {
+	if s.raw != nil {
+		return s.raw(args)
+	}
 	fs := flag.NewFlagSet(c.Name+" "+s.name, flag.ContinueOnError)
 	fs.SetOutput(c.Stderr)
 	if s.flags != nil {
@@ -240,7 +251,7 @@ func (c *cmd) usage(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\nRun '%s COMMAND --help' for a command's flags, '%s --version' for its version.\n", c.Name, c.Name)
 	fmt.Fprintf(w, "Exit codes: 0 ok, 1 invalid config, 2 usage, 3 start failed, 4 tree failed, 5 children abandoned,\n"+
-		"6 check: a program missing here.\n")
+		"6 check: a program missing here; ctl's: '%s ctl --help'.\n", c.Name)
 }
 
 func (c *cmd) write(b []byte) int {
