@@ -345,3 +345,32 @@ func TestAttackSlowSubscriber(t *testing.T) {
 		t.Fatalf("%d events and no gap for a client that read nothing", events)
 	}
 }
+
+// A command runs to its end when its client goes away: a shutdown is not
+// cut short, which would abandon the children still stopping.
+func TestCommandOutlivesItsClient(t *testing.T) {
+	slow := func(ctx context.Context) error {
+		<-ctx.Done()
+		time.Sleep(200 * time.Millisecond) // a child that takes its time to stop
+		return nil
+	}
+	tree, err := supervisor.Start(context.Background(), supervisor.Spec{Children: []supervisor.Child{
+		{Name: "slow", Run: slow, Shutdown: 5 * time.Second}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep, err := ipc.Listen(tree, ipc.Config{Path: filepath.Join(socketDir(t), "s.sock")}, ipc.Wiring{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Close()
+	c := rawDial(t, ep.Path())
+	c.Write([]byte(`{"id":"1","method":"shutdown","params":{"command_id":"x","who":"ops","why":"bye","confirmed":true}}` + "\n"))
+	time.Sleep(50 * time.Millisecond) // the shutdown is under way
+	c.Close()
+	<-tree.Done()
+	r := tree.Report()
+	if r == nil || len(r.Children) != 1 || r.Children[0].Outcome == supervisor.OutcomeAbandoned {
+		t.Fatalf("the shutdown abandoned children when its client left: %+v", r)
+	}
+}

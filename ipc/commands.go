@@ -96,7 +96,10 @@ func (c *conn) start(req *Request, cmd *commandDef, p CommandParams) {
 // runCommand runs an admitted command and answers it.
 func (c *conn) runCommand(id string, cmd *commandDef, p CommandParams, rec auditRecord) {
 	defer func() { <-c.slots; c.wg.Done() }()
-	result, err := cmd.run(c, c.ctx, &p, supervisor.Audit{Who: p.Who, Why: p.Why})
+	// A command once audited runs to its end, whether or not its client
+	// stays: a shutdown cancelled by a client going away would abandon
+	// every child at once.
+	result, err := cmd.run(c, context.WithoutCancel(c.ctx), &p, supervisor.Audit{Who: p.Who, Why: p.Why})
 	result.CommandID, result.Command, result.Path = p.CommandID, cmd.name, p.Path
 	result.Seq = c.e.tree.Snapshot().Seq
 	r := Response{ID: id, OK: err == nil}
