@@ -21,6 +21,7 @@ import (
 	"github.com/go-supervisor/supervisor"
 	"github.com/go-supervisor/supervisor/flightrec"
 	"github.com/go-supervisor/supervisor/internal/textfmt"
+	"github.com/go-supervisor/supervisor/ipc"
 	"github.com/go-supervisor/supervisor/promsupervisor"
 	"github.com/go-supervisor/supervisor/sdnotify"
 	"github.com/go-supervisor/supervisor/supervisorhttp"
@@ -33,6 +34,7 @@ type runFlags struct {
 	verbose bool
 	http    string
 	traces  string
+	ipc     string
 }
 
 func (f *runFlags) declare(fs *flag.FlagSet) {
@@ -43,6 +45,8 @@ func (f *runFlags) declare(fs *flag.FlagSet) {
 	fs.BoolVar(&f.verbose, "v", false, "also print routine events (starting, running, shutdown phases)")
 	fs.StringVar(&f.traces, "trace-dir", "",
 		"keep a runtime/trace flight recorder and write its window to this directory on a restart storm (off by default)")
+	fs.StringVar(&f.ipc, "ipc", "",
+		"serve the tree on this Unix socket for supervisor ctl and the dashboard's relay (the file's ipc section, with this path)")
 	fs.StringVar(&f.http, "metrics-addr", "",
 		"serve the health endpoints (/livez, /readyz, /state, /journal) and Prometheus /metrics on this address, such as 127.0.0.1:9090")
 }
@@ -65,20 +69,27 @@ func (c *cmd) run(path string, jsonOut bool, f runFlags) int {
 		level = slog.LevelDebug
 	}
 	out := newOutput(c.Stdout, jsonOut, level)
-	spec, err := c.load(path, out.logger)
+	logs := ipc.NewLogs(0, 0) // what a client of the ipc socket reads; costs nothing unused
+	out.logger = slog.New(logs.Handler(out.logger.Handler()))
+	spec, settings, err := c.loader(out.logger).LoadAll(path)
 	if err != nil {
 		fmt.Fprintln(c.Stderr, errorText(err))
 		return ExitInvalid
 	}
 	spec.Logger = out.logger // every event, as a log record
 
-	// Before the start, so that a bad directory or address fails at once.
+	// Before the start, so that a bad directory, address or socket fails
+	// at once.
 	ln, code := c.prepare(f)
 	if code != ExitOK {
 		return code
 	}
 	if ln != nil {
 		defer ln.Close()
+	}
+	sock, code := c.bindIPC(settings.IPC, f.ipc)
+	if code != ExitOK {
+		return code
 	}
 	sigs, stopSignals := c.signals()
 	defer stopSignals()
@@ -88,6 +99,9 @@ func (c *cmd) run(path string, jsonOut bool, f runFlags) int {
 	defer interrupt()
 	tree, code := c.start(treeCtx, interrupt, spec, path, sigs, out)
 	if tree == nil {
+		if sock != nil {
+			sock.Close()
+		}
 		return code
 	}
 	out.status("started "+path, tree)
@@ -98,7 +112,7 @@ func (c *cmd) run(path string, jsonOut bool, f runFlags) int {
 		defer c.recordTraces(tree, f.traces, out)()
 	}
 	defer c.notifySystemd(tree, out)()
-	c.supervise(tree, spec, path, f, sigs, out)
+	c.supervise(tree, spec, path, f, sigs, out, sock, logs)
 	return c.ended(tree, out)
 }
 
@@ -232,22 +246,23 @@ func (c *cmd) start(ctx context.Context, interrupt context.CancelFunc, spec supe
 // spec. If the running tree differed from last (a temporary child that
 // ended and went away), or some steps failed, it says what was carried
 // out.
-func (c *cmd) reload(ctx context.Context, tree *supervisor.Tree, path string, last *supervisor.Spec, out *output) {
-	spec, ok := c.loadReload(path, out)
-	if !ok {
-		return
+func (c *cmd) reload(ctx context.Context, tree *supervisor.Tree, path string, last *supervisor.Spec, audit supervisor.Audit,
+	out *output) (*supervisor.Plan, error) {
+	spec, err := c.loadReload(path, out)
+	if err != nil {
+		return nil, err
 	}
 	planned, err := supervisor.Diff(*last, spec)
 	if err != nil { // a change a running tree cannot take: Apply would refuse it
 		out.logger.Error("reload: not applied, nothing changed", "file", path, "error", err)
-		return
+		return nil, err
 	}
 	planned = fileTerms(planned)
 	out.plan(path, planned)
-	applied, err := tree.Apply(ctx, spec, supervisor.Audit{Who: c.Name, Why: "SIGHUP: reload " + path})
+	applied, err := tree.Apply(ctx, spec, audit)
 	if applied == nil { // refused: nothing changed
 		out.logger.Error("reload: not applied, nothing changed", "file", path, "error", err)
-		return
+		return nil, err
 	}
 	*last = spec
 	applied = fileTerms(applied)
@@ -259,12 +274,13 @@ func (c *cmd) reload(ctx context.Context, tree *supervisor.Tree, path string, la
 			"plan", applied)
 	}
 	out.status("after reload", tree)
+	return applied, err
 }
 
 // loadReload loads the config file for a reload, with the output of its
-// process children to out; if it has problems, it reports them and ok is
-// false.
-func (c *cmd) loadReload(path string, out *output) (spec supervisor.Spec, ok bool) {
+// process children to out; if it has problems, it reports them and
+// returns them.
+func (c *cmd) loadReload(path string, out *output) (supervisor.Spec, error) {
 	spec, err := c.load(path, out.logger)
 	// The parser's memory goes back to the system at once: reloads are
 	// rare, and a long-running supervisor keeps no parse's peak (nor adds
@@ -272,7 +288,7 @@ func (c *cmd) loadReload(path string, out *output) (spec supervisor.Spec, ok boo
 	debug.FreeOSMemory()
 	if err == nil {
 		spec.Logger = out.logger
-		return spec, true
+		return spec, nil
 	}
 	if out.json {
 		out.logger.Error("reload: the file has problems, nothing changed", "file", path, "problems", problems(err))
@@ -281,7 +297,7 @@ func (c *cmd) loadReload(path string, out *output) (spec supervisor.Spec, ok boo
 			"problems", len(problems(err)))
 		fmt.Fprintln(c.Stderr, errorText(err))
 	}
-	return spec, false
+	return spec, err
 }
 
 // ended reports how the tree ended and returns the exit code.

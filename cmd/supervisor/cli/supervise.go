@@ -7,19 +7,23 @@ import (
 	"time"
 
 	"github.com/go-supervisor/supervisor"
+	"github.com/go-supervisor/supervisor/ipc"
 )
 
 // supervise obeys signals and prints the status every f.status until the
 // tree has ended, then waits for a reload or a shutdown under way.
 func (c *cmd) supervise(tree *supervisor.Tree, spec supervisor.Spec, path string, f runFlags, sigs <-chan os.Signal,
-	out *output) {
+	out *output, sock *ipc.Socket, logs *ipc.Logs) {
 	var tick <-chan time.Time
 	if f.status > 0 {
 		t := time.NewTicker(f.status)
 		defer t.Stop()
 		tick = t.C
 	}
-	s := &session{c: c, tree: tree, spec: spec, path: path, timeout: f.timeout, out: out}
+	s := &session{c: c, tree: tree, spec: spec, path: path, timeout: f.timeout, out: out, applies: make(chan applyRequest)}
+	if sock != nil {
+		defer c.serveIPC(sock, s, logs)()
+	}
 	// Reloads run beside the loop, so that a signal is never kept waiting
 	// by a child slow to start; they stop waiting once a shutdown begins.
 	s.applyCtx, s.stopApplying = context.WithCancel(context.Background())
@@ -30,6 +34,8 @@ func (c *cmd) supervise(tree *supervisor.Tree, spec supervisor.Spec, path string
 			s.signal(sig)
 		case <-s.reloading:
 			s.reloaded()
+		case r := <-s.applies:
+			s.apply(r)
 		case <-tick:
 			out.status("status", tree)
 		case <-tree.Done():
@@ -55,6 +61,8 @@ type session struct {
 	abort        context.CancelFunc // ends the shutdown's context
 	reloading    <-chan struct{}
 	again        bool // another SIGHUP came during a reload
+	applies      chan applyRequest
+	queued       []applyRequest // applies waiting for the reload under way
 }
 
 // signalAction is what a signal asks of a running tree.
@@ -103,21 +111,40 @@ func (s *session) signal(sig os.Signal) {
 	}
 }
 
-// reload reloads the config file beside the loop.
+// reload reloads the config file beside the loop, for a SIGHUP.
 func (s *session) reload() {
+	s.reloadFor(supervisor.Audit{Who: s.c.Name, Why: "SIGHUP: reload " + s.path}, nil)
+}
+
+// reloadFor reloads the config file beside the loop with audit, and sends
+// the result to reply, if not nil.
+func (s *session) reloadFor(audit supervisor.Audit, reply chan<- applyResult) {
 	done := make(chan struct{})
 	s.reloading = done
 	go func() {
 		defer close(done)
-		s.c.reload(s.applyCtx, s.tree, s.path, &s.spec, s.out)
+		plan, err := s.c.reload(s.applyCtx, s.tree, s.path, &s.spec, audit, s.out)
+		if reply != nil {
+			reply <- applyResult{plan: plan, err: err}
+		}
 	}()
 }
 
 // reloaded notes the end of a reload, and reloads again if a SIGHUP came
-// meanwhile and no shutdown has begun.
+// meanwhile, or an apply over IPC is waiting, and no shutdown has begun.
 func (s *session) reloaded() {
 	s.reloading = nil
-	if s.again && s.shutdownDone == nil {
+	switch {
+	case s.shutdownDone != nil:
+		for _, r := range s.queued {
+			r.reply <- applyResult{err: supervisor.ErrShuttingDown}
+		}
+		s.queued = nil
+	case len(s.queued) > 0:
+		r := s.queued[0]
+		s.queued = s.queued[1:]
+		s.reloadFor(r.audit, r.reply)
+	case s.again:
 		s.again = false
 		s.reload()
 	}
@@ -146,6 +173,9 @@ func (s *session) drain() {
 	s.stopApplying()
 	if s.reloading != nil {
 		<-s.reloading
+	}
+	for _, r := range s.queued {
+		r.reply <- applyResult{err: supervisor.ErrShuttingDown}
 	}
 	if s.shutdownDone != nil {
 		<-s.shutdownDone
