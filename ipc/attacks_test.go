@@ -374,3 +374,38 @@ func TestCommandOutlivesItsClient(t *testing.T) {
 		t.Fatalf("the shutdown abandoned children when its client left: %+v", r)
 	}
 }
+
+// Closing the endpoint answers the commands under way first: a shutdown
+// over IPC, whose tree's end closes the endpoint (as supervisor run
+// does), gets its answer.
+func TestCloseAnswersCommandsUnderWay(t *testing.T) {
+	slow := func(ctx context.Context) error {
+		<-ctx.Done()
+		time.Sleep(100 * time.Millisecond)
+		return nil
+	}
+	tree, err := supervisor.Start(context.Background(), supervisor.Spec{Children: []supervisor.Child{
+		{Name: "slow", Run: slow}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep, err := ipc.Listen(tree, ipc.Config{Path: filepath.Join(socketDir(t), "s.sock")}, ipc.Wiring{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan error)
+	go func() {
+		<-tree.Done()
+		closed <- ep.Close()
+	}()
+	c := dial(t, ep.Path())
+	defer c.Close()
+	var r ipc.CommandResult
+	call(t, c, "shutdown", ipc.CommandParams{CommandID: "x", Who: "ops", Why: "bye", Confirmed: true}, &r)
+	if r.Report == nil || len(r.Report.Children) != 1 {
+		t.Fatalf("shutdown's answer: %+v", r)
+	}
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+}

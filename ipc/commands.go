@@ -89,13 +89,13 @@ func (c *conn) start(req *Request, cmd *commandDef, p CommandParams) {
 		c.e.commands.abandon(p.CommandID)
 		return
 	}
-	c.wg.Add(1)
+	c.cmds.Add(1)
 	go c.runCommand(req.ID, cmd, p, rec)
 }
 
 // runCommand runs an admitted command and answers it.
 func (c *conn) runCommand(id string, cmd *commandDef, p CommandParams, rec auditRecord) {
-	defer func() { <-c.slots; c.wg.Done() }()
+	defer func() { <-c.slots; c.cmds.Done() }()
 	// A command once audited runs to its end, whether or not its client
 	// stays: a shutdown cancelled by a client going away would abandon
 	// every child at once.

@@ -30,50 +30,92 @@ type conn struct {
 	out    chan []byte
 	ids    requestIDs
 	bucket bucket
-	slots  chan struct{} // commands in flight
-	wg     sync.WaitGroup
+	slots  chan struct{}  // commands in flight
+	cmds   sync.WaitGroup // commands running
+	pumps  sync.WaitGroup // subscriptions' pumps
+	flush  chan struct{}  // closed to make the writer write what is queued and return
+	wrote  chan struct{}  // closed when the writer has returned
 
-	mu   sync.Mutex
-	subs map[string]context.CancelFunc // stream → its pump's cancel
+	mu       sync.Mutex
+	subs     map[string]context.CancelFunc // stream → its pump's cancel
+	stopping bool                          // the endpoint is closing: read no more
 }
 
 func newConn(e *Endpoint, nc *net.UnixConn, p peer) *conn {
 	ctx, cancel := context.WithCancel(e.ctx)
 	return &conn{e: e, nc: nc, peer: p, ctx: ctx, cancel: cancel,
 		out: make(chan []byte, 64), bucket: newBucket(e.cfg.Rate, e.cfg.Burst),
-		slots: make(chan struct{}, maxInFlight), subs: make(map[string]context.CancelFunc)}
+		slots: make(chan struct{}, maxInFlight), flush: make(chan struct{}), wrote: make(chan struct{}),
+		subs: make(map[string]context.CancelFunc)}
 }
 
-// close ends the connection: its goroutines return.
-func (c *conn) close() {
+// abort ends the connection at once: the client is gone, does not read,
+// or keeps missing what it subscribed to.
+func (c *conn) abort() {
 	c.cancel()
 	c.nc.SetDeadline(time.Now()) // wakes a read or a write under way
 }
 
+// stop makes the connection read no more requests, for the endpoint's
+// Close: it ends as serve ends it, answering what it has begun.
+func (c *conn) stop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stopping = true
+	c.nc.SetReadDeadline(time.Now())
+}
+
 // serve reads requests until the client closes, a read fails or the
-// endpoint closes; then it waits for the connection's goroutines.
+// endpoint closes, then ends the connection.
 func (c *conn) serve() {
 	defer c.e.forget(c)
-	c.wg.Add(1)
 	go c.write()
 	lines := newLineReader(c.nc, c.e.cfg.MaxLine)
-	for c.ctx.Err() == nil {
-		c.nc.SetReadDeadline(c.idleDeadline())
+	for c.ctx.Err() == nil && c.setReadDeadline() {
 		line, err := lines.next()
 		switch {
 		case errors.Is(err, errLineTooLong):
 			c.reply("", nil, &Error{Code: "line_too_long",
 				Message: "a request line is longer than the target's limit (hello's limit.max_line): send a smaller request"})
-			continue
 		case err != nil:
-			c.close()
+			c.end()
+			return
 		default:
 			c.handle(line)
 		}
 	}
-	c.close()
-	c.wg.Wait()
+	c.end()
+}
+
+// end ends the connection: the commands it began run to their end and
+// their answers are written (within the write timeout), then its
+// subscriptions end, and the writer writes what is queued.
+func (c *conn) end() {
+	c.cmds.Wait()
+	c.mu.Lock()
+	for stream, cancel := range c.subs {
+		cancel()
+		delete(c.subs, stream)
+	}
+	c.mu.Unlock()
+	c.pumps.Wait()
+	close(c.flush)
+	<-c.wrote
+	c.cancel()
 	c.nc.Close()
+}
+
+// setReadDeadline sets the deadline of the next read, and reports false
+// if the connection is to read no more.
+func (c *conn) setReadDeadline() bool {
+	deadline := c.idleDeadline()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopping {
+		return false
+	}
+	c.nc.SetReadDeadline(deadline)
+	return true
 }
 
 // idleDeadline is when a connection that sends nothing is closed: never
@@ -88,14 +130,18 @@ func (c *conn) idleDeadline() time.Time {
 }
 
 // write sends what is queued in out to the client, each line within the
-// write timeout; a client that does not read for that long is closed.
+// write timeout; a client that does not read for that long is aborted.
+// Once flush is closed, it writes what is queued and returns.
 func (c *conn) write() {
-	defer c.wg.Done()
+	defer close(c.wrote)
 	w := bufio.NewWriterSize(c.nc, 64<<10)
 	for {
 		var line []byte
+		last := false
 		select {
 		case line = <-c.out:
+		case <-c.flush:
+			last = true
 		case <-c.ctx.Done():
 			return
 		}
@@ -110,7 +156,10 @@ func (c *conn) write() {
 			}
 		}
 		if err := w.Flush(); err != nil {
-			c.close()
+			c.abort()
+			return
+		}
+		if last {
 			return
 		}
 	}

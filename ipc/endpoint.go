@@ -55,6 +55,7 @@ type Endpoint struct {
 	wg      sync.WaitGroup
 	mu      sync.Mutex
 	conns   map[*conn]struct{}
+	closed  bool // Close has begun: admit no more
 
 	refused atomic.Uint64 // connections refused: too many, or a peer C2 refuses
 	denied  atomic.Uint64 // requests refused by a control
@@ -114,17 +115,19 @@ func (s *Socket) Serve(tree *supervisor.Tree, w Wiring) *Endpoint {
 // Path returns the socket's path.
 func (e *Endpoint) Path() string { return e.cfg.Path }
 
-// Close stops serving: it closes the listener and every connection, waits
-// for their goroutines, and removes the socket.
+// Close stops serving: it closes the listener and removes the socket,
+// then ends every connection, each once the commands it began have run
+// and their answers are written; then it returns.
 func (e *Endpoint) Close() error {
-	e.cancel()
 	err := e.ln.Close()
 	e.mu.Lock()
+	e.closed = true
 	for c := range e.conns {
-		c.close()
+		c.stop()
 	}
 	e.mu.Unlock()
 	e.wg.Wait()
+	e.cancel()
 	return errors.Join(err, e.audit.Close())
 }
 
@@ -134,7 +137,7 @@ func (e *Endpoint) serve() {
 	for {
 		nc, err := e.ln.AcceptUnix()
 		if err != nil {
-			if e.ctx.Err() != nil {
+			if errors.Is(err, net.ErrClosed) {
 				return
 			}
 			time.Sleep(10 * time.Millisecond) // out of descriptors: let some close
@@ -152,7 +155,7 @@ func (e *Endpoint) admit(nc *net.UnixConn) {
 		err = admits(&e.cfg, p)
 	}
 	e.mu.Lock()
-	full := len(e.conns) >= e.cfg.MaxConns
+	full := len(e.conns) >= e.cfg.MaxConns || e.closed
 	var c *conn
 	if err == nil && !full {
 		c = newConn(e, nc, p)

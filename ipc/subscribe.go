@@ -34,9 +34,9 @@ func (c *conn) subscribe(req *Request) (any, func(), *Error) {
 	ctx, cancel := context.WithCancel(c.ctx)
 	c.subs[p.Stream] = cancel
 	start := func() {
-		c.wg.Add(1)
+		c.pumps.Add(1)
 		go func() {
-			defer c.wg.Done()
+			defer c.pumps.Done()
 			pump(ctx)
 		}()
 	}
@@ -101,7 +101,7 @@ func (c *conn) eventPump(after *uint64) func(ctx context.Context) {
 				}
 				p = Push{Push: "gap", Gap: &Gap{Stream: "events", AfterSeq: e.Seq - e.Count, Count: e.Count, Reason: reason}}
 				if slow.fell(time.Now(), c.e.cfg.SlowLimit) {
-					c.close()
+					c.abort()
 					return
 				}
 			}
@@ -132,7 +132,7 @@ func (c *conn) logPump(p SubscribeParams) func(ctx context.Context) {
 			recs, gone, next, wait := logs.after(seq, f, 256)
 			if gone > 0 {
 				if slow.fell(time.Now(), c.e.cfg.SlowLimit) {
-					c.close()
+					c.abort()
 					return
 				}
 				if !c.push(Push{Push: "gap", Gap: &Gap{Stream: "logs", AfterSeq: seq, Count: gone, Reason: reason}}) {
