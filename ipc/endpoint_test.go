@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -157,5 +158,56 @@ func TestEventsInOrderAndRestart(t *testing.T) {
 		if p.Event.Kind == supervisor.EventChildRestarted && p.Event.Path == "/api" {
 			restarted++
 		}
+	}
+}
+
+// Under a panic storm, every event the tree publishes reaches a
+// subscriber, in order: each sequence number from the first to the tree's
+// last is an event or within a gap push, and the end push comes last.
+func TestEventsUnderAPanicStorm(t *testing.T) {
+	var panics atomic.Int64
+	storm := func(ctx context.Context) error {
+		if panics.Add(1) > 500 {
+			<-ctx.Done()
+			return nil
+		}
+		panic("storm")
+	}
+	tree, err := supervisor.Start(context.Background(), supervisor.Spec{
+		Intensity: supervisor.Intensity{MaxRestarts: 100000, Period: time.Second},
+		Children:  []supervisor.Child{{Name: "storm", Run: storm}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep, err := ipc.Listen(tree, ipc.Config{Path: filepath.Join(socketDir(t), "s.sock")}, ipc.Wiring{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Close()
+	c := dial(t, ep.Path())
+	defer c.Close()
+	zero := uint64(0)
+	call(t, c, "subscribe", ipc.SubscribeParams{Stream: "events", After: &zero}, nil)
+	for panics.Load() <= 500 {
+		time.Sleep(time.Millisecond)
+	}
+	tree.Shutdown(context.Background(), supervisor.Audit{Who: "test", Why: "end"})
+	var seq uint64
+	for p := nextPush(t, c); p.Push != "end"; p = nextPush(t, c) {
+		switch p.Push {
+		case "event":
+			if p.Event.Seq != seq+1 {
+				t.Fatalf("event %d after %d, with no gap told", p.Event.Seq, seq)
+			}
+			seq = p.Event.Seq
+		case "gap":
+			if p.Gap.AfterSeq != seq {
+				t.Fatalf("a gap after %d, at %d", p.Gap.AfterSeq, seq)
+			}
+			seq += p.Gap.Count
+		}
+	}
+	if last := tree.Snapshot().Seq; seq != last || seq < 2000 {
+		t.Fatalf("accounted up to %d, the tree's last event is %d", seq, last)
 	}
 }
