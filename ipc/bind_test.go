@@ -127,7 +127,7 @@ func TestBindRows(t *testing.T) {
 			code string
 		}{{CreateNew, row.create}, {ReplaceStale, row.replace}} {
 			t.Run(row.name+"/"+map[BindMode]string{CreateNew: "create_new", ReplaceStale: "replace_stale"}[m.bm], func(t *testing.T) {
-				dir := t.TempDir()
+				dir := shortDir(t)
 				path := filepath.Join(dir, "t.sock")
 				row.make(t, path)
 				var before uint64
@@ -174,7 +174,7 @@ func TestBindMode(t *testing.T) {
 		{0, 0o600, ReplaceStale, true},
 		{0o660, 0o660, ReplaceStale, true},
 	} {
-		dir := t.TempDir()
+		dir := shortDir(t)
 		path := filepath.Join(dir, "t.sock")
 		if c.stale {
 			deadSocket(t, path)
@@ -195,7 +195,7 @@ func TestBindMode(t *testing.T) {
 // TestBindDirUnsafe refuses a directory that is missing, not a directory
 // or writable by others without the sticky bit, and accepts a sticky one.
 func TestBindDirUnsafe(t *testing.T) {
-	dir := t.TempDir()
+	dir := shortDir(t)
 	file := filepath.Join(dir, "file")
 	os.WriteFile(file, nil, 0o600)
 	open := filepath.Join(dir, "open")
@@ -255,7 +255,7 @@ func TestBindPathChecks(t *testing.T) {
 // another process's (by the same path) and checks that closing the first
 // listener leaves the second one's socket in place.
 func TestBindCloseKeepsReplacement(t *testing.T) {
-	dir := t.TempDir()
+	dir := shortDir(t)
 	path := filepath.Join(dir, "t.sock")
 	first, err := bind(path, 0, CreateNew)
 	if err != nil {
@@ -284,7 +284,7 @@ func TestBindCloseKeepsReplacement(t *testing.T) {
 // TestBindCloseKeepsFile checks that Close does not remove a regular file
 // put at the path after the socket was removed.
 func TestBindCloseKeepsFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "t.sock")
+	path := filepath.Join(shortDir(t), "t.sock")
 	l, err := bind(path, 0, CreateNew)
 	if err != nil {
 		t.Fatal(err)
@@ -300,7 +300,7 @@ func TestBindCloseKeepsFile(t *testing.T) {
 // TestBindAddr checks that the listener reports the configured path, not
 // the temporary one it was bound at.
 func TestBindAddr(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "t.sock")
+	path := filepath.Join(shortDir(t), "t.sock")
 	l := mustBind(t, path, 0, CreateNew)
 	if got := l.Addr().String(); got != path {
 		t.Errorf("Addr = %s, want %s", got, path)
@@ -310,7 +310,7 @@ func TestBindAddr(t *testing.T) {
 // TestBindErrorMessage checks that the message names the path and says
 // how to fix it.
 func TestBindErrorMessage(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "t.sock")
+	path := filepath.Join(shortDir(t), "t.sock")
 	liveSocket(t, path)
 	_, err := bind(path, 0, CreateNew)
 	if err == nil {

@@ -40,16 +40,36 @@ func runHelper() int {
 	return 0
 }
 
+// shortDir returns a new private directory with a short path: a Unix
+// socket's whole path may have 107 bytes at most, and t.TempDir's paths,
+// which hold the test's name, can be longer.
+func shortDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "ipc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
 // sharedDir returns a new directory that every user may traverse (mode
-// 0711, like its parent, which the testing package made 0700), with a
-// copy of the test binary in it that every user may run, for helper
-// processes of other uids.
+// 0711), with a copy of the test binary in it that every user may run,
+// for helper processes of other uids. The directories above it (TMPDIR's)
+// must let others through: .ci/run makes its private TMPDIR so.
 func sharedDir(t *testing.T) (dir, exe string) {
 	t.Helper()
-	dir = t.TempDir()
-	for _, d := range []string{filepath.Dir(dir), dir} {
-		if err := os.Chmod(d, 0o711); err != nil {
-			t.Fatal(err)
+	dir = shortDir(t)
+	if err := os.Chmod(dir, 0o711); err != nil {
+		t.Fatal(err)
+	}
+	for d := filepath.Dir(dir); ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil || fi.Mode().Perm()&0o001 == 0 {
+			t.Fatalf("%s does not let other users through (mode %v): the tests that connect as another uid need TMPDIR's directories to be o+x", d, fi.Mode().Perm())
+		}
+		if d == "/" {
+			break
 		}
 	}
 	self, err := os.Executable()

@@ -84,7 +84,7 @@ func TestLineReaderOwnsLines(t *testing.T) {
 // unixPair returns the two ends of a connected Unix stream socket.
 func unixPair(t *testing.T) (client, server net.Conn) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "t.sock")
+	path := filepath.Join(shortDir(t), "t.sock")
 	l := mustBind(t, path, 0, CreateNew)
 	client, err := net.Dial("unix", path)
 	if err != nil {
