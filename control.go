@@ -168,6 +168,14 @@ func (t *Tree) send(ctx context.Context, cmd *command) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	// A detached command is answered as soon as it is accepted, and it
+	// cancels ctx, the caller's own, as it stops the caller: its answer
+	// is waited for whatever ctx says, lest the call report the
+	// cancellation it caused instead of its acceptance.
+	done := ctx.Done()
+	if cmd.detached {
+		done = nil
+	}
 	var res error
 	select {
 	case res = <-cmd.reply:
@@ -178,7 +186,7 @@ func (t *Tree) send(ctx context.Context, cmd *command) error {
 			res = ErrShuttingDown
 			t.rejected(op, path, cmd.audit, res)
 		}
-	case <-ctx.Done():
+	case <-done:
 		return ctx.Err()
 	}
 	if res != nil {
