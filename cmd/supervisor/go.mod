@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/go-supervisor/supervisor v0.1.0
 	github.com/go-supervisor/supervisor/config v0.1.0
+	github.com/go-supervisor/supervisor/process v0.1.0
 	github.com/go-supervisor/supervisor/promsupervisor v0.1.0
 	github.com/prometheus/client_golang v1.25.0
 	go.uber.org/goleak v1.3.0
@@ -13,7 +14,6 @@ require (
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/go-supervisor/supervisor/process v0.1.0 // indirect
 	github.com/goccy/go-yaml v1.19.2 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/prometheus/client_model v0.6.3 // indirect
