@@ -32,6 +32,13 @@ var hostile = []struct {
 	{"wide nested mapping", "a:\n" + yamlshapes.Keys(2000, 2), 1002, 3, "more than 1000 keys"},
 	{"wide explicit keys", strings.Repeat("? a\n", 2000), 1001, 1, "more than 1000 keys"},
 	{"long line", "name: " + strings.Repeat("x", 100_000), 1, 16385, "longer than 16384 bytes"},
+	// Hostile shapes a scan that misread a line would let through: the
+	// brackets of a plain scalar count too, and a key's properties.
+	{"brackets in a plain scalar", "name: a" + strings.Repeat("[", 300) + "\n", 1, 8 + 199, "nested more than 200 levels"},
+	{"a flow after an anchored key", "&a k: " + strings.Repeat("[", 300) + "\n", 1, 7 + 199, "nested more than 200 levels"},
+	{"a flow after a tagged key", "- !t k: " + strings.Repeat("[", 300) + "\n", 1, 9 + 198, "nested more than 200 levels"},
+	{"anchored keys", strings.Repeat("&a k:\n", 2000), 1001, 1, "more than 1000 keys"},
+	{"documents", strings.Repeat("--- a\n", 2000), 2, 1, "holds one YAML document"},
 	{"big file", yamlshapes.Fill("", "- name: x\n", "", 10<<20), 13108, 3, "larger than 128 KiB"},
 }
 
@@ -83,7 +90,7 @@ func TestLimitsLetThroughWhatIsText(t *testing.T) {
 		"multi-line quoted":      "name: \"a\n  " + deep + "\n  b\"\n",
 		"literal block scalar":   "name: |\n  " + deep + "\n  " + strings.Repeat("- ", 300) + "\n",
 		"folded in a sequence":   "a:\n  - >\n    " + deep + "\n",
-		"plain scalar":           "name: a" + deep + "\n",
+		"plain scalar":           "name: a" + yamlshapes.Nested("[", "]", 150) + "\n",
 		"quoted in flow":         "a: [\"" + deep + "\", '" + deep + "']\n",
 		"keys of many mappings":  "a:\n" + yamlshapes.Keys(config.MaxMappingKeys, 2) + "b:\n" + yamlshapes.Keys(config.MaxMappingKeys, 2),
 		"many items":             "a:\n" + strings.Repeat("  - x\n", 20_000),
@@ -142,7 +149,7 @@ func TestLimitsWithin(t *testing.T) {
 
 // limitProblem reports whether p is the problem of a limit.
 func limitProblem(p config.Problem) bool {
-	for _, limit := range []string{"levels deep", "keys:", "longer than", "larger than"} {
+	for _, limit := range []string{"levels deep", "keys:", "longer than", "larger than", "one YAML document"} {
 		if strings.Contains(p.Message, limit) {
 			return true
 		}

@@ -20,6 +20,7 @@ type shapeScan struct {
 	flow      int  // flow collections open
 	quote     byte // the quote of a quoted scalar left open at a line end
 	scalarCol int  // a block scalar's lines are those indented beyond this
+	content   bool // a document's content has been seen
 }
 
 // level is an open block collection.
@@ -78,8 +79,12 @@ func (s *shapeScan) blockLine() *Problem {
 		if s.data[p] == '%' {
 			return nil
 		}
+		if s.content { // the parser's cost grows with the square of the documents
+			return problemAtOffset(s.data, p, "a config file holds one YAML document: remove this one, or the --- before it")
+		}
 		p = s.skipBlanks(p + 3)
 	}
+	s.content = true
 	for s.n > 0 && s.levels[s.n-1].col > indent {
 		s.n--
 	}
@@ -107,13 +112,29 @@ func (s *shapeScan) node(p int) *Problem {
 	if p == s.end || s.data[p] == '#' {
 		return nil
 	}
+	start := p // a key's node starts with its properties: &anchor !tag key:
+	if p = s.properties(p); p == s.end {
+		return nil
+	}
 	if colon, ok := s.key(p); ok {
-		if err := s.open(p, false, true); err != nil {
+		if err := s.open(start, false, true); err != nil {
 			return err
 		}
 		p = s.skipBlanks(colon + 1)
 	}
 	return s.value(p)
+}
+
+// properties returns where the node at p starts past its anchor and tag,
+// if it has them.
+func (s *shapeScan) properties(p int) int {
+	for p < s.end && (s.data[p] == '&' || s.data[p] == '!') {
+		for p < s.end && !isBlank(s.data[p]) {
+			p++
+		}
+		p = s.skipBlanks(p)
+	}
+	return p
 }
 
 // indicator reports whether a block indicator (- ? :) followed by a blank
@@ -166,7 +187,14 @@ func (s *shapeScan) key(p int) (colon int, ok bool) {
 		}
 		p = s.skipBlanks(q)
 		return p, p < s.end && s.data[p] == ':' && s.blankAfter(p)
-	case '[', '{', '|', '>', '&', '!', '*':
+	case '*': // an alias as a key: *name : value
+		q := p
+		for q < s.end && !isBlank(s.data[q]) {
+			q++
+		}
+		q = s.skipBlanks(q)
+		return q, q < s.end && s.data[q] == ':' && s.blankAfter(q)
+	case '[', '{', '|', '>', '&', '!':
 		return 0, false // a flow key, or not a key
 	}
 	for i := p; i < s.end; i++ {
@@ -187,13 +215,7 @@ func (s *shapeScan) key(p int) (colon int, ok bool) {
 // value scans a value in block context at p: its anchor and tag, then a
 // flow collection, a quoted scalar, a block scalar or a plain scalar.
 func (s *shapeScan) value(p int) *Problem {
-	for p < s.end && (s.data[p] == '&' || s.data[p] == '!') {
-		for p < s.end && !isBlank(s.data[p]) {
-			p++
-		}
-		p = s.skipBlanks(p)
-	}
-	if p == s.end {
+	if p = s.properties(p); p == s.end {
 		return nil
 	}
 	switch c := s.data[p]; c {
@@ -206,8 +228,32 @@ func (s *shapeScan) value(p int) *Problem {
 		if s.n > 0 {
 			s.scalarCol = s.levels[s.n-1].col
 		}
+		return nil
 	}
-	return nil // a plain scalar, to the line's end
+	return s.plain(p)
+}
+
+// plain scans a plain scalar, to the line's end. Its brackets are text,
+// but should the parser read more into them than this scan does, they
+// are counted as collections all the same: the scan counts more, never
+// less.
+func (s *shapeScan) plain(p int) *Problem {
+	depth := 0
+	for i := p; i < s.end; i++ {
+		switch s.data[i] {
+		case '#':
+			if isBlank(s.data[i-1]) {
+				return nil
+			}
+		case '[', '{':
+			if depth++; s.n+s.flow+depth > MaxNesting {
+				return s.tooDeep(i)
+			}
+		case ']', '}':
+			depth = max(depth-1, 0)
+		}
+	}
+	return nil
 }
 
 // rest scans what follows a flow collection or quoted scalar that ended at

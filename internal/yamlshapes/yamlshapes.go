@@ -55,6 +55,10 @@ func Beyond(l Limits) []Shape {
 		{"compact sequences", strings.Repeat("- ", 10*l.Nesting) + "x\n"},
 		{"wide block mapping", Keys(10*l.Keys, 0)},
 		{"long line", "name: " + strings.Repeat("x", 10*l.Line) + "\n"},
+		{"flow after an anchored key", "&a k: " + strings.Repeat("[", 10*l.Nesting) + "\n" +
+			strings.Repeat(" x, "+strings.Repeat("[", l.Line/2)+"\n", 3)},
+		{"anchored keys", strings.Repeat("&a k:\n", 20*l.Keys)},
+		{"documents", strings.Repeat("--- a\n", l.Size/6)},
 		{"big file", Fill("children:\n", "  - name: x\n", "", 40*l.Size)},
 	}
 }
