@@ -209,7 +209,11 @@ func (c *conn) add(ctx context.Context, p *CommandParams, a supervisor.Audit) (C
 }
 
 func (c *conn) shutdown(ctx context.Context, _ *CommandParams, a supervisor.Audit) (CommandResult, error) {
-	report, err := c.e.tree.Shutdown(ctx, a)
+	var s Stopper = c.e.tree
+	if c.e.wiring.Stopper != nil {
+		s = c.e.wiring.Stopper
+	}
+	report, err := s.Shutdown(ctx, a)
 	return CommandResult{Report: report}, err
 }
 

@@ -27,9 +27,19 @@ type Reloader interface {
 	Reload(ctx context.Context, audit supervisor.Audit) (*supervisor.Plan, error)
 }
 
+// Stopper shuts the tree down for the shutdown command, where the program
+// has its own way to (supervisor run: as a signal does, within its
+// --shutdown-timeout).
+type Stopper interface {
+	Shutdown(ctx context.Context, audit supervisor.Audit) (*supervisor.ShutdownReport, error)
+}
+
 // Wiring connects an endpoint to the rest of the program. Each part is
 // optional: without it, the methods that need it answer unavailable.
 type Wiring struct {
+	// Stopper, if set, carries out the shutdown command instead of
+	// Tree.Shutdown.
+	Stopper Stopper
 	// Logs serves the logs stream; the program logs through Logs.Handler.
 	Logs *Logs
 	// Children decodes add's child.

@@ -35,7 +35,7 @@ func (c *cmd) bindIPC(fromFile *ipc.Config, flagPath string) (*ipc.Socket, int) 
 // the run's logs, its loader for add, and s for plan and apply; it returns
 // the function that stops serving.
 func (c *cmd) serveIPC(sock *ipc.Socket, s *session, logs *ipc.Logs) (stop func()) {
-	ep := sock.Serve(s.tree, ipc.Wiring{Logs: logs, Children: c.loader(s.out.logger), File: s})
+	ep := sock.Serve(s.tree, ipc.Wiring{Logs: logs, Children: c.loader(s.out.logger), File: s, Stopper: s})
 	s.out.logger.Info("serving ipc", "socket", ep.Path())
 	return func() { ep.Close() }
 }
@@ -83,17 +83,17 @@ func (s *session) ask(ctx context.Context, r applyRequest) (*supervisor.Plan, er
 	}
 }
 
-// apply carries out r in the supervise loop: a plan at once, beside the
-// loop; an apply as a reload, after the one under way if any.
+// apply carries out r in the supervise loop, after the reload under way
+// if any: a plan beside the loop, an apply as a reload.
 func (s *session) apply(r applyRequest) {
 	switch {
 	case s.shutdownDone != nil:
 		r.reply <- applyResult{err: supervisor.ErrShuttingDown}
+	case s.reloading != nil:
+		s.queued = append(s.queued, r)
 	case r.plan:
 		last := s.spec
 		go func() { r.reply <- s.plan(last) }()
-	case s.reloading != nil:
-		s.queued = append(s.queued, r)
 	default:
 		s.reloadFor(r.audit, r.reply)
 	}
@@ -108,4 +108,42 @@ func (s *session) plan(last supervisor.Spec) applyResult {
 	}
 	plan, err := supervisor.Diff(last, spec)
 	return applyResult{plan: fileTerms(plan), err: err}
+}
+
+// A shutdownRequest is a shutdown an operator asks for over IPC: the
+// supervise loop carries it out as it does a signal's, within
+// --shutdown-timeout, so that what comes after knows it is under way.
+type shutdownRequest struct {
+	audit supervisor.Audit
+	reply chan shutdownResult
+}
+
+type shutdownResult struct {
+	report *supervisor.ShutdownReport
+	err    error
+}
+
+// Shutdown shuts the tree down for an operator over IPC, as a signal does.
+func (s *session) Shutdown(ctx context.Context, audit supervisor.Audit) (*supervisor.ShutdownReport, error) {
+	r := shutdownRequest{audit: audit, reply: make(chan shutdownResult, 1)}
+	select {
+	case s.shutdowns <- r:
+	case <-s.tree.Done():
+		return nil, supervisor.ErrShuttingDown
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	res := <-r.reply // the shutdown is bounded by its stages, and --shutdown-timeout
+	return res.report, res.err
+}
+
+// shutdownRequested carries out r in the supervise loop: a shutdown,
+// unless one is under way.
+func (s *session) shutdownRequested(r shutdownRequest) {
+	if s.shutdownDone != nil {
+		r.reply <- shutdownResult{err: supervisor.ErrShuttingDown}
+		return
+	}
+	s.out.logger.Info("shutting down", "who", r.audit.Who, "why", r.audit.Why)
+	s.shutdownFor(r.audit, r.reply)
 }

@@ -134,8 +134,24 @@ func TestRunIPCFlag(t *testing.T) {
 	if strings.Contains(second.stdout.String(), "started") {
 		t.Fatalf("the second run started its tree:\n%s", second.stdout)
 	}
-	first.sigs <- syscall.SIGTERM
+	// A shutdown over IPC is run's, as a signal's is: a signal after it
+	// does not start another.
+	c, err := ipc.Dial(context.Background(), sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var r ipc.CommandResult
+	if err := ipcCall(t, c, "shutdown", ipc.CommandParams{CommandID: "s", Who: "ops", Why: "maintenance", Confirmed: true}, &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Report == nil || !strings.Contains(r.Report.Cause, "maintenance") {
+		t.Fatalf("shutdown's report: %+v", r.Report)
+	}
 	if got := exitCode(t, code); got != cli.ExitOK {
 		t.Fatalf("exit %d; stderr %s", got, first.stderr)
+	}
+	if out := first.stdout.String(); !strings.Contains(out, "shutting down who=ops why=maintenance") {
+		t.Fatalf("run did not report the shutdown:\n%s", out)
 	}
 }

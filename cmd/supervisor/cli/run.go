@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/go-supervisor/supervisor"
+	"github.com/go-supervisor/supervisor/config"
 	"github.com/go-supervisor/supervisor/flightrec"
 	"github.com/go-supervisor/supervisor/internal/textfmt"
 	"github.com/go-supervisor/supervisor/ipc"
@@ -69,9 +70,7 @@ func (c *cmd) run(path string, jsonOut bool, f runFlags) int {
 		level = slog.LevelDebug
 	}
 	out := newOutput(c.Stdout, jsonOut, level)
-	logs := ipc.NewLogs(0, 0) // what a client of the ipc socket reads; costs nothing unused
-	out.logger = slog.New(logs.Handler(out.logger.Handler()))
-	spec, settings, err := c.loader(out.logger).LoadAll(path)
+	spec, logs, settings, err := c.loadForRun(path, f.ipc != "", out)
 	if err != nil {
 		fmt.Fprintln(c.Stderr, errorText(err))
 		return ExitInvalid
@@ -114,6 +113,21 @@ func (c *cmd) run(path string, jsonOut bool, f runFlags) int {
 	defer c.notifySystemd(tree, out)()
 	c.supervise(tree, spec, path, f, sigs, out, sock, logs)
 	return c.ended(tree, out)
+}
+
+// loadForRun loads the config file for run. If the tree is served over
+// IPC (ipc says so, or the file's ipc section), out's logger also keeps
+// log records for its clients (logs), and the file is loaded with it, so
+// that its process children log through it; otherwise logs is nil.
+func (c *cmd) loadForRun(path string, ipcFlag bool, out *output) (supervisor.Spec, *ipc.Logs, config.Settings, error) {
+	spec, settings, err := c.loader(out.logger).LoadAll(path)
+	if err != nil || (!ipcFlag && settings.IPC == nil) {
+		return spec, nil, settings, err
+	}
+	logs := ipc.NewLogs(0, 0)
+	out.logger = slog.New(logs.Handler(out.logger.Handler()))
+	spec, settings, err = c.loader(out.logger).LoadAll(path) // again, for its children's logger
+	return spec, logs, settings, err
 }
 
 // prepare checks the trace directory and listens on the metrics address,
@@ -242,29 +256,28 @@ func (c *cmd) start(ctx context.Context, interrupt context.CancelFunc, spec supe
 
 // reload applies the config file to the running tree, or reports why not.
 // It prints the plan first (Diff from last, the spec the tree runs), then
-// applies it, whose events follow, then the status; last becomes the new
-// spec. If the running tree differed from last (a temporary child that
+// applies it, whose events follow, then the status; it returns the new
+// spec, which the tree runs since. If the running tree differed from last (a temporary child that
 // ended and went away), or some steps failed, it says what was carried
 // out.
-func (c *cmd) reload(ctx context.Context, tree *supervisor.Tree, path string, last *supervisor.Spec, audit supervisor.Audit,
-	out *output) (*supervisor.Plan, error) {
+func (c *cmd) reload(ctx context.Context, tree *supervisor.Tree, path string, last supervisor.Spec, audit supervisor.Audit,
+	out *output) reloadResult {
 	spec, err := c.loadReload(path, out)
 	if err != nil {
-		return nil, err
+		return reloadResult{err: err}
 	}
-	planned, err := supervisor.Diff(*last, spec)
+	planned, err := supervisor.Diff(last, spec)
 	if err != nil { // a change a running tree cannot take: Apply would refuse it
 		out.logger.Error("reload: not applied, nothing changed", "file", path, "error", err)
-		return nil, err
+		return reloadResult{err: err}
 	}
 	planned = fileTerms(planned)
 	out.plan(path, planned)
 	applied, err := tree.Apply(ctx, spec, audit)
 	if applied == nil { // refused: nothing changed
 		out.logger.Error("reload: not applied, nothing changed", "file", path, "error", err)
-		return nil, err
+		return reloadResult{err: err}
 	}
-	*last = spec
 	applied = fileTerms(applied)
 	switch {
 	case err != nil:
@@ -274,7 +287,15 @@ func (c *cmd) reload(ctx context.Context, tree *supervisor.Tree, path string, la
 			"plan", applied)
 	}
 	out.status("after reload", tree)
-	return applied, err
+	return reloadResult{plan: applied, err: err, spec: &spec}
+}
+
+// reloadResult is what a reload did: the plan it applied, or why not, and
+// the spec the tree runs since, if it applied one.
+type reloadResult struct {
+	plan *supervisor.Plan
+	err  error
+	spec *supervisor.Spec
 }
 
 // loadReload loads the config file for a reload, with the output of its

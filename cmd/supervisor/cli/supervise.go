@@ -20,7 +20,8 @@ func (c *cmd) supervise(tree *supervisor.Tree, spec supervisor.Spec, path string
 		defer t.Stop()
 		tick = t.C
 	}
-	s := &session{c: c, tree: tree, spec: spec, path: path, timeout: f.timeout, out: out, applies: make(chan applyRequest)}
+	s := &session{c: c, tree: tree, spec: spec, path: path, timeout: f.timeout, out: out,
+		applies: make(chan applyRequest), shutdowns: make(chan shutdownRequest)}
 	if sock != nil {
 		defer c.serveIPC(sock, s, logs)()
 	}
@@ -36,6 +37,8 @@ func (c *cmd) supervise(tree *supervisor.Tree, spec supervisor.Spec, path string
 			s.reloaded()
 		case r := <-s.applies:
 			s.apply(r)
+		case r := <-s.shutdowns:
+			s.shutdownRequested(r)
 		case <-tick:
 			out.status("status", tree)
 		case <-tree.Done():
@@ -50,7 +53,7 @@ func (c *cmd) supervise(tree *supervisor.Tree, spec supervisor.Spec, path string
 type session struct {
 	c       *cmd
 	tree    *supervisor.Tree
-	spec    supervisor.Spec // what the tree runs: the file as last loaded; only reloads use it, one at a time
+	spec    supervisor.Spec // what the tree runs: the file as last applied; the loop's alone
 	path    string
 	timeout time.Duration
 	out     *output
@@ -62,7 +65,9 @@ type session struct {
 	reloading    <-chan struct{}
 	again        bool // another SIGHUP came during a reload
 	applies      chan applyRequest
-	queued       []applyRequest // applies waiting for the reload under way
+	queued       []applyRequest   // plans and applies waiting for the reload under way
+	reloadedSpec *supervisor.Spec // what the reload that returned applied
+	shutdowns    chan shutdownRequest
 }
 
 // signalAction is what a signal asks of a running tree.
@@ -117,34 +122,36 @@ func (s *session) reload() {
 }
 
 // reloadFor reloads the config file beside the loop with audit, and sends
-// the result to reply, if not nil.
+// the result to reply, if not nil. The loop takes the new spec once the
+// reload has returned (reloaded): it alone reads and writes s.spec.
 func (s *session) reloadFor(audit supervisor.Audit, reply chan<- applyResult) {
 	done := make(chan struct{})
 	s.reloading = done
+	last := s.spec
 	go func() {
 		defer close(done)
-		plan, err := s.c.reload(s.applyCtx, s.tree, s.path, &s.spec, audit, s.out)
+		r := s.c.reload(s.applyCtx, s.tree, s.path, last, audit, s.out)
+		s.reloadedSpec = r.spec // read by the loop once done is closed
 		if reply != nil {
-			reply <- applyResult{plan: plan, err: err}
+			reply <- applyResult{plan: r.plan, err: r.err}
 		}
 	}()
 }
 
-// reloaded notes the end of a reload, and reloads again if a SIGHUP came
-// meanwhile, or an apply over IPC is waiting, and no shutdown has begun.
+// reloaded notes the end of a reload, takes the spec it applied, and
+// carries out what waited for it: plans and applies over IPC, in order,
+// then a SIGHUP that came meanwhile; nothing once a shutdown has begun.
 func (s *session) reloaded() {
 	s.reloading = nil
-	switch {
-	case s.shutdownDone != nil:
-		for _, r := range s.queued {
-			r.reply <- applyResult{err: supervisor.ErrShuttingDown}
-		}
-		s.queued = nil
-	case len(s.queued) > 0:
+	if s.reloadedSpec != nil {
+		s.spec, s.reloadedSpec = *s.reloadedSpec, nil
+	}
+	for len(s.queued) > 0 && s.reloading == nil {
 		r := s.queued[0]
 		s.queued = s.queued[1:]
-		s.reloadFor(r.audit, r.reply)
-	case s.again:
+		s.apply(r)
+	}
+	if s.reloading == nil && s.again && s.shutdownDone == nil {
 		s.again = false
 		s.reload()
 	}
@@ -153,6 +160,13 @@ func (s *session) reloaded() {
 // shutdown shuts the tree down beside the loop, within the
 // --shutdown-timeout if set, for sig.
 func (s *session) shutdown(sig os.Signal) {
+	s.shutdownFor(supervisor.Audit{Who: s.c.Name, Why: "signal " + sig.String()}, nil)
+}
+
+// shutdownFor shuts the tree down beside the loop, within the
+// --shutdown-timeout if set, with audit, and sends the report to reply,
+// if not nil: for a signal, or an operator over IPC.
+func (s *session) shutdownFor(audit supervisor.Audit, reply chan<- shutdownResult) {
 	s.stopApplying()
 	ctx, cancel := context.WithCancel(context.Background())
 	if s.timeout > 0 {
@@ -163,7 +177,10 @@ func (s *session) shutdown(sig os.Signal) {
 	s.shutdownDone = done
 	go func() {
 		defer close(done)
-		s.tree.Shutdown(ctx, supervisor.Audit{Who: s.c.Name, Why: "signal " + sig.String()})
+		report, err := s.tree.Shutdown(ctx, audit)
+		if reply != nil {
+			reply <- shutdownResult{report, err}
+		}
 	}()
 }
 
