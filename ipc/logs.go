@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -120,18 +122,13 @@ func (l *Logs) newestSeq() uint64 {
 func (l *Logs) after(seq uint64, f logFilter, max int) (recs []LogRecord, gone, next uint64, wait <-chan struct{}) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if oldest := l.seq - uint64(l.all.n) + 1; seq+1 < oldest {
+	oldest := l.seq - uint64(l.all.n) + 1 // the ring holds oldest..l.seq
+	if seq+1 < oldest {
 		gone, seq = oldest-seq-1, oldest-1
 	}
 	next = seq
-	for i := range l.all.n {
+	for i := int(min(seq+1-oldest, uint64(l.all.n))); i < l.all.n && len(recs) < max; i++ {
 		r := l.all.at(i)
-		if r.Seq <= seq {
-			continue
-		}
-		if len(recs) == max {
-			break
-		}
 		next = r.Seq
 		if f.match(r) {
 			recs = append(recs, *r)
@@ -296,16 +293,49 @@ func jsonValue(v slog.Value) any {
 			m[a.Key] = jsonValue(a.Value.Resolve())
 		}
 		return m
-	case slog.KindAny:
-		switch x := v.Any().(type) {
-		case error:
-			return textfmt.Error(x)
-		case json.Marshaler:
-			return x
-		case fmt.Stringer:
-			return x.String()
+	case slog.KindFloat64:
+		if f := v.Float64(); math.IsNaN(f) || math.IsInf(f, 0) {
+			return strconv.FormatFloat(f, 'g', -1, 64) // JSON has no NaN nor Inf
 		}
-		return fmt.Sprint(v.Any())
+	case slog.KindAny:
+		return anyValue(v.Any())
 	}
 	return v.Any()
+}
+
+// anyValue returns a value of any type as JSON can hold it: an error's
+// text, a json.Marshaler's JSON if it makes valid JSON, else the value's
+// text.
+func anyValue(x any) any {
+	switch x := x.(type) {
+	case error:
+		return textfmt.Error(x)
+	case json.Marshaler:
+		if b, err := safeMarshal(x); err == nil && json.Valid(b) {
+			return json.RawMessage(b)
+		}
+	case fmt.Stringer:
+		return safeString(x)
+	}
+	return fmt.Sprint(x)
+}
+
+// safeMarshal calls x's MarshalJSON, turning a panic into an error.
+func safeMarshal(x json.Marshaler) (b []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("MarshalJSON panicked: %v", r)
+		}
+	}()
+	return x.MarshalJSON()
+}
+
+// safeString calls x's String, turning a panic into a text that says so.
+func safeString(x fmt.Stringer) (s string) {
+	defer func() {
+		if r := recover(); r != nil {
+			s = fmt.Sprintf("(String panicked: %v)", r)
+		}
+	}()
+	return x.String()
 }

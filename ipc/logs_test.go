@@ -2,8 +2,10 @@ package ipc_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"testing"
 
 	"github.com/go-supervisor/supervisor/ipc"
@@ -72,3 +74,31 @@ func (h *countHandler) Enabled(_ context.Context, l slog.Level) bool { return l 
 func (h *countHandler) Handle(context.Context, slog.Record) error    { h.n++; return nil }
 func (h *countHandler) WithAttrs([]slog.Attr) slog.Handler           { return h }
 func (h *countHandler) WithGroup(string) slog.Handler                { return h }
+
+// Values JSON cannot hold (NaN, infinities, a MarshalJSON that fails or
+// panics) are written as text: a record never breaks the logs stream.
+func TestLogsValuesJSONCannotHold(t *testing.T) {
+	logs := ipc.NewLogs(0, 0)
+	tg := startTarget(t, ipc.Config{}, ipc.Wiring{Logs: logs})
+	zero := uint64(0)
+	call(t, tg.client, "subscribe", ipc.SubscribeParams{Stream: "logs", After: &zero}, nil)
+	slog.New(logs.Handler(nil)).Info("odd", "inf", math.Inf(1), "nan", math.NaN(), "bad", badJSON{}, "panics", panicJSON{})
+	p := nextPush(t, tg.client)
+	if p.Push != "log" || p.Log.Attrs["inf"] != "+Inf" || p.Log.Attrs["nan"] != "NaN" || p.Log.Attrs["bad"] != "bad" {
+		t.Fatalf("push %+v", p.Log)
+	}
+	var page ipc.LogsResult
+	call(t, tg.client, "logs", nil, &page)
+	if len(page.Records) != 1 {
+		t.Fatalf("page %+v", page)
+	}
+}
+
+type badJSON struct{}
+
+func (badJSON) MarshalJSON() ([]byte, error) { return nil, errors.New("no") }
+func (badJSON) String() string               { return "bad" }
+
+type panicJSON struct{}
+
+func (panicJSON) MarshalJSON() ([]byte, error) { panic("boom") }
