@@ -409,3 +409,45 @@ func TestCloseAnswersCommandsUnderWay(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A repeat of a command still running waits for it beside the
+// connection's reads: a state sent after it is answered at once.
+func TestRepeatDoesNotHoldUpReads(t *testing.T) {
+	slow := func(ctx context.Context) error {
+		<-ctx.Done()
+		time.Sleep(time.Second)
+		return nil
+	}
+	tree, err := supervisor.Start(context.Background(), supervisor.Spec{Children: []supervisor.Child{
+		{Name: "slow", Run: slow, Shutdown: 10 * time.Second}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tree.Shutdown(context.Background(), supervisor.Audit{Who: "test", Why: "end"})
+	ep, err := ipc.Listen(tree, ipc.Config{Path: filepath.Join(socketDir(t), "s.sock")}, ipc.Wiring{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Close()
+	a, b := dial(t, ep.Path()), dial(t, ep.Path())
+	defer a.Close()
+	defer b.Close()
+	restart := ipc.CommandParams{CommandID: "r", Path: "/slow", Who: "ops", Why: "test"}
+	first, repeat := make(chan error, 1), make(chan error, 1)
+	go func() { first <- a.Call(context.Background(), "restart", restart, nil) }()
+	time.Sleep(100 * time.Millisecond) // the first is under way
+	go func() { repeat <- b.Call(context.Background(), "restart", restart, nil) }()
+	time.Sleep(100 * time.Millisecond) // the repeat waits for it
+	call(t, b, "state", nil, nil)
+	select {
+	case err := <-first:
+		t.Fatalf("the restart ended (%v) before the state was answered: the repeat held up the reads", err)
+	default:
+	}
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-repeat; err != nil {
+		t.Fatal(err)
+	}
+}

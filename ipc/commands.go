@@ -59,43 +59,62 @@ func (c *conn) command(req *Request, cmd *commandDef) {
 		c.reply(req.ID, nil, err)
 		return
 	}
-	fp := fingerprint(cmd.name, &p)
-	prior, conflict, wait := c.e.commands.begin(p.CommandID, fp, time.Now())
-	switch {
-	case conflict:
-		c.e.auditDenial(c.peer, cmd.name, p.Path, "command_conflict")
-		c.reply(req.ID, nil, conflictError(p.CommandID))
-	case prior != nil || wait != nil:
-		c.repeat(req, cmd, p, fp, wait)
-	default:
-		c.start(req, cmd, p)
-	}
-}
-
-// start runs a command whose id the cache has given this request: its
-// audit record first, synced (C7), then the command, in a goroutine of
-// its own.
-func (c *conn) start(req *Request, cmd *commandDef, p CommandParams) {
-	rec := c.auditRecord(cmd.name, &p)
-	if err := c.e.audit.append(rec); err != nil {
-		c.e.commands.abandon(p.CommandID)
-		c.reply(req.ID, nil, &Error{Code: "audit_unavailable", Retryable: true,
-			Message: "the target cannot write its audit file, so it runs no command: " + err.Error()})
-		return
-	}
-	select {
+	select { // the command runs in a goroutine of its own, holding a slot
 	case c.slots <- struct{}{}:
 	case <-c.ctx.Done():
-		c.e.commands.abandon(p.CommandID)
 		return
 	}
 	c.cmds.Add(1)
-	go c.runCommand(req.ID, cmd, p, rec)
+	go func() {
+		defer func() { <-c.slots; c.cmds.Done() }()
+		c.once(req, cmd, p)
+	}()
 }
 
-// runCommand runs an admitted command and answers it.
-func (c *conn) runCommand(id string, cmd *commandDef, p CommandParams, rec auditRecord) {
-	defer func() { <-c.slots; c.cmds.Done() }()
+// once runs a command request once for its command id (C8): the first
+// request with the id runs it; a repeat waits for the first's response
+// and answers with it; another command with the id is a conflict. If the
+// first was abandoned before it ran (its audit record could not be
+// written), the repeat runs it.
+func (c *conn) once(req *Request, cmd *commandDef, p CommandParams) {
+	fp := fingerprint(cmd.name, &p)
+	for {
+		prior, conflict, wait, full := c.e.commands.begin(p.CommandID, fp, time.Now())
+		switch {
+		case full:
+			c.e.auditDenial(c.peer, cmd.name, p.Path, "busy")
+			c.reply(req.ID, nil, &Error{Code: "busy", Retryable: true,
+				Message: "the target keeps the results of its last commands for their retries, and has no room for more now: retry later"})
+		case conflict:
+			c.e.auditDenial(c.peer, cmd.name, p.Path, "command_conflict")
+			c.reply(req.ID, nil, conflictError(p.CommandID))
+		case prior != nil:
+			r := prior.response
+			r.ID = req.ID
+			c.send(encodeLine(r))
+		case wait != nil:
+			select {
+			case <-wait:
+				continue
+			case <-c.ctx.Done():
+			}
+		default:
+			c.execute(req.ID, cmd, p)
+		}
+		return
+	}
+}
+
+// execute runs a command whose id the cache has given this request: its
+// audit record first, synced (C7), then the command, which then answers.
+func (c *conn) execute(id string, cmd *commandDef, p CommandParams) {
+	rec := c.auditRecord(cmd.name, &p)
+	if err := c.e.audit.append(rec); err != nil {
+		c.e.commands.abandon(p.CommandID)
+		c.reply(id, nil, &Error{Code: "audit_unavailable", Retryable: true,
+			Message: "the target cannot write its audit file, so it runs no command: " + err.Error()})
+		return
+	}
 	// A command once audited runs to its end, whether or not its client
 	// stays: a shutdown cancelled by a client going away would abandon
 	// every child at once.
@@ -113,36 +132,6 @@ func (c *conn) runCommand(id string, cmd *commandDef, p CommandParams, rec audit
 	c.e.commands.finish(p.CommandID, r)
 	c.e.audit.append(rec) // the command has run: a failure here is counted
 	c.send(encodeLine(r))
-}
-
-// repeat answers a command id seen before with its first run's response,
-// once that has one. If the first run was abandoned before it ran (its
-// audit record could not be written), this request runs it.
-func (c *conn) repeat(req *Request, cmd *commandDef, p CommandParams, fp [32]byte, wait <-chan struct{}) {
-	for {
-		if wait != nil {
-			select {
-			case <-wait:
-			case <-c.ctx.Done():
-				return
-			}
-		}
-		prior, conflict, next := c.e.commands.begin(p.CommandID, fp, time.Now())
-		switch {
-		case conflict: // the first expired, and another took its id
-			c.reply(req.ID, nil, conflictError(p.CommandID))
-		case prior != nil:
-			r := prior.response
-			r.ID = req.ID
-			c.send(encodeLine(r))
-		case next != nil:
-			wait = next
-			continue
-		default:
-			c.start(req, cmd, p)
-		}
-		return
-	}
 }
 
 func conflictError(id string) *Error {

@@ -118,9 +118,13 @@ func newCommandCache(ttl time.Duration) *commandCache {
 //   - wait != nil: the command is running: wait until wait is closed (or
 //     the connection ends), then call begin again. The command may have
 //     been abandoned: begin then makes the caller the first.
+//   - full: the cache holds max results, none expired: refuse the
+//     request, which may be retried later. Evicting a result before its
+//     time would let a flood of cheap commands make a retried one run
+//     twice.
 //   - all zero: the caller is the first: it runs the command and then
 //     calls finish, or abandon if the command did not run.
-func (c *commandCache) begin(id string, fp [32]byte, now time.Time) (prior *cachedResult, conflict bool, wait <-chan struct{}) {
+func (c *commandCache) begin(id string, fp [32]byte, now time.Time) (prior *cachedResult, conflict bool, wait <-chan struct{}, full bool) {
 	key := sha256.Sum256([]byte(id))
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -130,18 +134,18 @@ func (c *commandCache) begin(id string, fp [32]byte, now time.Time) (prior *cach
 		case cmd.elem != nil && !now.Before(cmd.expires):
 			c.remove(cmd) // expired, behind one that completed later
 		case cmd.fingerprint != fp:
-			return nil, true, nil
+			return nil, true, nil, false
 		case cmd.result != nil:
-			return cmd.result, false, nil
+			return cmd.result, false, nil, false
 		default:
-			return nil, false, cmd.done
+			return nil, false, cmd.done, false
 		}
 	}
-	if c.completed.Len() >= c.max {
-		c.remove(c.completed.Front().Value.(*command))
+	if c.completed.Len() >= c.max { // none has expired (expire removed those)
+		return nil, false, nil, true
 	}
 	c.entries[key] = &command{key: key, fingerprint: fp, done: make(chan struct{})}
-	return nil, false, nil
+	return nil, false, nil, false
 }
 
 // finish records r as the response of command id, which the caller began

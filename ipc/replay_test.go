@@ -64,7 +64,7 @@ func response(s string) Response {
 // response and whether this call ran the command.
 func runCommand(c *commandCache, id string, f [32]byte, run func() Response) (Response, bool, bool) {
 	for {
-		prior, conflict, wait := c.begin(id, f, time.Now())
+		prior, conflict, wait, _ := c.begin(id, f, time.Now())
 		switch {
 		case conflict:
 			return Response{}, false, true
@@ -126,10 +126,10 @@ func TestCommandCacheRunsOnce(t *testing.T) {
 func TestCommandCacheWaits(t *testing.T) {
 	c := newCommandCache(time.Minute)
 	now := time.Now()
-	if prior, conflict, wait := c.begin("x", fp("a"), now); prior != nil || conflict || wait != nil {
+	if prior, conflict, wait, _ := c.begin("x", fp("a"), now); prior != nil || conflict || wait != nil {
 		t.Fatal("the first begin is not the first")
 	}
-	prior, conflict, wait := c.begin("x", fp("a"), now)
+	prior, conflict, wait, _ := c.begin("x", fp("a"), now)
 	if prior != nil || conflict || wait == nil {
 		t.Fatal("a repeat of a running command is not told to wait")
 	}
@@ -140,7 +140,7 @@ func TestCommandCacheWaits(t *testing.T) {
 	}
 	c.finish("x", response("r"))
 	<-wait
-	if prior, _, _ := c.begin("x", fp("a"), now); prior == nil || string(prior.response.Result) != `"r"` {
+	if prior, _, _, _ := c.begin("x", fp("a"), now); prior == nil || string(prior.response.Result) != `"r"` {
 		t.Errorf("after it finished, a repeat gets %v", prior)
 	}
 }
@@ -151,15 +151,15 @@ func TestCommandCacheAbandon(t *testing.T) {
 	c := newCommandCache(time.Minute)
 	now := time.Now()
 	c.begin("x", fp("a"), now)
-	_, _, wait := c.begin("x", fp("a"), now)
+	_, _, wait, _ := c.begin("x", fp("a"), now)
 	c.abandon("x")
 	<-wait
-	if prior, conflict, wait := c.begin("x", fp("a"), now); prior != nil || conflict || wait != nil {
+	if prior, conflict, wait, _ := c.begin("x", fp("a"), now); prior != nil || conflict || wait != nil {
 		t.Fatal("after abandon, the next begin is not the first")
 	}
 	c.finish("x", response("r"))
 	c.abandon("x") // too late: finished
-	if prior, _, _ := c.begin("x", fp("a"), now); prior == nil {
+	if prior, _, _, _ := c.begin("x", fp("a"), now); prior == nil {
 		t.Error("abandon dropped a finished command")
 	}
 }
@@ -172,17 +172,17 @@ func TestCommandCacheExpiry(t *testing.T) {
 	done := t0
 	c.now = func() time.Time { return done }
 	c.begin("x", fp("a"), t0.Add(-time.Hour)) // running for an hour: never expires
-	if _, _, wait := c.begin("x", fp("a"), t0); wait == nil {
+	if _, _, wait, _ := c.begin("x", fp("a"), t0); wait == nil {
 		t.Fatal("a running command expired")
 	}
 	c.finish("x", response("r"))
-	if prior, _, _ := c.begin("x", fp("a"), t0.Add(10*time.Minute-1)); prior == nil {
+	if prior, _, _, _ := c.begin("x", fp("a"), t0.Add(10*time.Minute-1)); prior == nil {
 		t.Error("expired before its TTL")
 	}
-	if _, conflict, _ := c.begin("x", fp("b"), t0.Add(10*time.Minute-1)); !conflict {
+	if _, conflict, _, _ := c.begin("x", fp("b"), t0.Add(10*time.Minute-1)); !conflict {
 		t.Error("other params within the TTL are not a conflict")
 	}
-	if prior, conflict, wait := c.begin("x", fp("b"), t0.Add(10*time.Minute)); prior != nil || conflict || wait != nil {
+	if prior, conflict, wait, _ := c.begin("x", fp("b"), t0.Add(10*time.Minute)); prior != nil || conflict || wait != nil {
 		t.Error("the id is not free at its TTL")
 	}
 }
@@ -194,6 +194,7 @@ func TestCommandCacheBound(t *testing.T) {
 	c := newCommandCache(time.Hour)
 	c.max = 3
 	now := t0
+	c.now = func() time.Time { return now }
 	for _, id := range []string{"a", "b", "c"} {
 		c.begin(id, fp(id), now)
 	}
@@ -201,14 +202,16 @@ func TestCommandCacheBound(t *testing.T) {
 	c.finish("a", response("a"))
 	c.begin("d", fp("d"), now) // 3 running or done + 1; 2 completed: fits
 	c.finish("c", response("c"))
-	c.begin("e", fp("e"), now) // 3 completed: evicts b
-	if prior, _, _ := c.begin("b", fp("b"), now); prior != nil {
-		t.Error("b, completed longest ago, was kept")
+	if _, _, _, full := c.begin("e", fp("e"), now); !full { // 3 completed, none expired
+		t.Error("a new command evicted a result before its time")
 	}
-	for _, id := range []string{"a", "c"} {
-		if prior, _, _ := c.begin(id, fp(id), now); prior == nil {
+	for _, id := range []string{"a", "b", "c"} {
+		if prior, _, _, _ := c.begin(id, fp(id), now); prior == nil {
 			t.Errorf("%s was evicted", id)
 		}
+	}
+	if _, _, _, full := c.begin("e", fp("e"), now.Add(2*time.Hour)); full { // all expired
+		t.Error("expired results were kept")
 	}
 	c2 := newCommandCache(time.Hour)
 	c2.max = 2
@@ -216,7 +219,7 @@ func TestCommandCacheBound(t *testing.T) {
 		c2.begin(fmt.Sprint(i), fp("x"), now)
 	}
 	for i := range 5 {
-		if _, _, wait := c2.begin(fmt.Sprint(i), fp("x"), now); wait == nil {
+		if _, _, wait, _ := c2.begin(fmt.Sprint(i), fp("x"), now); wait == nil {
 			t.Errorf("running command %d was evicted", i)
 		}
 	}
@@ -231,10 +234,10 @@ func TestCommandCacheHugeID(t *testing.T) {
 	id := strings.Repeat("i", 1<<20)
 	c.begin(id, fp("a"), time.Now())
 	c.finish(id, response("r"))
-	if prior, _, _ := c.begin(id, fp("a"), time.Now()); prior == nil {
+	if prior, _, _, _ := c.begin(id, fp("a"), time.Now()); prior == nil {
 		t.Error("a huge id was not found")
 	}
-	if prior, _, _ := c.begin(id[1:], fp("a"), time.Now()); prior != nil {
+	if prior, _, _, _ := c.begin(id[1:], fp("a"), time.Now()); prior != nil {
 		t.Error("another id found the huge one's result")
 	}
 }
