@@ -451,3 +451,24 @@ func TestRepeatDoesNotHoldUpReads(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Keys are matched exactly and given once: a second "who" spelt in
+// another case cannot override the one a relay wrote.
+func TestAttackForgedKeys(t *testing.T) {
+	tg := startTarget(t, ipc.Config{}, ipc.Wiring{})
+	c := rawDial(t, tg.ep.Path())
+	for _, line := range []string{
+		`{"id":"1","method":"restart","params":{"command_id":"x","path":"/api","who":"relay","WHO":"forged","why":"y"}}`,
+		`{"id":"2","method":"restart","params":{"command_id":"x","path":"/api","who":"relay","who":"forged","why":"y"}}`,
+		`{"id":"3","method":"restart","params":{"Command_ID":"x","path":"/api","who":"relay","why":"y"}}`,
+	} {
+		r := c.roundTrip(t, line)
+		if r.OK || r.Error.Code != "invalid_params" {
+			t.Errorf("%s: %+v", line, r.Error)
+		}
+	}
+	wantCode(t, c.roundTrip(t, `{"id":"4","method":"hello","method":"shutdown"}`), "4", "invalid_request")
+	if info, _ := tg.tree.Snapshot().Child("/api"); info.Generation != 1 {
+		t.Fatal("a forged request ran")
+	}
+}

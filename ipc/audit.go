@@ -19,12 +19,17 @@ type auditRecord struct {
 	UID uint32 `json:"uid"`
 	GID uint32 `json:"gid"`
 	PID int32  `json:"pid"`
+	// Client is the name the connection's hello gave its program.
+	Client string `json:"client"`
 	// Who and Why are the request's audit: the operator and the reason.
 	Who       string `json:"who"`
 	Why       string `json:"why"`
 	Method    string `json:"method"`
 	Path      string `json:"path"` // the tree path the request names
 	CommandID string `json:"command_id"`
+	// Child is the child an add command adds, as the request wrote it:
+	// what it runs, with its args and env.
+	Child string `json:"child,omitempty"`
 	// Decision is "allowed" or "denied".
 	Decision string `json:"decision"`
 	// Code is the error code of a denial or of a command that failed.

@@ -63,7 +63,7 @@ func TestAuditAppend(t *testing.T) {
 	if len(recs) != 3 {
 		t.Fatalf("%d records, want 3", len(recs))
 	}
-	keys := []string{"code", "command_id", "decision", "gid", "method", "path", "pid", "result", "time", "uid", "who", "why"}
+	keys := []string{"client", "code", "command_id", "decision", "gid", "method", "path", "pid", "result", "time", "uid", "who", "why"}
 	for i, r := range recs {
 		got := make([]string, 0, len(r))
 		for k := range r {

@@ -167,8 +167,8 @@ func fingerprint(name string, p *CommandParams) [32]byte {
 
 // auditRecord is the audit record of a command request from c.
 func (c *conn) auditRecord(name string, p *CommandParams) auditRecord {
-	return auditRecord{Time: time.Now(), UID: c.peer.UID, GID: c.peer.GID, PID: c.peer.PID,
-		Who: p.Who, Why: p.Why, Method: name, Path: p.Path, CommandID: p.CommandID, Decision: "allowed"}
+	return auditRecord{Time: time.Now(), UID: c.peer.UID, GID: c.peer.GID, PID: c.peer.PID, Client: c.clientName(),
+		Who: p.Who, Why: p.Why, Method: name, Path: p.Path, CommandID: p.CommandID, Child: p.Child, Decision: "allowed"}
 }
 
 // checkAdd decodes add's child and checks the programs it runs against

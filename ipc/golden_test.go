@@ -163,7 +163,7 @@ func gapAndInvalid(t *testing.T) {
 	}
 	for _, f := range files {
 		line, _ := os.ReadFile(f)
-		code := strings.TrimSuffix(filepath.Base(f), ".ndjson")
+		code, _, _ := strings.Cut(filepath.Base(f), ".") // code.ndjson, or code.case.ndjson
 		r := rawDial(t, ep.Path()).roundTrip(t, strings.TrimSpace(string(line)))
 		if r.OK || r.Error == nil || r.Error.Code != code {
 			t.Errorf("%s: %+v, want %s", f, r.Error, code)
@@ -237,6 +237,8 @@ func resultType(name string) any {
 		return new(ipc.UnsubscribeParams)
 	case "logs":
 		return new(ipc.LogsResult)
+	case "plan":
+		return new(ipc.PlanResult)
 	}
 	return new(ipc.CommandResult)
 }

@@ -94,6 +94,9 @@ func parseRequest(line []byte) (*Request, *Error) {
 		json.Unmarshal(line, &id)
 		return &Request{ID: id.ID}, &Error{Code: "invalid_json", Message: "the request is not a JSON object: " + err.Error()}
 	}
+	if err := strictKeys(line, &req); err != nil {
+		return &req, &Error{Code: "invalid_request", Message: "the request: " + err.Error()}
+	}
 	if req.ID == "" || req.Method == "" {
 		return &req, &Error{Code: "invalid_request", Message: "a request needs an id and a method: {\"id\": \"1\", \"method\": \"hello\"}"}
 	}
@@ -108,7 +111,11 @@ func decodeParams(req *Request, v any) *Error {
 	}
 	d := json.NewDecoder(bytes.NewReader(req.Params))
 	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
+	err := strictKeys(req.Params, v)
+	if err == nil {
+		err = d.Decode(v)
+	}
+	if err != nil {
 		return &Error{Code: "invalid_params", Message: req.Method + "'s params: " + err.Error() + " (docs/protocol.md lists them)"}
 	}
 	return nil
@@ -122,6 +129,7 @@ func (c *conn) hello(req *Request) (any, func(), *Error) {
 	if len(p.Protocols) > 0 && !slices.Contains(p.Protocols, Protocol) {
 		return nil, nil, &Error{Code: "unsupported_protocol", Message: "the target speaks " + Protocol + " only"}
 	}
+	c.setClient(p.Client)
 	r := HelloResult{Protocol: Protocol, Target: c.e.cfg.TargetID, Epoch: c.e.tree.ID(), PID: os.Getpid(),
 		Started: c.e.started, Peer: Peer(c.peer), Methods: []string{}, Commands: []string{}, Allowed: []string{},
 		Limit: Limit{MaxLine: c.e.cfg.MaxLine, Rate: c.e.cfg.Rate, Burst: c.e.cfg.Burst, QueueSize: c.e.cfg.QueueSize}}
@@ -178,10 +186,24 @@ func (c *conn) plan(req *Request) (any, func(), *Error) {
 	if err != nil {
 		return nil, nil, engineError(err)
 	}
-	return CommandResult{Command: "plan", Plan: plan}, nil, nil
+	return PlanResult{Plan: plan}, nil, nil
 }
 
 // unavailable is the error of a method the program did not wire.
 func unavailable(method, why string) *Error {
 	return &Error{Code: "unavailable", Message: method + " is not available: " + why}
+}
+
+// setClient records the name hello gave the client's program.
+func (c *conn) setClient(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.client = quote(name)
+}
+
+// clientName returns the name hello gave the client's program, quoted.
+func (c *conn) clientName() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.client
 }

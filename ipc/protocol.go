@@ -101,7 +101,8 @@ type HelloParams struct {
 	// Protocols the client speaks; the target picks the one it speaks, or
 	// answers unsupported_protocol. Empty means Protocol.
 	Protocols []string `json:"protocols,omitempty"`
-	// Client names the client in the target's audit and logs.
+	// Client names the client program, for the target's audit records of
+	// the connection's requests.
 	Client string `json:"client,omitempty"`
 }
 
@@ -240,6 +241,12 @@ type LogsResult struct {
 	More    bool        `json:"more"`
 }
 
+// PlanResult is what applying the config file the tree came from would
+// change now.
+type PlanResult struct {
+	Plan *supervisor.Plan `json:"plan"`
+}
+
 // CommandParams are every command's: restart, pause, resume, quarantine,
 // reset, remove, add, shutdown, plan and apply.
 type CommandParams struct {
@@ -268,7 +275,7 @@ type CommandResult struct {
 	// Seq is the tree's newest event when the command returned: its
 	// events are at or below it.
 	Seq uint64 `json:"seq"`
-	// Plan is what plan would change and apply changed.
+	// Plan is what apply changed.
 	Plan *supervisor.Plan `json:"plan,omitempty"`
 	// Report is shutdown's.
 	Report *supervisor.ShutdownReport `json:"report,omitempty"`
