@@ -39,6 +39,7 @@ type conn struct {
 	mu       sync.Mutex
 	subs     map[string]context.CancelFunc // stream → its pump's cancel
 	stopping bool                          // the endpoint is closing: read no more
+	client   string                        // the name hello gave the client, quoted
 }
 
 func newConn(e *Endpoint, nc *net.UnixConn, p peer) *conn {
