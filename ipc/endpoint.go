@@ -68,6 +68,7 @@ type Endpoint struct {
 	closed  bool // Close has begun: admit no more
 
 	refused atomic.Uint64 // connections refused: too many, or a peer C2 refuses
+	sampled sampled       // the last resource sample of the children
 	denied  atomic.Uint64 // requests refused by a control
 }
 
@@ -192,7 +193,11 @@ func (e *Endpoint) admit(nc *net.UnixConn) {
 		}
 		e.auditDenial(p, "connect", "", code)
 	}
-	go refuse(nc, refusal, e.cfg.WriteTimeout)
+	e.wg.Add(1) // Close waits for it, at most the write timeout
+	go func() {
+		defer e.wg.Done()
+		refuse(nc, refusal, e.cfg.WriteTimeout)
+	}()
 }
 
 // refuse writes one error line to nc and closes it.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/go-supervisor/supervisor"
@@ -13,10 +14,34 @@ import (
 // on every Linux architecture Go supports.
 const clockTicks = 100
 
-// childStats samples every child's resource use: the goroutines carrying
-// its label (one goroutine profile for all), and a process child's
-// process, found by the pid its log records give (Logs).
+// statsMaxAge is how long a sample of the children's resource use answers
+// state's stats: a sample takes a goroutine profile, which stops the
+// world, and reads /proc three times per process child, so that clients
+// asking often share one.
+const statsMaxAge = time.Second
+
+// sampled is the last sample of the children's resource use.
+type sampled struct {
+	mu    sync.Mutex // held while sampling: one sample at a time
+	at    time.Time
+	stats []ChildStats
+}
+
+// childStats returns a sample of every child's resource use, at most
+// statsMaxAge old.
 func (e *Endpoint) childStats(s supervisor.Snapshot) []ChildStats {
+	e.sampled.mu.Lock()
+	defer e.sampled.mu.Unlock()
+	if time.Since(e.sampled.at) > statsMaxAge {
+		e.sampled.stats, e.sampled.at = e.sample(s), time.Now()
+	}
+	return e.sampled.stats
+}
+
+// sample samples every child's resource use: the goroutines carrying its
+// label (one goroutine profile for all), and a process child's process,
+// found by the pid its log records give (Logs).
+func (e *Endpoint) sample(s supervisor.Snapshot) []ChildStats {
 	counts := make(map[string]int)
 	for _, g := range e.tree.Goroutines("/") {
 		counts[g.Path] += g.Count
