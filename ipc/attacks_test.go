@@ -236,6 +236,7 @@ func TestAuditRecords(t *testing.T) {
 	tg := startTarget(t, ipc.Config{}, ipc.Wiring{})
 	call(t, tg.client, "restart", ipc.CommandParams{CommandID: "1", Path: "/api", Who: "ops", Why: "stuck"}, nil)
 	callErr(t, tg.client, "remove", ipc.CommandParams{CommandID: "2", Path: "/api", Who: "ops", Why: "x"})
+	tg.ep.Close() // denials are written behind the commands' records: Close writes them
 	b, err := os.ReadFile(tg.ep.Path() + ".audit")
 	if err != nil {
 		t.Fatal(err)

@@ -55,7 +55,7 @@ func (c *conn) command(req *Request, cmd *commandDef) {
 		err = c.checkAdd(&p)
 	}
 	if err != nil {
-		c.e.auditDenial(c.peer, cmd.name, p.Path, err.Code)
+		c.deny(cmd.name, &p, err.Code)
 		c.reply(req.ID, nil, err)
 		return
 	}
@@ -82,11 +82,11 @@ func (c *conn) once(req *Request, cmd *commandDef, p CommandParams) {
 		prior, conflict, wait, full := c.e.commands.begin(p.CommandID, fp, time.Now())
 		switch {
 		case full:
-			c.e.auditDenial(c.peer, cmd.name, p.Path, "busy")
+			c.deny(cmd.name, &p, "busy")
 			c.reply(req.ID, nil, &Error{Code: "busy", Retryable: true,
 				Message: "the target keeps the results of its last commands for their retries, and has no room for more now: retry later"})
 		case conflict:
-			c.e.auditDenial(c.peer, cmd.name, p.Path, "command_conflict")
+			c.deny(cmd.name, &p, "command_conflict")
 			c.reply(req.ID, nil, conflictError(p.CommandID))
 		case prior != nil:
 			r := prior.response
@@ -163,6 +163,14 @@ func fingerprint(name string, p *CommandParams) [32]byte {
 		P    *CommandParams `json:"params"`
 	}{name, p})
 	return sha256.Sum256(b)
+}
+
+// deny records the denial of a command request, with what it gave.
+func (c *conn) deny(name string, p *CommandParams, code string) {
+	c.e.denied.Add(1)
+	rec := c.auditRecord(name, p)
+	rec.Decision, rec.Code = auditDenied, code
+	c.e.audit.deny(rec)
 }
 
 // auditRecord is the audit record of a command request from c.

@@ -130,6 +130,12 @@ func (e *Endpoint) Path() string { return e.cfg.Path }
 // then ends every connection, each once the commands it began have run
 // and their answers are written; then it returns.
 func (e *Endpoint) Close() error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
+	e.mu.Unlock()
 	err := e.ln.Close()
 	e.mu.Lock()
 	e.closed = true
@@ -181,6 +187,9 @@ func (e *Endpoint) admit(nc *net.UnixConn) {
 	e.refused.Add(1)
 	refusal := &Error{Code: "too_many_connections", Retryable: true,
 		Message: "the target serves its most connections at once: try again later"}
+	if err == nil {
+		e.auditDenial(p, "connect", "", refusal.Code)
+	}
 	if err != nil {
 		refusal = &Error{Code: "peer_refused", Message: err.Error()}
 		code := "peer_refused"
@@ -218,7 +227,7 @@ func (e *Endpoint) forget(c *conn) {
 // auditDenial records a request a control refused.
 func (e *Endpoint) auditDenial(p peer, method, path, code string) {
 	e.denied.Add(1)
-	e.audit.append(auditRecord{Time: time.Now(), UID: p.UID, GID: p.GID, PID: p.PID,
+	e.audit.deny(auditRecord{Time: time.Now(), UID: p.UID, GID: p.GID, PID: p.PID,
 		Method: method, Path: path, Decision: "denied", Code: code})
 }
 

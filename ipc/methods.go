@@ -60,6 +60,9 @@ func (c *conn) handle(line []byte) {
 	}
 	if err != nil {
 		c.e.denied.Add(1)
+		if err.Code == "rate_limited" || err.Code == "replayed_request" { // C6, C4
+			c.e.auditDenial(c.peer, req.Method, "", err.Code)
+		}
 		c.reply(req.ID, nil, err)
 		return
 	}
