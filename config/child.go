@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/go-supervisor/supervisor"
+	"github.com/go-supervisor/supervisor/ipc"
 )
 
 // childWrap is what DecodeChild puts before a child entry, each of whose
@@ -17,11 +18,12 @@ const (
 
 // DecodeChild decodes a child entry, as a config file's children list
 // writes one (YAML or JSON), into a child, and lists the programs it runs
-// (its exec.path, and those of its nested supervisors' children). It is
+// (its exec, and those of its nested supervisors' children, with the env
+// each sets as written). It is
 // the ipc package's ChildDecoder: the add command of supervisor ctl and the
 // dashboard takes a child so. Problems are placed in text, as for a file
 // named "child".
-func (l *Loader) DecodeChild(text []byte) (supervisor.Child, []string, error) {
+func (l *Loader) DecodeChild(text []byte) (supervisor.Child, []ipc.Exec, error) {
 	var b bytes.Buffer
 	b.WriteString(childWrap)
 	for _, line := range strings.SplitAfter(string(text), "\n") {
@@ -46,11 +48,22 @@ func (l *Loader) DecodeChild(text []byte) (supervisor.Child, []string, error) {
 	if len(spec.Children) != 1 {
 		return supervisor.Child{}, nil, errors.New("config: a child entry is one mapping, such as {name: w1, exec: {path: /usr/bin/worker}}")
 	}
-	var progs []string
-	for _, p := range d.programs(&doc.Supervisor, "", "", strings.Split(string(d.src), "\n"), nil) {
-		progs = append(progs, p.Program)
+	return spec.Children[0], execs(&doc.Supervisor, nil), nil
+}
+
+// execs appends the programs of the exec children of s, and of its nested
+// supervisors, to out.
+func execs(s *Supervisor, out []ipc.Exec) []ipc.Exec {
+	for i := range s.Children {
+		ch := &s.Children[i]
+		if ch.Exec != nil {
+			out = append(out, ipc.Exec{Program: ch.Exec.Path, Env: ch.Exec.Env})
+		}
+		if ch.Supervisor != nil {
+			out = execs(ch.Supervisor, out)
+		}
 	}
-	return spec.Children[0], progs, nil
+	return out
 }
 
 // childError places the problems of a wrapped child entry in the entry.

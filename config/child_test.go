@@ -2,7 +2,6 @@ package config_test
 
 import (
 	"errors"
-	"slices"
 	"testing"
 
 	"github.com/go-supervisor/supervisor/config"
@@ -17,16 +16,17 @@ func TestDecodeChild(t *testing.T) {
 		"name: w1\nexec: {path: /usr/bin/worker, args: [-v]}\n",
 		`{"name": "w1", "exec": {"path": "/usr/bin/worker", "args": ["-v"]}}`,
 	} {
-		child, progs, err := l.DecodeChild([]byte(text))
-		if err != nil || child.Name != "w1" || child.Run == nil || !slices.Equal(progs, []string{"/usr/bin/worker"}) {
-			t.Fatalf("%q: %+v, %v, %v", text, child, progs, err)
+		child, runs, err := l.DecodeChild([]byte(text))
+		if err != nil || child.Name != "w1" || child.Run == nil || len(runs) != 1 || runs[0].Program != "/usr/bin/worker" {
+			t.Fatalf("%q: %+v, %v, %v", text, child, runs, err)
 		}
 	}
-	nested := "name: pool\nsupervisor:\n  children:\n    - {name: a, exec: {path: /bin/a}}\n    - {name: b, run: worker}\n    - {name: c, exec: {path: /bin/c}}\n"
-	if _, progs, err := l.DecodeChild([]byte(nested)); err != nil || !slices.Equal(progs, []string{"/bin/a", "/bin/c"}) {
-		t.Fatalf("nested: %v, %v", progs, err)
+	nested := "name: pool\nsupervisor:\n  children:\n    - {name: a, exec: {path: /bin/a, env: {X: '${HOME}'}}}\n    - {name: b, run: worker}\n    - {name: c, exec: {path: /bin/c}}\n"
+	_, runs, err := l.DecodeChild([]byte(nested))
+	if err != nil || len(runs) != 2 || runs[0].Program != "/bin/a" || runs[0].Env["X"] != "${HOME}" || runs[1].Program != "/bin/c" {
+		t.Fatalf("nested: %+v, %v", runs, err)
 	}
-	_, _, err := l.DecodeChild([]byte("name: w1\nexec: {path: /bin/x}\nrestrat: transient\n"))
+	_, _, err = l.DecodeChild([]byte("name: w1\nexec: {path: /bin/x}\nrestrat: transient\n"))
 	var cerr *config.Error
 	if !errors.As(err, &cerr) || len(cerr.Problems) != 1 {
 		t.Fatalf("a misspelt key: %v", err)

@@ -61,6 +61,9 @@ type IPC struct {
 	// The absolute paths of the programs a child added over IPC may run.
 	// Default: none.
 	ExecAllow []string `yaml:"exec_allow,omitempty" json:"exec_allow,omitempty" jsonschema:"example=/usr/bin/worker"`
+	// The environment variables a child added over IPC may set, with
+	// values as written (no ${...}). Default: none.
+	ExecEnv []string `yaml:"exec_env,omitempty" json:"exec_env,omitempty" jsonschema:"example=WORKER_QUEUE"`
 }
 
 // IPCGrant allows the listed classes of methods to the peers whose uid is
@@ -90,7 +93,7 @@ func (m FileMode) MarshalText() ([]byte, error) { return []byte(fmt.Sprintf("%04
 // ipcConfig turns the ipc section into the endpoint's config.
 func (c *converter) ipcConfig(x *IPC) *ipc.Config {
 	cfg := &ipc.Config{Path: x.Path, TargetID: x.TargetID, AllowUIDs: ids(x.AllowUIDs), AllowGIDs: ids(x.AllowGIDs),
-		AuditFile: x.AuditFile, ExecAllow: x.ExecAllow}
+		AuditFile: x.AuditFile, ExecAllow: x.ExecAllow, ExecEnv: x.ExecEnv}
 	if !filepath.IsAbs(x.Path) {
 		c.check("ipc.path", "%q is not an absolute path: the socket's path starts with /, such as /run/shop/supervisor.sock", x.Path)
 	}

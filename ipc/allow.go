@@ -2,7 +2,9 @@ package ipc
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -67,4 +69,23 @@ func sameFileEntry(allow []string, path string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// allowedEnv checks the environment a child added over IPC sets (C9): only
+// the names ExecEnv lists, with values as written. An allowed program is
+// trusted as the operator wrote it, but its environment, which a client
+// writes, can make it run other code (LD_PRELOAD, PYTHONPATH) or read the
+// target's secrets into the child (${file:...}, ${NAME}).
+func allowedEnv(cfg *Config, env map[string]string) error {
+	for _, name := range slices.Sorted(maps.Keys(env)) {
+		switch {
+		case !slices.Contains(cfg.ExecEnv, name):
+			return &controlError{Code: "exec_env_not_allowed", msg: fmt.Sprintf(
+				"ipc: a child added over IPC may not set %s: ipc: exec_env lists the names it may set (none by default)", quote(name))}
+		case strings.Contains(env[name], "${"):
+			return &controlError{Code: "exec_env_not_allowed", msg: fmt.Sprintf(
+				"ipc: %s of a child added over IPC refers to the target's environment or files (${...}): write its value as it is", quote(name))}
+		}
+	}
+	return nil
 }

@@ -185,12 +185,15 @@ func (c *conn) checkAdd(p *CommandParams) *Error {
 	if c.e.wiring.Children == nil {
 		return unavailable("add", "the program decodes no children (ipc.Wiring.Children)")
 	}
-	_, programs, err := c.e.wiring.Children.DecodeChild([]byte(p.Child))
+	_, runs, err := c.e.wiring.Children.DecodeChild([]byte(p.Child))
 	if err != nil {
 		return &Error{Code: "invalid_child", Message: "add's child: " + err.Error()}
 	}
-	for _, prog := range programs {
-		if err := allowedProgram(&c.e.cfg, prog); err != nil {
+	for _, x := range runs {
+		if err := allowedProgram(&c.e.cfg, x.Program); err != nil {
+			return &Error{Code: "program_not_allowed", Message: err.Error()}
+		}
+		if err := allowedEnv(&c.e.cfg, x.Env); err != nil {
 			return &Error{Code: "program_not_allowed", Message: err.Error()}
 		}
 	}

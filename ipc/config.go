@@ -98,6 +98,9 @@ type Config struct {
 	// ExecAllow lists the absolute paths of the programs a child added over
 	// IPC may run (C9). Empty: none.
 	ExecAllow []string
+	// ExecEnv lists the environment variables a child added over IPC may
+	// set, with values as written (no ${...} references). Empty: none.
+	ExecEnv []string
 }
 
 // validate reports the first field of cfg that is not valid, naming it.

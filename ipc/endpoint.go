@@ -14,10 +14,19 @@ import (
 )
 
 // ChildDecoder turns the text of an add command's child, a config file's
-// child entry, into a child, and lists the programs it runs (for C9). The
-// config package's Loader is one.
+// child entry, into a child, and lists the programs it runs, for the exec
+// allowlist (C9). The config package's Loader is one.
 type ChildDecoder interface {
-	DecodeChild(text []byte) (child supervisor.Child, programs []string, err error)
+	DecodeChild(text []byte) (child supervisor.Child, runs []Exec, err error)
+}
+
+// Exec is a program a child runs, as its config entry writes it.
+type Exec struct {
+	// Program is the program's path.
+	Program string
+	// Env is the environment the entry sets, each value as written
+	// (${NAME} references unresolved).
+	Env map[string]string
 }
 
 // Reloader is the config file a tree was loaded from: plan says what

@@ -60,7 +60,7 @@ func startCtlTarget(t *testing.T, withProcess bool, cfg ipc.Config) *ctlTarget {
 		t.Fatal(err)
 	}
 	cfg.Path = tg.sock
-	tg.ep, err = ipc.Listen(tg.tree, cfg, ipc.Wiring{Logs: tg.logs, Children: childDecoder{}, File: tg.file})
+	tg.ep, err = ipc.Listen(tg.tree, cfg, ipc.Wiring{Logs: tg.logs, Children: testLoader(), File: tg.file})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,25 +110,6 @@ func (tg *ctlTarget) waitState(t *testing.T, path string, st supervisor.State) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-// childDecoder decodes add's child as a config file's child entry, with
-// test.idle registered.
-type childDecoder struct{}
-
-func (childDecoder) DecodeChild(text []byte) (supervisor.Child, []string, error) {
-	var b strings.Builder
-	b.WriteString("children:\n")
-	for i, line := range strings.Split(strings.TrimRight(string(text), "\n"), "\n") {
-		b.WriteString(map[bool]string{true: "  - ", false: "    "}[i == 0] + line + "\n")
-	}
-	reg := &config.Registry{}
-	reg.Func("test.idle", idle)
-	spec, err := (&config.Loader{Registry: reg}).Parse([]byte(b.String()), "child")
-	if err != nil {
-		return supervisor.Child{}, nil, err
-	}
-	return spec.Children[0], nil, nil
 }
 
 // fakeFile is the config file of a target: its plan, and the reloads
@@ -614,4 +595,12 @@ func TestCtlEventsFollowInterrupted(t *testing.T) {
 	if c := exitCode(t, code); c != cli.ExitOK || inv.stderr.String() != "" {
 		t.Fatalf("exit %d: %s", c, inv.stderr)
 	}
+}
+
+// testLoader decodes add's child as a config file's child entry, with
+// test.idle registered.
+func testLoader() *config.Loader {
+	reg := &config.Registry{}
+	reg.Func("test.idle", idle)
+	return &config.Loader{Registry: reg}
 }

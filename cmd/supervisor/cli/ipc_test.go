@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -38,6 +39,7 @@ const ipcConfig = `name: shop
 ipc:
   path: SOCK
   exec_allow: [/bin/sh]
+  exec_env: [WORKER_QUEUE]
 children:
   - name: talker
     exec:
@@ -89,6 +91,13 @@ func TestRunServesIPC(t *testing.T) {
 	var perr *ipc.Error
 	if err := ipcCall(t, c, "add", add, nil); !errors.As(err, &perr) || perr.Code != "program_not_allowed" {
 		t.Fatalf("add of a program not allowed: %v", err)
+	}
+	for i, env := range []string{"{LD_PRELOAD: /tmp/x.so}", "{WORKER_QUEUE: '${file:/etc/shadow}'}"} {
+		add.CommandID = "env" + strconv.Itoa(i)
+		add.Child = "name: e" + strconv.Itoa(i) + "\nexec: {path: /bin/sh, args: [-c, 'exec sleep 1000'], env: " + env + "}\n"
+		if err := ipcCall(t, c, "add", add, nil); !errors.As(err, &perr) || perr.Code != "program_not_allowed" {
+			t.Fatalf("add of an allowed program with env %s: %v", env, err)
+		}
 	}
 	writeFile(t, file, strings.Replace(ipcConfig, "SOCK", sock, 1)+"  - {name: more, run: test.idle}\n")
 	var plan ipc.CommandResult
