@@ -276,11 +276,15 @@ type ring struct {
 	buf  []Event
 	head int // index of the oldest event
 	n    int
+	max  int // if more than len(buf), what buf may grow to
 }
 
 // push appends e, dropping the oldest event if the ring is full. It reports
 // whether an event was dropped.
 func (r *ring) push(e *Event) (dropped bool) {
+	if r.n == len(r.buf) && len(r.buf) < r.max {
+		r.grow()
+	}
 	if len(r.buf) == 0 {
 		return true
 	}
@@ -296,6 +300,16 @@ func (r *ring) push(e *Event) (dropped bool) {
 	r.buf[i] = *e
 	r.n++
 	return false
+}
+
+// grow doubles the ring's buffer, up to max: a subscription's queue
+// grows as its events wait, so that an idle subscriber costs little.
+func (r *ring) grow() {
+	nb := make([]Event, min(max(2*len(r.buf), 16), r.max))
+	for i := range r.n {
+		nb[i] = r.buf[(r.head+i)%len(r.buf)]
+	}
+	r.buf, r.head = nb, 0
 }
 
 // pop removes and returns the oldest event.
@@ -383,7 +397,7 @@ func (t *Tree) subscribe(size int, after *uint64) *Subscription {
 	if size <= 0 {
 		size = defaultSubscriberBuffer
 	}
-	s := &Subscription{t: t, q: ring{buf: make([]Event, size)}, notify: make(chan struct{}, 1)}
+	s := &Subscription{t: t, q: ring{max: size}, notify: make(chan struct{}, 1)}
 	t.mu.Lock()
 	if after != nil {
 		s.replay(&t.journal, *after, t.seq)

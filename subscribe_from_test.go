@@ -3,6 +3,7 @@ package supervisor_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"testing"
 	"time"
 
@@ -143,6 +144,37 @@ func TestSubscribeFromAnEndedTree(t *testing.T) {
 		}
 		if n != tree.Snapshot().Seq {
 			t.Fatalf("replayed up to %d, the tree ended at %d", n, tree.Snapshot().Seq)
+		}
+	})
+}
+
+// A subscription's queue grows as events wait in it: a large one that
+// holds little costs little (an ipc client's subscription has 4096).
+func TestSubscriptionQueueGrows(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		c := &supervisortest.Child{}
+		tree, _ := start(t, supervisor.Spec{Intensity: supervisor.Intensity{MaxRestarts: 100, Period: time.Second},
+			Children: []supervisor.Child{{Name: "c", Run: c.Run}}})
+		allocated := testing.AllocsPerRun(1, func() {
+			tree.Subscribe(1 << 20).Close()
+		})
+		if allocated > 10 {
+			t.Fatalf("a subscription of a million events made %v allocations", allocated)
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		sub := tree.Subscribe(1 << 20)
+		defer sub.Close()
+		runtime.ReadMemStats(&after)
+		if grown := after.TotalAlloc - before.TotalAlloc; grown > 64<<10 {
+			t.Fatalf("an empty subscription of a million events allocated %d bytes", grown)
+		}
+		for range 5 {
+			c.Fail(errBoom)
+		}
+		settle()
+		if n := len(drain(t, sub)); n < 20 {
+			t.Fatalf("%d events queued, want every one of 5 restarts'", n)
 		}
 	})
 }
