@@ -16,9 +16,10 @@ import (
 
 // Default sizes of a Logs.
 const (
-	DefaultLogs         = 4096 // records of the whole target
-	DefaultLogsPerChild = 1000 // records of each child
-	maxLogPaths         = 1024 // children whose records are kept apart
+	DefaultLogs         = 4096    // records of the whole target
+	DefaultLogsPerChild = 1000    // records of each child
+	maxLogPaths         = 1024    // children whose records are kept apart
+	maxLogsPage         = 1 << 20 // bytes of a page of logs, about
 )
 
 // Logs keeps a target's recent log records for its clients: the records of
@@ -138,7 +139,9 @@ func (l *Logs) after(seq uint64, f logFilter, max int) (recs []LogRecord, gone, 
 }
 
 // page returns at most limit records that f matches before seq (0: the
-// newest), oldest first, and whether older ones are kept.
+// newest), oldest first, and whether older ones are kept; a page holds
+// about maxLogsPage bytes at most (a line a process prints may have 64
+// KiB), and at least one record.
 func (l *Logs) page(f logFilter, before uint64, limit int) (recs []LogRecord, more bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -148,12 +151,13 @@ func (l *Logs) page(f logFilter, before uint64, limit int) (recs []LogRecord, mo
 			return nil, false
 		}
 	}
+	size := 0
 	for i := ring.n - 1; i >= 0; i-- {
 		r := ring.at(i)
 		if (before != 0 && r.Seq >= before) || !f.match(r) {
 			continue
 		}
-		if len(recs) == limit {
+		if size += len(r.Msg) + 256; len(recs) == limit || (len(recs) > 0 && size > maxLogsPage) {
 			more = true
 			break
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/go-supervisor/supervisor/ipc"
@@ -102,3 +103,18 @@ func (badJSON) String() string               { return "bad" }
 type panicJSON struct{}
 
 func (panicJSON) MarshalJSON() ([]byte, error) { panic("boom") }
+
+// A page of logs holds about a MiB at most, however long the lines.
+func TestLogsPageBytes(t *testing.T) {
+	logs := ipc.NewLogs(0, 0)
+	tg := startTarget(t, ipc.Config{}, ipc.Wiring{Logs: logs})
+	long := strings.Repeat("x", 60<<10)
+	for range 100 {
+		slog.New(logs.Handler(nil)).Info(long, "path", "/api")
+	}
+	var page ipc.LogsResult
+	call(t, tg.client, "logs", ipc.LogsParams{Path: "/api", Limit: 1000}, &page)
+	if n := len(page.Records); n == 0 || n > 20 || !page.More {
+		t.Fatalf("a page of %d records of 60 KiB (more: %v)", n, page.More)
+	}
+}
