@@ -1,7 +1,6 @@
 package ipc
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +12,11 @@ import (
 // maxInFlight is how many commands a connection may have running at once;
 // a request beyond them waits for one to end.
 const maxInFlight = 16
+
+// outQueue is how many writes (a response, or a batch of pushes of about
+// pushBatchBytes at most) a connection queues for its writer; a reader or
+// a pump that finds it full waits.
+const outQueue = 16
 
 // conn is one client's connection. Its reader goroutine (serve) reads and
 // answers requests in order, but for commands, which run in goroutines of
@@ -45,7 +49,7 @@ type conn struct {
 func newConn(e *Endpoint, nc *net.UnixConn, p peer) *conn {
 	ctx, cancel := context.WithCancel(e.ctx)
 	return &conn{e: e, nc: nc, peer: p, ctx: ctx, cancel: cancel,
-		out: make(chan []byte, 64), bucket: newBucket(e.cfg.Rate, e.cfg.Burst),
+		out: make(chan []byte, outQueue), bucket: newBucket(e.cfg.Rate, e.cfg.Burst),
 		slots: make(chan struct{}, maxInFlight), flush: make(chan struct{}), wrote: make(chan struct{}),
 		subs: make(map[string]context.CancelFunc)}
 }
@@ -130,12 +134,14 @@ func (c *conn) idleDeadline() time.Time {
 	return time.Now().Add(c.e.cfg.IdleTimeout)
 }
 
-// write sends what is queued in out to the client, each line within the
+// write sends what is queued in out to the client, each write within the
 // write timeout; a client that does not read for that long is aborted.
-// Once flush is closed, it writes what is queued and returns.
+// Once flush is closed, it writes what is queued and returns. What is
+// queued when it wakes goes out in one writev, from the lines themselves:
+// a connection has no write buffer, so an idle one costs none.
 func (c *conn) write() {
 	defer close(c.wrote)
-	w := bufio.NewWriterSize(c.nc, 64<<10)
+	var batch net.Buffers // the lines of one write; its array is reused
 	for {
 		var line []byte
 		last := false
@@ -146,21 +152,30 @@ func (c *conn) write() {
 		case <-c.ctx.Done():
 			return
 		}
-		c.nc.SetWriteDeadline(time.Now().Add(c.e.cfg.WriteTimeout))
-		w.Write(line)
-		for more := true; more; { // batch what is queued into one write
+		batch = batch[:0]
+		if !last {
+			batch = append(batch, line)
+		}
+	queued: // batch what is queued into one write
+		for len(batch) < cap(c.out) {
 			select {
 			case line = <-c.out:
-				w.Write(line)
+				batch = append(batch, line)
 			default:
-				more = false
+				break queued
 			}
 		}
-		if err := w.Flush(); err != nil {
-			c.abort()
-			return
+		if len(batch) > 0 {
+			c.nc.SetWriteDeadline(time.Now().Add(c.e.cfg.WriteTimeout))
+			bufs := batch // WriteTo consumes its receiver
+			_, err := bufs.WriteTo(c.nc)
+			clear(batch) // the lines written can be collected
+			if err != nil {
+				c.abort()
+				return
+			}
 		}
-		if last {
+		if last && len(c.out) == 0 {
 			return
 		}
 	}

@@ -2,10 +2,14 @@ package ipc
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-supervisor/supervisor"
+	"github.com/go-supervisor/supervisor/internal/textfmt"
 )
 
 // subscribe starts a stream's pushes, after its answer.
@@ -60,10 +64,31 @@ func (c *conn) unsubscribe(req *Request) (any, func(), *Error) {
 }
 
 // push queues a push of the connection's target.
-func (c *conn) push(p Push) bool {
+func (c *conn) push(p Push) bool { return c.send(c.pushLine(p)) }
+
+// pushLine returns a push of the connection's target as a line.
+func (c *conn) pushLine(p Push) []byte {
 	p.Target, p.Epoch = c.e.cfg.TargetID, c.e.tree.ID()
-	return c.send(encodeLine(p))
+	return encodeLine(p)
 }
+
+// An events subscription's pushes go out in batches: its pump takes what
+// the tree's subscription holds, up to pushBatch events or about
+// pushBatchBytes bytes, and queues it as one write. It sends pushBurst
+// batches at once, as the events of a restart come, then one every
+// pushInterval while events keep coming: so an event after a quiet spell
+// goes out at once, and on a busy tree the pump, the writer and the
+// client wake about a thousand times a second rather than for each event,
+// and leave the tree its cores. A client gets at most pushBatch events
+// each pushInterval (192,000 a second): beyond that the subscription's
+// queue fills and drops, which gap pushes tell, as for a client that
+// reads slowly.
+const (
+	pushInterval   = time.Millisecond
+	pushBurst      = 4
+	pushBatch      = 192
+	pushBatchBytes = 64 << 10
+)
 
 // eventPump returns the pump of an events subscription: the journal's
 // events after *after first, if after is set, then every new one. The
@@ -77,40 +102,250 @@ func (c *conn) eventPump(after *uint64) func(ctx context.Context) {
 		sub = c.e.tree.Subscribe(c.e.cfg.QueueSize)
 	}
 	replayed := after != nil
+	head := eventPushHead(c.e.cfg.TargetID, c.e.tree.ID())
 	return func(ctx context.Context) {
 		defer sub.Close()
 		var slow slowness
+		pace := time.NewTimer(pushInterval)
+		pace.Stop()
+		size := 0         // the last batch's length, as the next one's capacity
+		var due time.Time // see pace below
 		for {
-			e, err := sub.Next(c.e.polled) // what is queued, without waiting
-			if errors.Is(err, context.Canceled) && ctx.Err() == nil {
-				slow = slowness{} // caught up
-				e, err = sub.Next(ctx)
+			e, err := sub.Next(ctx) // waits for an event
+			woke := time.Now()
+			var batch []byte
+			for n := 1; err == nil; n++ {
+				if e.Kind == supervisor.EventsDropped {
+					reason := "slow"
+					if replayed {
+						reason = "journal"
+					}
+					if slow.fell(time.Now(), c.e.cfg.SlowLimit) {
+						c.abort()
+						return
+					}
+					batch = append(batch, c.pushLine(Push{Push: "gap",
+						Gap: &Gap{Stream: "events", AfterSeq: e.Seq - e.Count, Count: e.Count, Reason: reason}})...)
+				} else {
+					if batch == nil {
+						batch = make([]byte, 0, max(size, 512))
+					}
+					batch = appendEventPush(batch, head, &e)
+				}
+				replayed = false
+				if n == pushBatch || len(batch) >= pushBatchBytes {
+					break // err is nil: more may be queued
+				}
+				e, err = sub.Next(c.e.polled) // what is queued, without waiting
 			}
-			if errors.Is(err, supervisor.ErrClosed) {
+			size = min(len(batch), pushBatchBytes)
+			if len(batch) > 0 && !c.send(batch) {
+				return
+			}
+			switch {
+			case errors.Is(err, supervisor.ErrClosed):
 				c.push(Push{Push: "end"})
 				return
-			}
-			if err != nil {
+			case ctx.Err() != nil:
 				return
+			case err != nil: // polled's: nothing more is queued
+				slow = slowness{} // caught up
 			}
-			p := Push{Push: "event", Event: &e}
-			if e.Kind == supervisor.EventsDropped {
-				reason := "slow"
-				if replayed {
-					reason = "journal"
-				}
-				p = Push{Push: "gap", Gap: &Gap{Stream: "events", AfterSeq: e.Seq - e.Count, Count: e.Count, Reason: reason}}
-				if slow.fell(time.Now(), c.e.cfg.SlowLimit) {
-					c.abort()
+			// pace: a bucket of pushBurst batches that refills one each
+			// pushInterval; due is when it would be empty.
+			if due.Before(woke) {
+				due = woke
+			}
+			due = due.Add(pushInterval)
+			if wait := time.Until(due) - pushBurst*pushInterval; wait > 0 {
+				pace.Reset(wait)
+				select {
+				case <-pace.C:
+				case <-ctx.Done():
 					return
 				}
 			}
-			replayed = false
-			if !c.push(p) {
-				return
-			}
 		}
 	}
+}
+
+// eventPushHead returns the start of an event push of target and epoch,
+// up to the event's value.
+func eventPushHead(target, epoch string) []byte {
+	b := []byte(`{"push":"event","target":`)
+	b = append(b, encodeLine(target)...)
+	b = append(b[:len(b)-1], `,"epoch":`...)
+	b = append(b, encodeLine(epoch)...)
+	return append(b[:len(b)-1], `,"event":`...)
+}
+
+// appendEventPush appends to b the line of an event push, head (from
+// eventPushHead) and e: the bytes encodeLine writes for the Push, without
+// its reflection over the Push and its second pass over the event's JSON.
+func appendEventPush(b, head []byte, e *supervisor.Event) []byte {
+	b = append(b, head...)
+	b = appendEvent(b, e)
+	return append(b, '}', '\n')
+}
+
+// appendEvent appends e's JSON: the bytes e.MarshalJSON returns, written
+// without its allocations (it builds a second struct, and encoding/json
+// reflects over it and checks and copies the time's and the enums' text
+// again), which on a busy tree the endpoint's pump made the tree's own
+// garbage collector pay for. Which of its kind's fields an event carries
+// is the engine's rule (docs/json.md): eventShape asks the engine, once
+// for each kind and case. An event with goroutine stacks, or whose time
+// RFC 3339 cannot write, is left to MarshalJSON. TestAppendEvent checks
+// the two agree for every kind and case.
+func appendEvent(b []byte, e *supervisor.Event) []byte {
+	shape := eventShape(e)
+	if len(e.Goroutines) > 0 || shape == 0 {
+		return appendMarshaled(b, e)
+	}
+	start := len(b)
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendUint(b, e.Seq, 10)
+	b = append(b, `,"time":"`...)
+	b, err := e.Time.AppendText(b)
+	if err != nil {
+		return appendMarshaled(b[:start], e)
+	}
+	b = append(b, `","kind":`...)
+	b = appendJSONString(b, e.Kind.String())
+	b = append(b, `,"path":`...)
+	b = appendJSONString(b, e.Path)
+	if shape&withAttempt != 0 {
+		b = append(b, `,"generation":`...)
+		b = strconv.AppendUint(b, e.Generation, 10)
+		b = append(b, `,"attempt":`...)
+		b = strconv.AppendInt(b, int64(e.Attempt), 10)
+		b = append(b, `,"state":`...)
+		b = appendJSONString(b, e.State.String())
+	}
+	if e.Correlation != 0 {
+		b = append(b, `,"correlation":`...)
+		b = strconv.AppendUint(b, e.Correlation, 10)
+	}
+	if shape&withExit != 0 {
+		b = append(b, `,"exit":`...)
+		b = appendJSONString(b, e.Exit.String())
+	}
+	if text := textfmt.Error(e.Err); text != "" {
+		b = append(b, `,"error":`...)
+		b = appendJSONString(b, text)
+	}
+	if shape&withDelay != 0 {
+		b = append(b, `,"delay":`...)
+		b = appendJSONString(b, textfmt.Duration(e.Delay))
+	}
+	if shape&withCommand != 0 {
+		b = append(b, `,"command":`...)
+		b = appendJSONString(b, e.Command)
+	}
+	if e.Audit != (supervisor.Audit{}) {
+		b = append(b, `,"audit":{"who":`...)
+		b = appendJSONString(b, e.Audit.Who)
+		b = append(b, `,"why":`...)
+		b = appendJSONString(b, e.Audit.Why)
+		b = append(b, '}')
+	}
+	if shape&withCount != 0 {
+		b = append(b, `,"count":`...)
+		b = strconv.AppendUint(b, e.Count, 10)
+	}
+	if e.Rule != "" {
+		b = append(b, `,"rule":`...)
+		b = appendJSONString(b, e.Rule)
+	}
+	if e.Reason != "" {
+		b = append(b, `,"reason":`...)
+		b = appendJSONString(b, e.Reason)
+	}
+	return append(b, '}')
+}
+
+// appendMarshaled appends e.MarshalJSON's bytes.
+func appendMarshaled(b []byte, e *supervisor.Event) []byte {
+	j, err := e.MarshalJSON()
+	if err != nil { // as encodeLine: the engine's events always encode
+		panic("ipc: " + err.Error())
+	}
+	return append(b, j...)
+}
+
+// appendJSONString appends s as a JSON string, as encoding/json writes
+// it: as it is if it is printable ASCII that needs no escape (HTML's
+// characters included, as encoding/json escapes them), else by
+// encoding/json itself.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			j, _ := json.Marshal(s) // a string always encodes
+			return append(b, j...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// The fields of an event that its kind decides, as bits of an event's
+// shape; shapeKnown marks a shape the engine was asked for.
+const (
+	withAttempt = 1 << iota // generation, attempt and state
+	withExit
+	withDelay
+	withCount
+	withCommand
+	shapeKnown
+)
+
+// shapes caches eventShape's answers: for each kind, and each of the
+// cases in which the engine's rule looks past the kind.
+var shapes [256 * 16]atomic.Uint32
+
+// eventShape returns the fields the engine writes for e beside those it
+// writes whenever they are set, with shapeKnown; 0 if it cannot tell. The
+// engine decides by the event's kind, and in a few cases by whether it has
+// a generation, a count, the root's path or the sidecar rule (docs/json.md
+// has each kind's fields): the first event of each kind and case is
+// written by MarshalJSON, and which of those fields it has is kept.
+func eventShape(e *supervisor.Event) uint32 {
+	if int(e.Kind) >= 256 { // EventKind is a byte: never
+		return 0
+	}
+	var cs int
+	probe := supervisor.Event{Kind: e.Kind, Path: "/a"}
+	if e.Generation > 0 {
+		cs, probe.Generation = cs|1, 1
+	}
+	if e.Count > 0 {
+		cs, probe.Count = cs|2, 1
+	}
+	if e.Path == "/" {
+		cs, probe.Path = cs|4, "/"
+	}
+	if e.Rule == "sidecar" {
+		cs, probe.Rule = cs|8, "sidecar"
+	}
+	slot := &shapes[int(e.Kind)*16+cs]
+	if shape := slot.Load(); shape != 0 {
+		return shape
+	}
+	j, err := probe.MarshalJSON()
+	var fields map[string]json.RawMessage
+	if err != nil || json.Unmarshal(j, &fields) != nil {
+		return 0
+	}
+	shape := uint32(shapeKnown)
+	for key, bit := range map[string]uint32{"generation": withAttempt, "exit": withExit, "delay": withDelay,
+		"count": withCount, "command": withCommand} {
+		if _, ok := fields[key]; ok {
+			shape |= bit
+		}
+	}
+	slot.Store(shape)
+	return shape
 }
 
 // logPump returns the pump of a logs subscription, which reads the
