@@ -713,9 +713,10 @@ func TestDecodeEventPush(t *testing.T) {
 		err := json.Unmarshal(line, &in)
 		return Push{Push: in.Push, Target: in.Target, Epoch: in.Epoch, Event: in.Event, Log: in.Log, Gap: in.Gap}, err
 	}
+	var seen texts
 	check := func(line []byte) bool {
 		t.Helper()
-		got, ok := decodeEventPush(line)
+		got, ok := decodeEventPush(line, &seen)
 		if !ok {
 			return false
 		}
@@ -831,4 +832,49 @@ func TestEventPushesContiguous(t *testing.T) {
 		}
 	}
 	close(stop)
+}
+
+// BenchmarkPushLine measures one event push, a child_exited of a restart,
+// each way: "encode" is the pump's (appendEventPush into a reused buffer),
+// "encode-json" what it replaced (encodeLine of the Push: json.Marshal and
+// Event.MarshalJSON); "decode" is the client's (decodeEventPush),
+// "decode-json" what it replaced (json.Unmarshal of the line).
+func BenchmarkPushLine(b *testing.B) {
+	e := supervisor.Event{Seq: 123456, Time: time.Now(), Kind: supervisor.EventChildExited, Path: "/workers/w1",
+		Generation: 41, Attempt: 3, State: supervisor.StateStopped, Correlation: 99,
+		Exit: supervisor.ExitAbnormal, Err: errors.New("dial tcp 10.0.0.7:5432: connection refused")}
+	head := eventPushHead("shop", "3fa85f64")
+	line := appendEventPush(nil, head, &e)
+	line = line[:len(line)-1]
+	b.Run("encode", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf []byte
+		for b.Loop() {
+			buf = appendEventPush(buf[:0], head, &e)
+		}
+	})
+	b.Run("encode-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			encodeLine(Push{Push: "event", Target: "shop", Epoch: "3fa85f64", Event: &e})
+		}
+	})
+	b.Run("decode", func(b *testing.B) {
+		b.ReportAllocs()
+		var seen texts
+		for b.Loop() {
+			if _, ok := decodeEventPush(line, &seen); !ok {
+				b.Fatal("not decoded")
+			}
+		}
+	})
+	b.Run("decode-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var in incoming
+			if err := json.Unmarshal(line, &in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

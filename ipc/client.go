@@ -160,6 +160,7 @@ func (c *Client) read() {
 	defer close(c.pushes)
 	r := bufio.NewReaderSize(c.nc, 64<<10)
 	var pending []Push
+	var seen texts
 	for {
 		line, err := readIncoming(r)
 		if err != nil {
@@ -170,7 +171,7 @@ func (c *Client) read() {
 			c.end(err)
 			return
 		}
-		if p, ok := decodeEventPush(line); ok {
+		if p, ok := decodeEventPush(line, &seen); ok {
 			pending = append(pending, p)
 			if !lineBuffered(r) || len(pending) == cap(c.pushes) {
 				pending = c.deliver(pending)
@@ -261,6 +262,19 @@ var (
 	eventPushEvent = []byte(`,"event":{`)
 )
 
+// texts holds the last text of each field of an event push that most
+// pushes repeat, so that decoding one makes a string only for a new text.
+type texts struct{ target, epoch, path, err string }
+
+// reuse returns b as a string: last, if it is the same text, else a new
+// one that it keeps in last.
+func reuse(last *string, b []byte) string {
+	if string(b) != *last {
+		*last = string(b)
+	}
+	return *last
+}
+
 // decodeEventPush decodes an event push as the target writes it
 // (appendEventPush), reading the line once where json.Unmarshal of
 // incoming reads it three times (it checks the whole line, skips over the
@@ -271,8 +285,8 @@ var (
 // (goroutine stacks, an escaped string), it calls Event.UnmarshalJSON; for
 // a line of another shape it reports false, and json.Unmarshal reads it.
 // What it returns is what json.Unmarshal would: TestDecodeEventPush
-// checks the two agree.
-func decodeEventPush(line []byte) (Push, bool) {
+// checks the two agree. seen keeps the texts that repeat.
+func decodeEventPush(line []byte, seen *texts) (Push, bool) {
 	rest, ok := bytes.CutPrefix(line, eventPushStart)
 	if !ok {
 		return Push{}, false
@@ -290,7 +304,7 @@ func decodeEventPush(line []byte) (Push, bool) {
 	}
 	rest = rest[len(eventPushEvent)-1:]
 	e := new(supervisor.Event)
-	if after, ok := decodeEvent(rest, e); !ok || string(after) != "}" {
+	if after, ok := decodeEvent(rest, e, seen); !ok || string(after) != "}" {
 		// The rest is the event's object and the push's closing brace; if
 		// the push has anything after the event, what is left is not one
 		// JSON value and UnmarshalJSON fails.
@@ -300,21 +314,21 @@ func decodeEventPush(line []byte) (Push, bool) {
 			return Push{}, false
 		}
 	}
-	return Push{Push: "event", Target: string(target), Epoch: string(epoch), Event: e}, true
+	return Push{Push: "event", Target: reuse(&seen.target, target), Epoch: reuse(&seen.epoch, epoch), Event: e}, true
 }
 
 // decodeEvent decodes into e an event's object at the start of b, as
 // Event.UnmarshalJSON would, and returns what follows it; it reports
 // false for an object it does not read (see decodeEventPush), having
 // written some of e.
-func decodeEvent(b []byte, e *supervisor.Event) (rest []byte, ok bool) {
+func decodeEvent(b []byte, e *supervisor.Event, seen *texts) (rest []byte, ok bool) {
 	if b, ok = bytes.CutPrefix(b, []byte("{")); !ok {
 		return nil, false
 	}
 	if b, ok = bytes.CutPrefix(b, []byte("}")); ok {
 		return b, true
 	}
-	var seen uint32
+	var keys uint32 // the keys read, as bits
 	for {
 		var key, text []byte
 		if len(b) == 0 || b[0] != '"' {
@@ -345,7 +359,9 @@ func decodeEvent(b []byte, e *supervisor.Event) (rest []byte, ok bool) {
 			}
 		case "path":
 			bit = 1 << 3
-			e.Path, b, ok = cutText(b)
+			if text, b, ok = cutString(b); ok {
+				e.Path = reuse(&seen.path, text)
+			}
 		case "generation":
 			bit = 1 << 4
 			e.Generation, b, ok = cutUint(b)
@@ -370,9 +386,8 @@ func decodeEvent(b []byte, e *supervisor.Event) (rest []byte, ok bool) {
 			}
 		case "error":
 			bit = 1 << 9
-			var s string
-			if s, b, ok = cutText(b); ok && s != "" {
-				e.Err = errors.New(s)
+			if text, b, ok = cutString(b); ok && len(text) > 0 {
+				e.Err = errors.New(reuse(&seen.err, text))
 			}
 		case "delay":
 			bit = 1 << 10
@@ -403,10 +418,10 @@ func decodeEvent(b []byte, e *supervisor.Event) (rest []byte, ok bool) {
 			bit = 1 << 15
 			e.Reason, b, ok = cutText(b)
 		}
-		if bit == 0 || !ok || err != nil || seen&bit != 0 || len(b) == 0 {
+		if bit == 0 || !ok || err != nil || keys&bit != 0 || len(b) == 0 {
 			return nil, false
 		}
-		seen |= bit
+		keys |= bit
 		switch b[0] {
 		case '}':
 			return b[1:], true

@@ -141,7 +141,7 @@ func (c *conn) idleDeadline() time.Time {
 // a connection has no write buffer, so an idle one costs none.
 func (c *conn) write() {
 	defer close(c.wrote)
-	var batch net.Buffers // the lines of one write; its array is reused
+	var batch, iovs [][]byte // the lines of one write, and their copy that writev consumes
 	for {
 		var line []byte
 		last := false
@@ -167,8 +167,14 @@ func (c *conn) write() {
 		}
 		if len(batch) > 0 {
 			c.nc.SetWriteDeadline(time.Now().Add(c.e.cfg.WriteTimeout))
-			bufs := batch // WriteTo consumes its receiver
+			iovs = append(iovs[:0], batch...)
+			bufs := net.Buffers(iovs) // WriteTo consumes bufs
 			_, err := bufs.WriteTo(c.nc)
+			if err == nil {
+				for _, line := range batch {
+					recycle(line)
+				}
+			}
 			clear(batch) // the lines written can be collected
 			if err != nil {
 				c.abort()
