@@ -434,39 +434,61 @@ func (s *Subscription) replay(j *ring, after, newest uint64) {
 // ErrClosed after Close, and once the tree has ended and every event queued
 // before the end has been returned.
 func (s *Subscription) Next(ctx context.Context) (Event, error) {
+	var e [1]Event
+	_, err := s.Read(ctx, e[:])
+	return e[0], err
+}
+
+// Read fills events with the next events, waiting for at least one until
+// ctx is done, and returns how many it filled: what is queued, up to
+// len(events), taken at once, which costs the tree one hold of its lock
+// rather than one for each event. It returns ErrClosed as Next does.
+func (s *Subscription) Read(ctx context.Context, events []Event) (int, error) {
+	if len(events) == 0 {
+		return 0, nil
+	}
 	for {
 		s.t.mu.Lock()
-		if s.hasHeld {
-			e := s.held
-			s.held, s.hasHeld = Event{}, false
-			s.t.mu.Unlock()
-			return e, nil
-		}
-		if s.missed > 0 {
-			e := Event{Seq: s.lastMiss, Time: s.t.now(), Kind: EventsDropped, Path: "/", Count: s.missed}
-			s.missed = 0
-			if s.q.n > 0 {
-				s.held, s.hasHeld = s.q.pop(), true
-			}
-			s.t.mu.Unlock()
-			return e, nil
-		}
-		if s.q.n > 0 {
-			e := s.q.pop()
-			s.t.mu.Unlock()
-			return e, nil
+		n := 0
+		for n < len(events) && s.takeLocked(&events[n]) {
+			n++
 		}
 		closed := s.closed
 		s.t.mu.Unlock()
-		if closed {
-			return Event{}, ErrClosed
+		switch {
+		case n > 0:
+			return n, nil
+		case closed:
+			return 0, ErrClosed
 		}
 		select {
 		case <-s.notify:
 		case <-ctx.Done():
-			return Event{}, ctx.Err()
+			return 0, ctx.Err()
 		}
 	}
+}
+
+// takeLocked sets *e to the next event, if one is queued: the event held
+// behind a drop notice, a notice of the events dropped, or the oldest
+// queued. The tree lock is held.
+func (s *Subscription) takeLocked(e *Event) bool {
+	switch {
+	case s.hasHeld:
+		*e = s.held
+		s.held, s.hasHeld = Event{}, false
+	case s.missed > 0:
+		*e = Event{Seq: s.lastMiss, Time: s.t.now(), Kind: EventsDropped, Path: "/", Count: s.missed}
+		s.missed = 0
+		if s.q.n > 0 {
+			s.held, s.hasHeld = s.q.pop(), true
+		}
+	case s.q.n > 0:
+		*e = s.q.pop()
+	default:
+		return false
+	}
+	return true
 }
 
 // Dropped returns how many events this subscription has dropped in all.
@@ -509,6 +531,7 @@ func (s *Subscription) wake() {
 
 // consume queues e; the tree lock is held.
 func (s *Subscription) consume(e *Event) {
+	empty := s.q.n == 0 && s.missed == 0 && !s.hasHeld
 	if s.q.push(e) {
 		s.missed++
 		s.total++
@@ -517,7 +540,12 @@ func (s *Subscription) consume(e *Event) {
 		// numbers and the dropped one precedes the new oldest.
 		s.lastMiss = s.q.buf[s.q.head].Seq - 1
 	}
-	s.wake()
+	// A reader waits only after finding nothing to take: the event that
+	// ends that is the one to wake it for; the next ones would only cost
+	// a channel operation each.
+	if empty {
+		s.wake()
+	}
 }
 
 // end closes the subscription at the tree's end: Next returns what is

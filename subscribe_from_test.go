@@ -178,3 +178,43 @@ func TestSubscriptionQueueGrows(t *testing.T) {
 		}
 	})
 }
+
+// Read takes what is queued at once, in order, and waits for one event
+// when none is.
+func TestSubscriptionRead(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		c := &supervisortest.Child{}
+		tree, _ := start(t, supervisor.Spec{Intensity: supervisor.Intensity{MaxRestarts: 100, Period: time.Second},
+			Children: []supervisor.Child{{Name: "c", Run: c.Run}}})
+		c.Fail(errBoom)
+		c.Fail(errBoom)
+		settle()
+		sub := tree.SubscribeFrom(0, 4) // the journal's events do not all fit: a notice first
+		defer sub.Close()
+		buf := make([]supervisor.Event, 100)
+		n, err := sub.Read(bg(), buf)
+		if err != nil || n != 5 || buf[0].Kind != supervisor.EventsDropped {
+			t.Fatalf("Read: %d events (%v), first %v, want the drop notice and the 4 queued", n, err, buf[0].Kind)
+		}
+		for i := 2; i < n; i++ {
+			if buf[i].Seq != buf[i-1].Seq+1 {
+				t.Fatalf("events out of order: %v", buf[:n])
+			}
+		}
+		got := make(chan int)
+		go func() {
+			n, _ := sub.Read(bg(), buf)
+			got <- n
+		}()
+		settle()
+		select {
+		case n := <-got:
+			t.Fatalf("Read returned %d events with none queued", n)
+		default:
+		}
+		c.Fail(errBoom)
+		if n := <-got; n == 0 {
+			t.Fatal("Read returned nothing after a failure")
+		}
+	})
+}

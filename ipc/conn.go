@@ -172,7 +172,7 @@ func (c *conn) write() {
 			_, err := bufs.WriteTo(c.nc)
 			if err == nil {
 				for _, line := range batch {
-					recycle(line)
+					c.e.buffers.recycle(line)
 				}
 			}
 			clear(batch) // the lines written can be collected

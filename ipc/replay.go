@@ -34,9 +34,8 @@ func (r *requestIDs) add(id string) bool {
 	if _, ok := r.seen[h]; ok {
 		return false
 	}
-	if r.seen == nil {
-		r.seen = make(map[[32]byte]struct{}, requestWindow)
-		r.ring = make([][32]byte, 0, requestWindow)
+	if r.seen == nil { // both grow with the ids, up to the window
+		r.seen = make(map[[32]byte]struct{})
 	}
 	if len(r.ring) < requestWindow {
 		r.ring = append(r.ring, h)

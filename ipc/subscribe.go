@@ -81,13 +81,13 @@ func (c *conn) pushLine(p Push) []byte {
 // goes out at once, and on a busy tree the pump, the writer and the
 // client wake about a thousand times a second rather than for each event,
 // and leave the tree its cores. A client gets at most pushBatch events
-// each pushInterval (192,000 a second): beyond that the subscription's
+// each pushInterval (128,000 a second): beyond that the subscription's
 // queue fills and drops, which gap pushes tell, as for a client that
 // reads slowly.
 const (
 	pushInterval   = time.Millisecond
 	pushBurst      = 4
-	pushBatch      = 192
+	pushBatch      = 128
 	pushBatchBytes = 64 << 10
 )
 
@@ -111,13 +111,15 @@ func (c *conn) eventPump(after *uint64) func(ctx context.Context) {
 		pace.Stop()
 		size := 0         // the last batch's length, as the next one's capacity
 		var due time.Time // see pace below
+		events := make([]supervisor.Event, pushBatch)
 		for {
-			e, err := sub.Next(ctx) // waits for an event
+			n, err := sub.Read(ctx, events) // what is queued, waiting for one event
 			woke := time.Now()
 			var batch []byte
-			for n := 1; err == nil; n++ {
+			for i := range n {
+				e := &events[i]
 				if batch == nil {
-					batch = newBatch(size)
+					batch = c.e.buffers.newBatch(size)
 				}
 				if e.Kind == supervisor.EventsDropped {
 					reason := "slow"
@@ -131,13 +133,15 @@ func (c *conn) eventPump(after *uint64) func(ctx context.Context) {
 					batch = append(batch, c.pushLine(Push{Push: "gap",
 						Gap: &Gap{Stream: "events", AfterSeq: e.Seq - e.Count, Count: e.Count, Reason: reason}})...)
 				} else {
-					batch = appendEventPush(batch, head, &e)
+					batch = appendEventPush(batch, head, e)
 				}
 				replayed = false
-				if n == pushBatch || len(batch) >= pushBatchBytes {
-					break // err is nil: more may be queued
+				if len(batch) >= pushBatchBytes { // a batch of long events: send it now
+					if !c.send(batch) {
+						return
+					}
+					batch = nil
 				}
-				e, err = sub.Next(c.e.polled) // what is queued, without waiting
 			}
 			size = min(len(batch), pushBatchBytes)
 			if len(batch) > 0 && !c.send(batch) {
@@ -147,9 +151,9 @@ func (c *conn) eventPump(after *uint64) func(ctx context.Context) {
 			case errors.Is(err, supervisor.ErrClosed):
 				c.push(Push{Push: "end"})
 				return
-			case ctx.Err() != nil:
-				return
-			case err != nil: // polled's: nothing more is queued
+			case err != nil:
+				return // ctx's
+			case n < len(events): // nothing more is queued
 				slow = slowness{} // caught up
 			}
 			// pace: a bucket of pushBurst batches that refills one each
@@ -176,28 +180,28 @@ func (c *conn) eventPump(after *uint64) func(ctx context.Context) {
 // tree's own garbage collector run a third more often.
 const pushBuffer = pushBatchBytes + 16<<10
 
-// pushBuffers holds batch buffers written, each a *[]byte of capacity
-// pushBuffer.
-var pushBuffers sync.Pool
+// pushBuffers holds an endpoint's batch buffers written, each a *[]byte
+// of capacity pushBuffer.
+type pushBuffers struct{ pool sync.Pool }
 
 // newBatch returns an empty buffer for a batch of about size bytes: a
 // recycled one for a large batch.
-func newBatch(size int) []byte {
+func (b *pushBuffers) newBatch(size int) []byte {
 	if size < pushBatchBytes/8 {
 		return make([]byte, 0, max(size, 512))
 	}
-	if p, ok := pushBuffers.Get().(*[]byte); ok {
+	if p, ok := b.pool.Get().(*[]byte); ok {
 		return (*p)[:0]
 	}
 	return make([]byte, 0, pushBuffer)
 }
 
-// recycle keeps b for newBatch if it is one of its buffers. The caller
-// has written b and holds it no more.
-func recycle(b []byte) {
-	if cap(b) == pushBuffer {
-		b = b[:0]
-		pushBuffers.Put(&b)
+// recycle keeps buf for newBatch if it is one of its buffers. The caller
+// has written buf and holds it no more.
+func (b *pushBuffers) recycle(buf []byte) {
+	if cap(buf) == pushBuffer {
+		buf = buf[:0]
+		b.pool.Put(&buf)
 	}
 }
 
