@@ -473,3 +473,22 @@ func TestAttackForgedKeys(t *testing.T) {
 		t.Fatal("a forged request ran")
 	}
 }
+
+// A Call too long for the target fails at once, and the connection goes
+// on; unsubscribe answers once its pushes have ended.
+func TestClientLongCallAndUnsubscribe(t *testing.T) {
+	tg := startTarget(t, ipc.Config{}, ipc.Wiring{})
+	err := tg.client.Call(context.Background(), "hello", ipc.HelloParams{Client: strings.Repeat("x", 70<<10)}, nil)
+	var perr *ipc.Error
+	if !errors.As(err, &perr) || perr.Code != "line_too_long" {
+		t.Fatalf("a 70 KiB call: %v", err)
+	}
+	for range 3 { // refused subscriptions hold nothing; unsubscribe waits for the pump
+		call(t, tg.client, "subscribe", ipc.SubscribeParams{Stream: "events"}, nil)
+		if code := callErr(t, tg.client, "subscribe", ipc.SubscribeParams{Stream: "events"}); code != "already_subscribed" {
+			t.Fatalf("a second subscription: %s", code)
+		}
+		call(t, tg.client, "unsubscribe", ipc.UnsubscribeParams{Stream: "events"}, nil)
+	}
+	call(t, tg.client, "hello", nil, nil)
+}

@@ -92,7 +92,11 @@ func (c *Client) Call(ctx context.Context, method string, params, result any) er
 		delete(c.calls, req.ID)
 		c.mu.Unlock()
 	}()
-	if err := c.send(encodeLine(req)); err != nil {
+	line := encodeLine(req)
+	if len(line) > MaxRequestLine {
+		return &Error{Code: "line_too_long", Message: fmt.Sprintf("%s's request is %d bytes: a target takes %d at most by default", method, len(line), MaxRequestLine)}
+	}
+	if err := c.sendCtx(ctx, line); err != nil {
 		return err
 	}
 	select {
@@ -110,14 +114,27 @@ func (c *Client) Call(ctx context.Context, method string, params, result any) er
 // protocol themselves. Responses to its requests are not delivered.
 func (c *Client) Send(line []byte) error { return c.send(line) }
 
-func (c *Client) send(line []byte) error {
+func (c *Client) send(line []byte) error { return c.sendCtx(context.Background(), line) }
+
+// sendCtx writes line, within ctx's deadline if it has one.
+func (c *Client) sendCtx(ctx context.Context, line []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	deadline, _ := ctx.Deadline()
+	c.nc.SetWriteDeadline(deadline)
 	if _, err := c.nc.Write(line); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		return fmt.Errorf("%w: %v", ErrClientClosed, err)
 	}
 	return nil
 }
+
+// MaxRequestLine is the longest request line Call sends: a target's
+// default max_line. A longer one fails at once, as the target would
+// refuse it.
+const MaxRequestLine = 64 << 10
 
 // decode returns r's error, or decodes its result into v.
 func (r Response) decode(v any) error {
@@ -197,8 +214,8 @@ func (c *Client) read() {
 		c.mu.Unlock()
 		if ch != nil {
 			ch <- Response{ID: in.ID, OK: in.OK, Result: in.Result, Error: in.Error}
-		} else if in.ID == "" && in.Error != nil { // the target refused the connection
-			c.end(in.Error)
+		} else if in.ID == "" && in.Error != nil && (in.Error.Code == "peer_refused" || in.Error.Code == "too_many_connections") {
+			c.end(in.Error) // the target refused the connection
 			return
 		}
 	}

@@ -41,9 +41,9 @@ type conn struct {
 	wrote  chan struct{}  // closed when the writer has returned
 
 	mu       sync.Mutex
-	subs     map[string]context.CancelFunc // stream → its pump's cancel
-	stopping bool                          // the endpoint is closing: read no more
-	client   string                        // the name hello gave the client, quoted
+	subs     map[string]pumping // stream → its pump
+	stopping bool               // the endpoint is closing: read no more
+	client   string             // the name hello gave the client, quoted
 }
 
 func newConn(e *Endpoint, nc *net.UnixConn, p peer) *conn {
@@ -51,13 +51,16 @@ func newConn(e *Endpoint, nc *net.UnixConn, p peer) *conn {
 	return &conn{e: e, nc: nc, peer: p, ctx: ctx, cancel: cancel,
 		out: make(chan []byte, outQueue), bucket: newBucket(e.cfg.Rate, e.cfg.Burst),
 		slots: make(chan struct{}, maxInFlight), flush: make(chan struct{}), wrote: make(chan struct{}),
-		subs: make(map[string]context.CancelFunc)}
+		subs: make(map[string]pumping)}
 }
 
 // abort ends the connection at once: the client is gone, does not read,
 // or keeps missing what it subscribed to.
 func (c *conn) abort() {
 	c.cancel()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stopping = true            // lest the reader set a later deadline
 	c.nc.SetDeadline(time.Now()) // wakes a read or a write under way
 }
 
@@ -98,8 +101,8 @@ func (c *conn) serve() {
 func (c *conn) end() {
 	c.cmds.Wait()
 	c.mu.Lock()
-	for stream, cancel := range c.subs {
-		cancel()
+	for stream, sub := range c.subs {
+		sub.cancel()
 		delete(c.subs, stream)
 	}
 	c.mu.Unlock()
@@ -215,8 +218,9 @@ func (c *conn) reply(id string, result any, err *Error) {
 // encodeLine returns v as one JSON line.
 func encodeLine(v any) []byte {
 	b, err := json.Marshal(v)
-	if err != nil { // the protocol's own types always encode
-		panic("ipc: " + err.Error())
+	if err != nil { // the protocol's own types encode, but for a bug
+		b, _ = json.Marshal(Response{Error: &Error{Code: "internal",
+			Message: "the target could not encode a message (" + err.Error() + "): please report it"}})
 	}
 	return append(b, '\n')
 }

@@ -19,53 +19,75 @@ func (c *conn) subscribe(req *Request) (any, func(), *Error) {
 	if err := decodeParams(req, &p); err != nil {
 		return nil, nil, err
 	}
-	var pump func(ctx context.Context)
-	switch p.Stream {
-	case "events":
-		pump = c.eventPump(p.After)
-	case "logs":
-		if c.e.wiring.Logs == nil {
-			return nil, nil, unavailable("the logs stream", "the program serves no logs (ipc.Wiring.Logs)")
-		}
-		pump = c.logPump(p)
-	default:
+	switch {
+	case p.Stream != "events" && p.Stream != "logs":
 		return nil, nil, &Error{Code: "invalid_params", Message: "subscribe's stream must be events or logs, not " + quote(p.Stream)}
+	case p.Stream == "logs" && c.e.wiring.Logs == nil:
+		return nil, nil, unavailable("the logs stream", "the program serves no logs (ipc.Wiring.Logs)")
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.subs[p.Stream]; ok {
+	if _, ok := c.subs[p.Stream]; ok { // before the subscription is made: a refused one holds nothing
 		return nil, nil, &Error{Code: "already_subscribed", Message: "this connection is subscribed to " + p.Stream + " already: unsubscribe first"}
 	}
+	var pump func(ctx context.Context)
+	if p.Stream == "events" {
+		pump = c.eventPump(p.After)
+	} else {
+		pump = c.logPump(p)
+	}
 	ctx, cancel := context.WithCancel(c.ctx)
-	c.subs[p.Stream] = cancel
+	done := make(chan struct{})
+	c.subs[p.Stream] = pumping{cancel, done}
 	start := func() {
 		c.pumps.Add(1)
 		go func() {
 			defer c.pumps.Done()
+			defer close(done)
 			pump(ctx)
 		}()
 	}
 	return SubscribeResult{Stream: p.Stream, Epoch: c.e.tree.ID()}, start, nil
 }
 
+// pumping is a subscription's pump under way.
+type pumping struct {
+	cancel context.CancelFunc
+	done   <-chan struct{} // closed when the pump has returned
+}
+
+// unsubscribe ends a subscription, and answers once its pump has
+// returned: no push of it follows the answer.
 func (c *conn) unsubscribe(req *Request) (any, func(), *Error) {
 	var p UnsubscribeParams
 	if err := decodeParams(req, &p); err != nil {
 		return nil, nil, err
 	}
 	c.mu.Lock()
-	cancel, ok := c.subs[p.Stream]
+	sub, ok := c.subs[p.Stream]
 	delete(c.subs, p.Stream)
 	c.mu.Unlock()
 	if !ok {
 		return nil, nil, &Error{Code: "not_subscribed", Message: "this connection is not subscribed to " + quote(p.Stream)}
 	}
-	cancel()
+	sub.cancel()
+	<-sub.done
 	return UnsubscribeParams{Stream: p.Stream}, nil, nil
 }
 
 // push queues a push of the connection's target.
-func (c *conn) push(p Push) bool { return c.send(c.pushLine(p)) }
+func (c *conn) push(ctx context.Context, p Push) bool { return c.sendFor(ctx, c.pushLine(p)) }
+
+// sendFor queues a subscription's line for the writer, waiting while out
+// is full, until the subscription or the connection ends.
+func (c *conn) sendFor(ctx context.Context, line []byte) bool {
+	select {
+	case c.out <- line:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
 
 // pushLine returns a push of the connection's target as a line.
 func (c *conn) pushLine(p Push) []byte {
@@ -137,19 +159,19 @@ func (c *conn) eventPump(after *uint64) func(ctx context.Context) {
 				}
 				replayed = false
 				if len(batch) >= pushBatchBytes { // a batch of long events: send it now
-					if !c.send(batch) {
+					if !c.sendFor(ctx, batch) {
 						return
 					}
 					batch = nil
 				}
 			}
 			size = min(len(batch), pushBatchBytes)
-			if len(batch) > 0 && !c.send(batch) {
+			if len(batch) > 0 && !c.sendFor(ctx, batch) {
 				return
 			}
 			switch {
 			case errors.Is(err, supervisor.ErrClosed):
-				c.push(Push{Push: "end"})
+				c.push(ctx, Push{Push: "end"})
 				return
 			case err != nil:
 				return // ctx's
@@ -406,13 +428,13 @@ func (c *conn) logPump(p SubscribeParams) func(ctx context.Context) {
 					c.abort()
 					return
 				}
-				if !c.push(Push{Push: "gap", Gap: &Gap{Stream: "logs", AfterSeq: seq, Count: gone, Reason: reason}}) {
+				if !c.push(ctx, Push{Push: "gap", Gap: &Gap{Stream: "logs", AfterSeq: seq, Count: gone, Reason: reason}}) {
 					return
 				}
 			}
 			reason = "slow"
 			for i := range recs {
-				if !c.push(Push{Push: "log", Log: &recs[i]}) {
+				if !c.push(ctx, Push{Push: "log", Log: &recs[i]}) {
 					return
 				}
 			}
