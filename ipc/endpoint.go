@@ -79,6 +79,7 @@ type Endpoint struct {
 	refused atomic.Uint64 // connections refused: too many, or a peer C2 refuses
 	sampled sampled       // the last resource sample of the children
 	buffers pushBuffers   // event batches' buffers, recycled
+	logSubs atomic.Int64  // logs subscriptions served
 	denied  atomic.Uint64 // requests refused by a control
 }
 

@@ -118,3 +118,18 @@ func TestLogsPageBytes(t *testing.T) {
 		t.Fatalf("a page of %d records of 60 KiB (more: %v)", n, page.More)
 	}
 }
+
+// An endpoint serves 64 logs subscriptions at most: each wakes for the
+// program's records.
+func TestLogsSubscriptionsCapped(t *testing.T) {
+	logs := ipc.NewLogs(0, 0)
+	tg := startTarget(t, ipc.Config{}, ipc.Wiring{Logs: logs})
+	for range 64 {
+		c := dial(t, tg.ep.Path())
+		defer c.Close()
+		call(t, c, "subscribe", ipc.SubscribeParams{Stream: "logs"}, nil)
+	}
+	if code := callErr(t, tg.client, "subscribe", ipc.SubscribeParams{Stream: "logs"}); code != "busy" {
+		t.Fatalf("the 65th logs subscription: %s", code)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -24,6 +25,9 @@ func (c *conn) subscribe(req *Request) (any, func(), *Error) {
 		return nil, nil, &Error{Code: "invalid_params", Message: "subscribe's stream must be events or logs, not " + quote(p.Stream)}
 	case p.Stream == "logs" && c.e.wiring.Logs == nil:
 		return nil, nil, unavailable("the logs stream", "the program serves no logs (ipc.Wiring.Logs)")
+	case p.Stream == "logs" && c.e.logSubs.Load() >= maxLogSubscriptions:
+		return nil, nil, &Error{Code: "busy", Retryable: true, Message: fmt.Sprintf(
+			"the target serves %d logs subscriptions at most, and has that many: retry later", maxLogSubscriptions)}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -34,7 +38,12 @@ func (c *conn) subscribe(req *Request) (any, func(), *Error) {
 	if p.Stream == "events" {
 		pump = c.eventPump(p.After)
 	} else {
-		pump = c.logPump(p)
+		c.e.logSubs.Add(1)
+		logs := c.logPump(p)
+		pump = func(ctx context.Context) {
+			defer c.e.logSubs.Add(-1)
+			logs(ctx)
+		}
 	}
 	ctx, cancel := context.WithCancel(c.ctx)
 	done := make(chan struct{})
@@ -49,6 +58,11 @@ func (c *conn) subscribe(req *Request) (any, func(), *Error) {
 	}
 	return SubscribeResult{Stream: p.Stream, Epoch: c.e.tree.ID()}, start, nil
 }
+
+// maxLogSubscriptions is how many logs subscriptions an endpoint serves at
+// once: each wakes for the program's records, which every log call takes
+// a lock for.
+const maxLogSubscriptions = 64
 
 // pumping is a subscription's pump under way.
 type pumping struct {
@@ -443,6 +457,16 @@ func (c *conn) logPump(p SubscribeParams) func(ctx context.Context) {
 				select {
 				case <-wait:
 				case <-ctx.Done():
+					return
+				}
+				// Records that keep coming are taken a millisecond's worth
+				// at a time: a subscriber wakes at most a thousand times a
+				// second, however fast the program logs.
+				pace := time.NewTimer(pushInterval)
+				select {
+				case <-pace.C:
+				case <-ctx.Done():
+					pace.Stop()
 					return
 				}
 			}
