@@ -1,3 +1,5 @@
+//go:build linux
+
 package ipc
 
 // The endpoint's performance requirements, as benchmarks (docs/performance.md,

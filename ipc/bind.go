@@ -1,3 +1,5 @@
+//go:build unix
+
 package ipc
 
 import (
@@ -11,44 +13,6 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
-)
-
-// BindError reports why the endpoint could not bind its socket (control
-// C1). Code is one of:
-//
-//	socket_path_relative  Path is not absolute
-//	socket_dir_unsafe     the directory is missing, not a directory, or
-//	                      writable by others without the sticky bit
-//	socket_exists         something is at Path and BindMode is CreateNew
-//	socket_live           a live socket is at Path (ReplaceStale)
-//	socket_symlink        a symlink is at Path (ReplaceStale)
-//	socket_not_a_socket   a file that is not a socket is at Path
-//	socket_foreign_owner  a socket of another user is at Path
-//	bind_failed           the system refused to create the socket
-type BindError struct {
-	// Path is the socket path of the configuration.
-	Path string
-	// Code says what is wrong, as a snake_case word listed above.
-	Code string
-	// Reason says what is wrong and how to fix it, as a sentence.
-	Reason string
-}
-
-// Error returns "ipc: cannot bind socket PATH: REASON".
-func (e *BindError) Error() string {
-	return fmt.Sprintf("ipc: cannot bind socket %s: %s", e.Path, e.Reason)
-}
-
-// The codes of BindError.
-const (
-	codeSocketExists       = "socket_exists"
-	codeSocketLive         = "socket_live"
-	codeSocketSymlink      = "socket_symlink"
-	codeSocketNotASocket   = "socket_not_a_socket"
-	codeSocketForeign      = "socket_foreign_owner"
-	codeSocketDirUnsafe    = "socket_dir_unsafe"
-	codeSocketPathRelative = "socket_path_relative"
-	codeBindFailed         = "bind_failed"
 )
 
 // maxSocketPath is the longest path a Unix socket address holds on Linux:
@@ -198,7 +162,7 @@ func listenPrivate(path, tmp string, mode os.FileMode) (*net.UnixListener, uint6
 		return nil, 0, 0, failed("cannot read the socket's metadata", err)
 	}
 	st := fi.Sys().(*syscall.Stat_t)
-	return ul, st.Dev, st.Ino, nil
+	return ul, uint64(st.Dev), uint64(st.Ino), nil
 }
 
 // place moves the socket at tmp to path under bind mode bm.
@@ -301,7 +265,7 @@ func describe(fi fs.FileInfo) string {
 // sameFile reports whether fi is the file with device dev and inode ino.
 func sameFile(fi fs.FileInfo, dev, ino uint64) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
-	return ok && st.Dev == dev && st.Ino == ino
+	return ok && uint64(st.Dev) == dev && uint64(st.Ino) == ino
 }
 
 // unwrapPath returns the error inside a *fs.PathError, *os.LinkError,
