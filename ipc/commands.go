@@ -79,7 +79,7 @@ func (c *conn) command(req *Request, cmd *commandDef) {
 func (c *conn) once(req *Request, cmd *commandDef, p CommandParams) {
 	fp := fingerprint(cmd.name, &p)
 	for {
-		prior, conflict, wait, full := c.e.commands.begin(p.CommandID, fp, time.Now())
+		prior, conflict, wait, full := c.e.commands.begin(p.CommandID, c.peer.UID, fp, time.Now())
 		switch {
 		case full:
 			c.deny(cmd.name, &p, "busy")

@@ -69,6 +69,7 @@ type command struct {
 	result      *cachedResult // set by finish, before done is closed
 	expires     time.Time     // set by finish
 	elem        *list.Element // in commandCache.completed once finished
+	owner       uint32        // the uid of the peer that began it
 }
 
 // commandCache makes commands idempotent (control C8): the first request
@@ -89,12 +90,14 @@ type command struct {
 // abandon. A commandCache is safe for concurrent use by every connection
 // of an endpoint.
 type commandCache struct {
-	ttl time.Duration
-	max int
+	ttl   time.Duration
+	max   int
+	share int // the most commands one peer's uid may have kept at once
 	now func() time.Time // time.Now; finish's clock
 
 	mu        sync.Mutex
 	entries   map[[32]byte]*command
+	owned     map[uint32]int // commands kept, by the uid that began them
 	completed list.List // of *command, in the order they completed
 }
 
@@ -104,8 +107,8 @@ func newCommandCache(ttl time.Duration) *commandCache {
 	if ttl <= 0 {
 		ttl = defaultCommandTTL
 	}
-	return &commandCache{ttl: ttl, max: maxCommands, now: time.Now,
-		entries: make(map[[32]byte]*command)}
+	return &commandCache{ttl: ttl, max: maxCommands, share: maxCommands / 4, now: time.Now,
+		entries: make(map[[32]byte]*command), owned: make(map[uint32]int)}
 }
 
 // begin looks up command id, whose request has the fingerprint fp, at
@@ -117,13 +120,15 @@ func newCommandCache(ttl time.Duration) *commandCache {
 //   - wait != nil: the command is running: wait until wait is closed (or
 //     the connection ends), then call begin again. The command may have
 //     been abandoned: begin then makes the caller the first.
-//   - full: the cache holds max results, none expired: refuse the
-//     request, which may be retried later. Evicting a result before its
+//   - full: the cache holds max results, none expired, or owner's uid
+//     has its share of them (a quarter): refuse the request, which may
+//     be retried later. A peer that floods the cache fills its share, not
+//     everyone's. Evicting a result before its
 //     time would let a flood of cheap commands make a retried one run
 //     twice.
 //   - all zero: the caller is the first: it runs the command and then
 //     calls finish, or abandon if the command did not run.
-func (c *commandCache) begin(id string, fp [32]byte, now time.Time) (prior *cachedResult, conflict bool, wait <-chan struct{}, full bool) {
+func (c *commandCache) begin(id string, owner uint32, fp [32]byte, now time.Time) (prior *cachedResult, conflict bool, wait <-chan struct{}, full bool) {
 	key := sha256.Sum256([]byte(id))
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -140,10 +145,11 @@ func (c *commandCache) begin(id string, fp [32]byte, now time.Time) (prior *cach
 			return nil, false, cmd.done, false
 		}
 	}
-	if c.completed.Len() >= c.max { // none has expired (expire removed those)
+	if c.completed.Len() >= c.max || c.owned[owner] >= c.share { // none has expired (expire removed those)
 		return nil, false, nil, true
 	}
-	c.entries[key] = &command{key: key, fingerprint: fp, done: make(chan struct{})}
+	c.entries[key] = &command{key: key, fingerprint: fp, done: make(chan struct{}), owner: owner}
+	c.owned[owner]++
 	return nil, false, nil, false
 }
 
@@ -176,7 +182,15 @@ func (c *commandCache) abandon(id string) {
 		return
 	}
 	delete(c.entries, key)
+	c.disown(cmd)
 	close(cmd.done)
+}
+
+// disown counts cmd out of its owner's share.
+func (c *commandCache) disown(cmd *command) {
+	if c.owned[cmd.owner]--; c.owned[cmd.owner] <= 0 {
+		delete(c.owned, cmd.owner)
+	}
 }
 
 // expire removes the completed commands that expired by now, oldest
@@ -197,4 +211,5 @@ func (c *commandCache) remove(cmd *command) {
 	if c.entries[cmd.key] == cmd {
 		delete(c.entries, cmd.key)
 	}
+	c.disown(cmd)
 }

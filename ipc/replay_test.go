@@ -64,7 +64,7 @@ func response(s string) Response {
 // response and whether this call ran the command.
 func runCommand(c *commandCache, id string, f [32]byte, run func() Response) (Response, bool, bool) {
 	for {
-		prior, conflict, wait, _ := c.begin(id, f, time.Now())
+		prior, conflict, wait, _ := c.begin(id, 0, f, time.Now())
 		switch {
 		case conflict:
 			return Response{}, false, true
@@ -126,10 +126,10 @@ func TestCommandCacheRunsOnce(t *testing.T) {
 func TestCommandCacheWaits(t *testing.T) {
 	c := newCommandCache(time.Minute)
 	now := time.Now()
-	if prior, conflict, wait, _ := c.begin("x", fp("a"), now); prior != nil || conflict || wait != nil {
+	if prior, conflict, wait, _ := c.begin("x", 0, fp("a"), now); prior != nil || conflict || wait != nil {
 		t.Fatal("the first begin is not the first")
 	}
-	prior, conflict, wait, _ := c.begin("x", fp("a"), now)
+	prior, conflict, wait, _ := c.begin("x", 0, fp("a"), now)
 	if prior != nil || conflict || wait == nil {
 		t.Fatal("a repeat of a running command is not told to wait")
 	}
@@ -140,7 +140,7 @@ func TestCommandCacheWaits(t *testing.T) {
 	}
 	c.finish("x", response("r"))
 	<-wait
-	if prior, _, _, _ := c.begin("x", fp("a"), now); prior == nil || string(prior.response.Result) != `"r"` {
+	if prior, _, _, _ := c.begin("x", 0, fp("a"), now); prior == nil || string(prior.response.Result) != `"r"` {
 		t.Errorf("after it finished, a repeat gets %v", prior)
 	}
 }
@@ -150,16 +150,16 @@ func TestCommandCacheWaits(t *testing.T) {
 func TestCommandCacheAbandon(t *testing.T) {
 	c := newCommandCache(time.Minute)
 	now := time.Now()
-	c.begin("x", fp("a"), now)
-	_, _, wait, _ := c.begin("x", fp("a"), now)
+	c.begin("x", 0, fp("a"), now)
+	_, _, wait, _ := c.begin("x", 0, fp("a"), now)
 	c.abandon("x")
 	<-wait
-	if prior, conflict, wait, _ := c.begin("x", fp("a"), now); prior != nil || conflict || wait != nil {
+	if prior, conflict, wait, _ := c.begin("x", 0, fp("a"), now); prior != nil || conflict || wait != nil {
 		t.Fatal("after abandon, the next begin is not the first")
 	}
 	c.finish("x", response("r"))
 	c.abandon("x") // too late: finished
-	if prior, _, _, _ := c.begin("x", fp("a"), now); prior == nil {
+	if prior, _, _, _ := c.begin("x", 0, fp("a"), now); prior == nil {
 		t.Error("abandon dropped a finished command")
 	}
 }
@@ -171,18 +171,18 @@ func TestCommandCacheExpiry(t *testing.T) {
 	c := newCommandCache(10 * time.Minute)
 	done := t0
 	c.now = func() time.Time { return done }
-	c.begin("x", fp("a"), t0.Add(-time.Hour)) // running for an hour: never expires
-	if _, _, wait, _ := c.begin("x", fp("a"), t0); wait == nil {
+	c.begin("x", 0, fp("a"), t0.Add(-time.Hour)) // running for an hour: never expires
+	if _, _, wait, _ := c.begin("x", 0, fp("a"), t0); wait == nil {
 		t.Fatal("a running command expired")
 	}
 	c.finish("x", response("r"))
-	if prior, _, _, _ := c.begin("x", fp("a"), t0.Add(10*time.Minute-1)); prior == nil {
+	if prior, _, _, _ := c.begin("x", 0, fp("a"), t0.Add(10*time.Minute-1)); prior == nil {
 		t.Error("expired before its TTL")
 	}
-	if _, conflict, _, _ := c.begin("x", fp("b"), t0.Add(10*time.Minute-1)); !conflict {
+	if _, conflict, _, _ := c.begin("x", 0, fp("b"), t0.Add(10*time.Minute-1)); !conflict {
 		t.Error("other params within the TTL are not a conflict")
 	}
-	if prior, conflict, wait, _ := c.begin("x", fp("b"), t0.Add(10*time.Minute)); prior != nil || conflict || wait != nil {
+	if prior, conflict, wait, _ := c.begin("x", 0, fp("b"), t0.Add(10*time.Minute)); prior != nil || conflict || wait != nil {
 		t.Error("the id is not free at its TTL")
 	}
 }
@@ -196,30 +196,30 @@ func TestCommandCacheBound(t *testing.T) {
 	now := t0
 	c.now = func() time.Time { return now }
 	for _, id := range []string{"a", "b", "c"} {
-		c.begin(id, fp(id), now)
+		c.begin(id, 0, fp(id), now)
 	}
 	c.finish("b", response("b")) // completed first
 	c.finish("a", response("a"))
-	c.begin("d", fp("d"), now) // 3 running or done + 1; 2 completed: fits
+	c.begin("d", 0, fp("d"), now) // 3 running or done + 1; 2 completed: fits
 	c.finish("c", response("c"))
-	if _, _, _, full := c.begin("e", fp("e"), now); !full { // 3 completed, none expired
+	if _, _, _, full := c.begin("e", 0, fp("e"), now); !full { // 3 completed, none expired
 		t.Error("a new command evicted a result before its time")
 	}
 	for _, id := range []string{"a", "b", "c"} {
-		if prior, _, _, _ := c.begin(id, fp(id), now); prior == nil {
+		if prior, _, _, _ := c.begin(id, 0, fp(id), now); prior == nil {
 			t.Errorf("%s was evicted", id)
 		}
 	}
-	if _, _, _, full := c.begin("e", fp("e"), now.Add(2*time.Hour)); full { // all expired
+	if _, _, _, full := c.begin("e", 0, fp("e"), now.Add(2*time.Hour)); full { // all expired
 		t.Error("expired results were kept")
 	}
 	c2 := newCommandCache(time.Hour)
 	c2.max = 2
 	for i := range 5 {
-		c2.begin(fmt.Sprint(i), fp("x"), now)
+		c2.begin(fmt.Sprint(i), 0, fp("x"), now)
 	}
 	for i := range 5 {
-		if _, _, wait, _ := c2.begin(fmt.Sprint(i), fp("x"), now); wait == nil {
+		if _, _, wait, _ := c2.begin(fmt.Sprint(i), 0, fp("x"), now); wait == nil {
 			t.Errorf("running command %d was evicted", i)
 		}
 	}
@@ -232,12 +232,36 @@ func TestCommandCacheBound(t *testing.T) {
 func TestCommandCacheHugeID(t *testing.T) {
 	c := newCommandCache(time.Minute)
 	id := strings.Repeat("i", 1<<20)
-	c.begin(id, fp("a"), time.Now())
+	c.begin(id, 0, fp("a"), time.Now())
 	c.finish(id, response("r"))
-	if prior, _, _, _ := c.begin(id, fp("a"), time.Now()); prior == nil {
+	if prior, _, _, _ := c.begin(id, 0, fp("a"), time.Now()); prior == nil {
 		t.Error("a huge id was not found")
 	}
-	if prior, _, _, _ := c.begin(id[1:], fp("a"), time.Now()); prior != nil {
+	if prior, _, _, _ := c.begin(id[1:], 0, fp("a"), time.Now()); prior != nil {
 		t.Error("another id found the huge one's result")
+	}
+}
+
+// TestCommandCacheShare checks that a peer flooding the cache fills its
+// own share of it, not everyone's: another uid's commands still begin.
+func TestCommandCacheShare(t *testing.T) {
+	c := newCommandCache(time.Hour)
+	c.max, c.share = 8, 2
+	now := t0
+	c.now = func() time.Time { return now }
+	for i := range 2 {
+		id := fmt.Sprint("flood", i)
+		c.begin(id, 1000, fp(id), now)
+		c.finish(id, response("r"))
+	}
+	if _, _, _, full := c.begin("flood2", 1000, fp("x"), now); !full {
+		t.Error("a uid past its share began one more")
+	}
+	if prior, conflict, wait, full := c.begin("other", 0, fp("x"), now); prior != nil || conflict || wait != nil || full {
+		t.Error("another uid could not begin a command")
+	}
+	c.abandon("other")
+	if _, _, _, full := c.begin("flood2", 1000, fp("x"), now.Add(2*time.Hour)); full {
+		t.Error("the share was not given back as its results expired")
 	}
 }
