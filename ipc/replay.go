@@ -92,13 +92,13 @@ type command struct {
 type commandCache struct {
 	ttl   time.Duration
 	max   int
-	share int // the most commands one peer's uid may have kept at once
-	now func() time.Time // time.Now; finish's clock
+	share int              // the most commands one peer's uid may have kept at once
+	now   func() time.Time // time.Now; finish's clock
 
 	mu        sync.Mutex
 	entries   map[[32]byte]*command
 	owned     map[uint32]int // commands kept, by the uid that began them
-	completed list.List // of *command, in the order they completed
+	completed list.List      // of *command, in the order they completed
 }
 
 // newCommandCache returns an empty cache that keeps responses for ttl
