@@ -43,6 +43,7 @@ func TestRunReloadNoChanges(t *testing.T) {
 	inv := newInvocation()
 	code := inv.start("run", file)
 	inv.stdout.waitFor(t, "child_removed")
+	inv.stdout.waitFor(t, "── started") // a SIGHUP during the start is not a reload
 	inv.sigs <- syscall.SIGHUP
 	inv.stdout.waitFor(t, "── after reload")
 	inv.sigs <- syscall.SIGTERM
