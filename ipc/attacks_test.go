@@ -492,3 +492,38 @@ func TestClientLongCallAndUnsubscribe(t *testing.T) {
 	}
 	call(t, tg.client, "hello", nil, nil)
 }
+
+// A subscriber that does not read is disconnected once a write to it has
+// waited for the write timeout: it holds nothing of the target's after
+// that, and the tree never waited for it.
+func TestAttackSlowSubscriberDisconnected(t *testing.T) {
+	tg := startTarget(t, ipc.Config{QueueSize: 8, WriteTimeout: 200 * time.Millisecond}, ipc.Wiring{})
+	c := rawDial(t, tg.ep.Path())
+	if r := c.roundTrip(t, `{"id":"s","method":"subscribe","params":{"stream":"events"}}`); !r.OK {
+		t.Fatal(r.Error)
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { // events the client does not read, and more than its queue holds
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+				tg.tree.RestartChild(context.Background(), "/db", supervisor.Audit{Who: "t", Why: strconv.Itoa(i)})
+			}
+		}
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var s ipc.StateResult
+		call(t, tg.client, "state", nil, &s)
+		if s.Endpoint.Connections == 1 { // the test's client alone
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the slow subscriber is still connected after 20s: %+v", s.Endpoint)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
