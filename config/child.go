@@ -31,24 +31,14 @@ func (l *Loader) DecodeChild(text []byte) (supervisor.Child, []ipc.Exec, error) 
 			b.WriteString(childIndent + line)
 		}
 	}
-	data := b.Bytes()
-	if p := checkLimits(data); p != nil {
-		return supervisor.Child{}, nil, childError([]Problem{*p})
+	r, problems := l.decode(b.Bytes())
+	if problems != nil {
+		return supervisor.Child{}, nil, childError(problems)
 	}
-	d := newDecoder()
-	doc := d.parseFile(data)
-	c := converter{decoder: d, reg: l.Registry, logger: l.Logger, lookup: l.Lookup}
-	var spec supervisor.Spec
-	if doc != nil && !d.tooBig {
-		spec = c.file(doc)
-	}
-	if len(d.problems) > 0 {
-		return supervisor.Child{}, nil, childError(d.finish())
-	}
-	if len(spec.Children) != 1 {
+	if len(r.spec.Children) != 1 {
 		return supervisor.Child{}, nil, errors.New("config: a child entry is one mapping, such as {name: w1, exec: {path: /usr/bin/worker}}")
 	}
-	return spec.Children[0], execs(&doc.Supervisor, nil), nil
+	return r.spec.Children[0], execs(&r.doc.Supervisor, nil), nil
 }
 
 // execs appends the programs of the exec children of s, and of its nested

@@ -71,22 +71,40 @@ func (l *Loader) LoadAll(path string) (supervisor.Spec, Settings, error) {
 // ParseAll returns the spec and the settings the YAML document data
 // describes, as Parse does.
 func (l *Loader) ParseAll(data []byte, filename string) (supervisor.Spec, Settings, error) {
+	r, problems := l.decode(data)
+	if problems != nil {
+		return supervisor.Spec{}, Settings{}, &Error{File: filename, Problems: problems}
+	}
+	return r.spec, r.settings, nil
+}
+
+// decoded is what a document decodes to: its document types, with their
+// keys' positions, and the spec and settings they make.
+type decoded struct {
+	d        *decoder
+	doc      *File
+	spec     supervisor.Spec
+	settings Settings
+}
+
+// decode decodes the YAML document data, or returns its problems, sorted.
+func (l *Loader) decode(data []byte) (decoded, []Problem) {
 	// A byte order mark, which some editors write, is not a key.
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	if p := checkLimits(data); p != nil { // before the parser, whose cost they bound
-		return supervisor.Spec{}, Settings{}, &Error{File: filename, Problems: []Problem{*p}}
+		return decoded{}, []Problem{*p}
 	}
-	d := newDecoder()
-	doc := d.parseFile(data)
-	var spec supervisor.Spec
-	c := converter{decoder: d, reg: l.Registry, logger: l.Logger, lookup: l.Lookup}
-	if doc != nil && !d.tooBig { // a file too big to decode says no more
-		spec = c.file(doc)
+	r := decoded{d: newDecoder()}
+	r.doc = r.d.parseFile(data)
+	c := converter{decoder: r.d, reg: l.Registry, logger: l.Logger, lookup: l.Lookup}
+	if r.doc != nil && !r.d.tooBig { // a file too big to decode says no more
+		r.spec = c.file(r.doc)
 	}
-	if len(d.problems) > 0 {
-		return supervisor.Spec{}, Settings{}, &Error{File: filename, Problems: d.finish()}
+	if len(r.d.problems) > 0 {
+		return decoded{}, r.d.finish()
 	}
-	return spec, c.settings, nil
+	r.settings = c.settings
+	return r, nil
 }
 
 // Load reads the config file at path with the functions and errors of reg,

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"bytes"
 	"strings"
 )
 
@@ -39,17 +38,12 @@ type Position struct {
 // It reads data as Parse does: for a document Parse rejects, it returns
 // the same *Error and no programs.
 func (l *Loader) Programs(data []byte, filename string) ([]Program, error) {
-	if _, err := l.Parse(data, filename); err != nil {
-		return nil, err
+	r, problems := l.decode(data)
+	if problems != nil {
+		return nil, &Error{File: filename, Problems: problems}
 	}
-	// Parse keeps its decoder to itself: decode again, for the positions.
-	d := newDecoder()
-	doc := d.parseFile(bytes.TrimPrefix(data, []byte("\ufeff")))
-	if doc == nil { // Parse accepted it: cannot happen
-		return nil, nil
-	}
-	lines := strings.Split(string(d.src), "\n")
-	return d.programs(&doc.Supervisor, "", "", lines, nil), nil
+	lines := strings.Split(string(r.d.src), "\n")
+	return r.d.programs(&r.doc.Supervisor, "", "", lines, nil), nil
 }
 
 // programs appends the programs of the exec children of s, at key path
