@@ -17,6 +17,7 @@ import (
 
 	"github.com/go-supervisor/supervisor"
 	"github.com/go-supervisor/supervisor/ipc"
+	"github.com/go-supervisor/supervisor/supervisortest"
 )
 
 // rawConn is a connection that speaks the protocol by hand, as an
@@ -211,7 +212,7 @@ func TestAttackReadOnlyPeer(t *testing.T) {
 // An audit file that cannot be written refuses commands (fail closed)
 // and counts it; reads go on.
 func TestAttackAuditUnwritable(t *testing.T) {
-	dir := socketDir(t)
+	dir := ipc.ShortDir(t)
 	audit := filepath.Join(dir, "audit")
 	if err := os.Mkdir(audit, 0o700); err != nil { // a directory where the file goes
 		t.Fatal(err)
@@ -266,7 +267,7 @@ func TestAttackSocketPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tree.Shutdown(context.Background(), supervisor.Audit{Who: "test", Why: "end"})
-	dir := socketDir(t)
+	dir := ipc.ShortDir(t)
 	file := filepath.Join(dir, "file")
 	os.WriteFile(file, nil, 0o600)
 	link := filepath.Join(dir, "link")
@@ -350,21 +351,8 @@ func TestAttackSlowSubscriber(t *testing.T) {
 // A command runs to its end when its client goes away: a shutdown is not
 // cut short, which would abandon the children still stopping.
 func TestCommandOutlivesItsClient(t *testing.T) {
-	slow := func(ctx context.Context) error {
-		<-ctx.Done()
-		time.Sleep(200 * time.Millisecond) // a child that takes its time to stop
-		return nil
-	}
-	tree, err := supervisor.Start(context.Background(), supervisor.Spec{Children: []supervisor.Child{
-		{Name: "slow", Run: slow, Shutdown: 5 * time.Second}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ep, err := ipc.Listen(tree, ipc.Config{Path: filepath.Join(socketDir(t), "s.sock")}, ipc.Wiring{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ep.Close()
+	tree, ep := serve(t, supervisor.Spec{Children: []supervisor.Child{ // a child that takes its time to stop
+		{Name: "slow", Run: supervisortest.SlowStop(200 * time.Millisecond), Shutdown: 5 * time.Second}}}, ipc.Config{}, ipc.Wiring{})
 	c := rawDial(t, ep.Path())
 	c.Write([]byte(`{"id":"1","method":"shutdown","params":{"command_id":"x","who":"ops","why":"bye","confirmed":true}}` + "\n"))
 	time.Sleep(50 * time.Millisecond) // the shutdown is under way
@@ -380,20 +368,8 @@ func TestCommandOutlivesItsClient(t *testing.T) {
 // over IPC, whose tree's end closes the endpoint (as supervisor run
 // does), gets its answer.
 func TestCloseAnswersCommandsUnderWay(t *testing.T) {
-	slow := func(ctx context.Context) error {
-		<-ctx.Done()
-		time.Sleep(100 * time.Millisecond)
-		return nil
-	}
-	tree, err := supervisor.Start(context.Background(), supervisor.Spec{Children: []supervisor.Child{
-		{Name: "slow", Run: slow}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ep, err := ipc.Listen(tree, ipc.Config{Path: filepath.Join(socketDir(t), "s.sock")}, ipc.Wiring{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tree, ep := serve(t, supervisor.Spec{Children: []supervisor.Child{
+		{Name: "slow", Run: supervisortest.SlowStop(100 * time.Millisecond)}}}, ipc.Config{}, ipc.Wiring{})
 	closed := make(chan error)
 	go func() {
 		<-tree.Done()
@@ -414,22 +390,8 @@ func TestCloseAnswersCommandsUnderWay(t *testing.T) {
 // A repeat of a command still running waits for it beside the
 // connection's reads: a state sent after it is answered at once.
 func TestRepeatDoesNotHoldUpReads(t *testing.T) {
-	slow := func(ctx context.Context) error {
-		<-ctx.Done()
-		time.Sleep(time.Second)
-		return nil
-	}
-	tree, err := supervisor.Start(context.Background(), supervisor.Spec{Children: []supervisor.Child{
-		{Name: "slow", Run: slow, Shutdown: 10 * time.Second}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tree.Shutdown(context.Background(), supervisor.Audit{Who: "test", Why: "end"})
-	ep, err := ipc.Listen(tree, ipc.Config{Path: filepath.Join(socketDir(t), "s.sock")}, ipc.Wiring{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ep.Close()
+	_, ep := serve(t, supervisor.Spec{Children: []supervisor.Child{
+		{Name: "slow", Run: supervisortest.SlowStop(time.Second), Shutdown: 10 * time.Second}}}, ipc.Config{}, ipc.Wiring{})
 	a, b := dial(t, ep.Path()), dial(t, ep.Path())
 	defer a.Close()
 	defer b.Close()

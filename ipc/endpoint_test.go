@@ -13,18 +13,6 @@ import (
 	"github.com/go-supervisor/supervisor/ipc"
 )
 
-// socketDir returns a short private directory for sockets: a Unix
-// socket's path is limited to 107 bytes, which t.TempDir's may exceed.
-func socketDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "ipc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
-}
-
 // target starts a tree of two children, "db" and "api" (which fails when
 // told to), and serves it; it returns the tree, the endpoint and a
 // connected client.
@@ -38,8 +26,7 @@ type target struct {
 
 func startTarget(t *testing.T, cfg ipc.Config, w ipc.Wiring) *target {
 	t.Helper()
-	tg := &target{fail: make(chan error), dir: socketDir(t)}
-	idle := func(ctx context.Context) error { <-ctx.Done(); return nil }
+	tg := &target{fail: make(chan error)}
 	failing := func(ctx context.Context) error {
 		select {
 		case err := <-tg.fail:
@@ -48,28 +35,39 @@ func startTarget(t *testing.T, cfg ipc.Config, w ipc.Wiring) *target {
 			return nil
 		}
 	}
-	tree, err := supervisor.Start(context.Background(), supervisor.Spec{Name: "shop",
+	tg.tree, tg.ep = serve(t, supervisor.Spec{Name: "shop",
 		Intensity: supervisor.Intensity{MaxRestarts: 100, Period: time.Minute},
-		Children:  []supervisor.Child{{Name: "db", Run: idle}, {Name: "api", Run: failing}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tg.tree = tree
-	if cfg.Path == "" {
-		cfg.Path = filepath.Join(tg.dir, "t.sock")
-	}
-	tg.ep, err = ipc.Listen(tree, cfg, w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tg.client = dial(t, cfg.Path)
-	t.Cleanup(func() {
-		tg.client.Close()
-		tg.ep.Close()
-		tree.Shutdown(context.Background(), supervisor.Audit{Who: "test", Why: "end"})
-	})
+		Children:  []supervisor.Child{{Name: "db", Run: idle}, {Name: "api", Run: failing}}}, cfg, w)
+	tg.dir = filepath.Dir(tg.ep.Path())
+	tg.client = dial(t, tg.ep.Path())
+	t.Cleanup(func() { tg.client.Close() })
 	return tg
 }
+
+// serve starts spec's tree and serves it with cfg (on a socket of its own
+// if cfg has no path) and w, until the test ends.
+func serve(t *testing.T, spec supervisor.Spec, cfg ipc.Config, w ipc.Wiring) (*supervisor.Tree, *ipc.Endpoint) {
+	t.Helper()
+	tree, err := supervisor.Start(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Path == "" {
+		cfg.Path = filepath.Join(ipc.ShortDir(t), "t.sock")
+	}
+	ep, err := ipc.Listen(tree, cfg, w)
+	if err != nil {
+		tree.Shutdown(context.Background(), supervisor.Audit{Who: "test", Why: "the test ended"})
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ep.Close()
+		tree.Shutdown(context.Background(), supervisor.Audit{Who: "test", Why: "the test ended"})
+	})
+	return tree, ep
+}
+
+func idle(ctx context.Context) error { <-ctx.Done(); return nil }
 
 func dial(t *testing.T, path string) *ipc.Client {
 	t.Helper()
@@ -173,17 +171,9 @@ func TestEventsUnderAPanicStorm(t *testing.T) {
 		}
 		panic("storm")
 	}
-	tree, err := supervisor.Start(context.Background(), supervisor.Spec{
+	tree, ep := serve(t, supervisor.Spec{
 		Intensity: supervisor.Intensity{MaxRestarts: 100000, Period: time.Second},
-		Children:  []supervisor.Child{{Name: "storm", Run: storm}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ep, err := ipc.Listen(tree, ipc.Config{Path: filepath.Join(socketDir(t), "s.sock")}, ipc.Wiring{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ep.Close()
+		Children:  []supervisor.Child{{Name: "storm", Run: storm}}}, ipc.Config{}, ipc.Wiring{})
 	c := dial(t, ep.Path())
 	defer c.Close()
 	zero := uint64(0)

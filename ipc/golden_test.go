@@ -139,21 +139,11 @@ func TestProtocolGolden(t *testing.T) {
 // gapAndInvalid records a gap push, and the refusal of each malformed
 // request in testdata/protocol/invalid, whose name is the code it gets.
 func gapAndInvalid(t *testing.T) {
-	idle := func(ctx context.Context) error { <-ctx.Done(); return nil }
-	tree, err := supervisor.Start(context.Background(), supervisor.Spec{JournalSize: 4,
-		Children: []supervisor.Child{{Name: "db", Run: idle}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tree.Shutdown(context.Background(), supervisor.Audit{Who: "test", Why: "end"})
+	tree, ep := serve(t, supervisor.Spec{JournalSize: 4, Children: []supervisor.Child{{Name: "db", Run: idle}}},
+		ipc.Config{TargetID: "shop"}, ipc.Wiring{})
 	for range 3 {
 		tree.RestartChild(context.Background(), "/db", supervisor.Audit{Who: "t", Why: "fill the journal"})
 	}
-	ep, err := ipc.Listen(tree, ipc.Config{Path: filepath.Join(socketDir(t), "g.sock"), TargetID: "shop"}, ipc.Wiring{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ep.Close()
 	s := &session{t: t, c: rawDial(t, ep.Path()), replace: map[string]string{tree.ID(): "00c0ffee"}}
 	s.c.Write([]byte(`{"id":"1","method":"subscribe","params":{"stream":"events","after":0}}` + "\n"))
 	s.nextPush("gap")
@@ -176,7 +166,6 @@ func gapAndInvalid(t *testing.T) {
 type diffFile struct{}
 
 func (diffFile) spec() (old, new supervisor.Spec) {
-	idle := func(ctx context.Context) error { <-ctx.Done(); return nil }
 	old = supervisor.Spec{Name: "shop", Children: []supervisor.Child{{Name: "db", Run: idle}, {Name: "api", Run: idle}}}
 	new = old
 	new.Children = append(append([]supervisor.Child(nil), old.Children...), supervisor.Child{Name: "cache", Run: idle})

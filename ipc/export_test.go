@@ -1,0 +1,4 @@
+package ipc
+
+// ShortDir is shortDir, for the package's external tests.
+var ShortDir = shortDir
