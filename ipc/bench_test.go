@@ -713,7 +713,7 @@ func TestDecodeEventPush(t *testing.T) {
 	generic := func(line []byte) (Push, error) {
 		var in incoming
 		err := json.Unmarshal(line, &in)
-		return Push{Push: in.Push, Target: in.Target, Epoch: in.Epoch, Event: in.Event, Log: in.Log, Gap: in.Gap}, err
+		return in.Push, err
 	}
 	var seen texts
 	check := func(line []byte) bool {

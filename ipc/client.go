@@ -150,19 +150,11 @@ func (r Response) decode(v any) error {
 	return json.Unmarshal(r.Result, v)
 }
 
-// incoming is a line from the target: a push or a response.
+// incoming is a line from the target: a push (Push.Push is set) or a
+// response; their keys differ, so that one decoding reads either.
 type incoming struct {
-	Push   string            `json:"push"`
-	Target string            `json:"target"`
-	Epoch  string            `json:"epoch"`
-	Event  *supervisor.Event `json:"event"`
-	Log    *LogRecord        `json:"log"`
-	Gap    *Gap              `json:"gap"`
-
-	ID     string          `json:"id"`
-	OK     bool            `json:"ok"`
-	Result json.RawMessage `json:"result"`
-	Error  *Error          `json:"error"`
+	Push
+	Response
 }
 
 // maxIncoming is the longest line a Client reads from the target.
@@ -201,8 +193,8 @@ func (c *Client) read() {
 			c.end(fmt.Errorf("ipc: the target sent a line that is not JSON: %w", err))
 			return
 		}
-		if in.Push != "" {
-			pending = append(pending, Push{Push: in.Push, Target: in.Target, Epoch: in.Epoch, Event: in.Event, Log: in.Log, Gap: in.Gap})
+		if in.Push.Push != "" {
+			pending = append(pending, in.Push)
 			if !lineBuffered(r) || len(pending) == cap(c.pushes) {
 				pending = c.deliver(pending)
 			}
@@ -213,7 +205,7 @@ func (c *Client) read() {
 		ch := c.calls[in.ID]
 		c.mu.Unlock()
 		if ch != nil {
-			ch <- Response{ID: in.ID, OK: in.OK, Result: in.Result, Error: in.Error}
+			ch <- in.Response
 		} else if in.ID == "" && in.Error != nil && (in.Error.Code == "peer_refused" || in.Error.Code == "too_many_connections") {
 			c.end(in.Error) // the target refused the connection
 			return
