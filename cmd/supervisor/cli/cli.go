@@ -234,6 +234,8 @@ func argumentsProblem(s subcommand, operands []string) string {
 	switch {
 	case len(operands) == s.nargs:
 		return ""
+	case strings.HasPrefix(s.args, "[") && len(operands) < s.nargs: // optional: "[PATH]"
+		return ""
 	case s.nargs == 0:
 		quoted := make([]string, len(operands))
 		for i, o := range operands {

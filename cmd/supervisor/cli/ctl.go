@@ -127,64 +127,28 @@ func (c *cmd) ctlUsage(w io.Writer, fs *flag.FlagSet, g *ctlGlobals) {
 		"Exit codes: 0 ok, 1 the target refused the request, 2 usage, 3 cannot connect, 4 not confirmed.\n", c.Name)
 }
 
-// ctlDispatch parses a ctl command's flags (with ctl's own, which may
-// come after the command too) and operands, and runs it.
+// ctlDispatch runs a ctl command as dispatch runs any: its flags are
+// ctl's own too (they may come after the command), taken into g once
+// parsed, then checked.
 func (c *cmd) ctlDispatch(s subcommand, g *ctlGlobals, args []string) int {
-	fs := flag.NewFlagSet(c.Name+" "+s.name, flag.ContinueOnError)
-	fs.SetOutput(c.Stderr)
-	fs.Usage = func() {}
 	late := &ctlGlobals{} // ctl's flags given after the command
-	late.declare(fs)
-	if s.flags != nil {
-		s.flags(fs)
-	}
-	usage := func(w io.Writer) { c.commandUsage(w, s, fs) }
-	var operands []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				usage(c.Stdout)
-				return ExitOK
-			}
-			usage(c.Stderr)
-			return ExitUsage
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		operands = append(operands, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	fs.Visit(func(f *flag.Flag) { g.take(late, f.Name) })
-	for _, check := range []func() error{g.check, s.check} {
-		if err := runCheck(check); err != nil {
-			fmt.Fprintf(c.Stderr, "%s %s: %v\n", c.Name, s.name, err)
-			return ExitUsage
+	var parsed *flag.FlagSet
+	flags, check := s.flags, s.check
+	s.flags = func(fs *flag.FlagSet) {
+		parsed = fs
+		late.declare(fs)
+		if flags != nil {
+			flags(fs)
 		}
 	}
-	if msg := ctlArgumentsProblem(s, operands); msg != "" {
-		fmt.Fprintf(c.Stderr, "%s %s: %s\n\n", c.Name, s.name, msg)
-		usage(c.Stderr)
-		return ExitUsage
+	s.check = func() error {
+		parsed.Visit(func(f *flag.Flag) { g.take(late, f.Name) })
+		if err := g.check(); err != nil || check == nil {
+			return err
+		}
+		return check()
 	}
-	return s.run(operands)
-}
-
-// runCheck runs check, if not nil.
-func runCheck(check func() error) error {
-	if check == nil {
-		return nil
-	}
-	return check()
-}
-
-// ctlArgumentsProblem is argumentsProblem, for commands whose operand is
-// optional too: their args are in brackets ("[PATH]").
-func ctlArgumentsProblem(s subcommand, operands []string) string {
-	if strings.HasPrefix(s.args, "[") && len(operands) <= s.nargs {
-		return ""
-	}
-	return argumentsProblem(s, operands)
+	return c.dispatch(s, args)
 }
 
 // ctlSession is one ctl command's connection to the target.
