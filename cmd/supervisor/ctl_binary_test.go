@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,15 +37,7 @@ children:
   - name: server
     exec: {path: /bin/sh, args: ["-c", "echo up; echo warming >&2; exec sleep 1000"], ready: {line: "^up$"}}
 `), 0o600)
-	run := exec.Command(bin, "run", "--ipc", sock, file)
-	stdout, _ := run.StdoutPipe()
-	run.Stderr = os.Stderr
-	if err := run.Start(); err != nil {
-		t.Fatal(err)
-	}
-	kill := time.AfterFunc(60*time.Second, func() { run.Process.Kill() })
-	defer kill.Stop()
-	lines := bufio.NewScanner(stdout)
+	run, lines := startBinary(t, time.Minute, bin, "run", "--ipc", sock, file)
 	waitFor(t, lines, "serving ipc")
 	go func() {
 		for lines.Scan() {

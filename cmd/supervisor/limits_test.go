@@ -123,19 +123,7 @@ func TestFileBoundsReload(t *testing.T) {
 	if err := os.WriteFile(file, []byte(good), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "run", file)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.AfterFunc(2*time.Minute, func() { cmd.Process.Kill() })
-	defer deadline.Stop()
-	lines := bufio.NewScanner(stdout)
-	lines.Buffer(nil, 1<<20)
+	cmd, lines := startBinary(t, 2*time.Minute, bin, "run", file)
 	waitFor(t, lines, "── started")
 	reloads := 0
 	for _, s := range shapes() {

@@ -22,6 +22,26 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
+// startBinary starts bin with args, its output (stdout and stderr) read line by
+// line; it is killed if it outlives limit.
+func startBinary(t *testing.T, limit time.Duration, bin string, args ...string) (*exec.Cmd, *bufio.Scanner) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.AfterFunc(limit, func() { cmd.Process.Kill() })
+	t.Cleanup(func() { deadline.Stop() })
+	lines := bufio.NewScanner(stdout)
+	lines.Buffer(nil, 1<<20)
+	return cmd, lines
+}
+
 // build compiles the supervisor command.
 func build(t *testing.T) string {
 	t.Helper()
@@ -65,19 +85,9 @@ func TestBinary(t *testing.T) {
 		t.Fatalf("check of an invalid file: %v, want exit code 1", err)
 	}
 
-	cmd := exec.Command(bin, "run", file)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := bufio.NewScanner(stdout)
+	cmd, lines := startBinary(t, 20*time.Second, bin, "run", file)
 	pidRe := regexp.MustCompile(`up path=/sleeper pid=(\d+)`)
 	var pid string
-	deadline := time.AfterFunc(20*time.Second, func() { cmd.Process.Kill() })
-	defer deadline.Stop()
 	var out strings.Builder
 	started := false
 	// The process child logs its pid from its own goroutine: before or

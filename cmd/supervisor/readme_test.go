@@ -1,9 +1,7 @@
 package main_test
 
 import (
-	"bufio"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -32,18 +30,7 @@ func TestREADMEConfigRuns(t *testing.T) {
 	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(build(t), "run", file)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.AfterFunc(30*time.Second, func() { cmd.Process.Kill() })
-	defer deadline.Stop()
-	lines := bufio.NewScanner(stdout)
+	cmd, lines := startBinary(t, 30*time.Second, build(t), "run", file)
 	var out strings.Builder
 	for lines.Scan() && !strings.HasPrefix(lines.Text(), "── started") {
 		out.WriteString(lines.Text() + "\n")
