@@ -39,11 +39,7 @@ type ctlTarget struct {
 // and removes its socket.
 func startCtlTarget(t *testing.T, withProcess bool, cfg ipc.Config) *ctlTarget {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "ctl") // t.TempDir's path may be too long for a socket
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir := socketDir(t)
 	tg := &ctlTarget{fail: make(chan error), logs: ipc.NewLogs(0, 0), sock: filepath.Join(dir, "t.sock"),
 		file: &fakeFile{plan: &supervisor.Plan{Changes: []supervisor.Change{{Path: "/extra", Action: supervisor.ChangeAdd}}}}}
 	logger := slog.New(tg.logs.Handler(nil))
@@ -54,6 +50,7 @@ func startCtlTarget(t *testing.T, withProcess bool, cfg ipc.Config) *ctlTarget {
 			Ready: process.Ready{Line: "^out$"}, Logger: logger}
 		children = append(children, proc.Child("proc"))
 	}
+	var err error
 	tg.tree, err = supervisor.Start(context.Background(), supervisor.Spec{Name: "shop", Logger: logger,
 		Intensity: supervisor.Intensity{MaxRestarts: 100, Period: time.Minute}, Children: children})
 	if err != nil {
@@ -184,12 +181,7 @@ func TestCtlUsage(t *testing.T) {
 // A connection that fails names the socket and what to check; the socket
 // may come from $SUPERVISOR_SOCKET.
 func TestCtlCannotConnect(t *testing.T) {
-	dir, err := os.MkdirTemp("", "ctl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	sock := filepath.Join(dir, "none.sock")
+	sock := filepath.Join(socketDir(t), "none.sock")
 	t.Setenv(cli.SocketEnv, sock)
 	inv := newInvocation()
 	if code := inv.main("ctl", "status"); code != cli.ExitUnreachable ||
