@@ -16,20 +16,28 @@ import (
 	"time"
 )
 
-// TestPeerOfSelf connects to a socket and checks that the server side
-// reads the client's credentials: this process's.
-func TestPeerOfSelf(t *testing.T) {
+// acceptedConn returns the server side of a connection this process
+// makes to a socket of its own; the test's end closes the client side.
+func acceptedConn(t *testing.T) *net.UnixConn {
+	t.Helper()
 	path := filepath.Join(shortDir(t), "t.sock")
 	l := mustBind(t, path, 0, CreateNew)
 	c, err := net.Dial("unix", path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
 	s, err := l.AcceptUnix()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// TestPeerOfSelf connects to a socket and checks that the server side
+// reads the client's credentials: this process's.
+func TestPeerOfSelf(t *testing.T) {
+	s := acceptedConn(t)
 	defer s.Close()
 	p, err := peerOf(s)
 	if err != nil {
@@ -44,17 +52,7 @@ func TestPeerOfSelf(t *testing.T) {
 // TestPeerOfClosed checks that a connection whose descriptor is closed
 // gives an error, not a zero peer (uid 0 would be root).
 func TestPeerOfClosed(t *testing.T) {
-	path := filepath.Join(shortDir(t), "t.sock")
-	l := mustBind(t, path, 0, CreateNew)
-	c, err := net.Dial("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	s, err := l.AcceptUnix()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := acceptedConn(t)
 	s.Close()
 	var ce *controlError
 	if _, err := peerOf(s); !errors.As(err, &ce) || ce.Code != codePeerCredUnavailable {
